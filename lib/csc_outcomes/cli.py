@@ -1,0 +1,55 @@
+"""The ``csc-outcomes`` command: one subcommand per step of the flow.
+
+Each subcommand lives in ``csc_outcomes.commands.<name>`` and exposes
+``add_parser(subparsers)``, which registers its arguments and sets ``func`` to a
+callable taking the parsed arguments and returning an exit code. Exit codes: 0 done,
+1 the data or a run failed (the message says what to fix), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from csc_outcomes import __version__
+
+#: Subcommands in the order of the flow (the order ``--help`` lists them).
+COMMANDS = ["synth", "ingest", "measures", "run", "demo", "export", "reproduce"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="csc-outcomes",
+        description=(
+            "Outcome measures and reports for English children's social care. "
+            "Flow: synth (demo data) -> ingest -> measures -> run (notebooks, reports)."
+        ),
+        epilog="Run 'csc-outcomes COMMAND --help' for each command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"csc_outcomes.commands.{name}")
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was left in place", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The measure catalogue: pure, vectorised functions from canonical tables to a tidy table."""

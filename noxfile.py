@@ -1,0 +1,67 @@
+"""Sessions that set up the project and run one thing each.
+
+``nox -s demo``   synthetic LAs -> ingest -> measures -> notebooks -> reports
+``nox -s tests``  the test suite (what CI runs)
+``nox -s lab``    JupyterLab with the project installed as the kernel
+``nox -s bench``  the national-scale benchmarks (slow; figures go to benchmarks/)
+
+Dependencies are declared once, in pyproject.toml; every session installs the project
+from it. Installs go through uv (itself installed from PyPI into the session) because
+it resolves and installs the scientific stack several times faster than pip; the
+session's virtualenv is reused between runs, and re-synced from pyproject each time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_venv = "yes"
+
+ROOT = Path(__file__).parent
+PYTHON = "3.11"
+
+
+def install_project(session: nox.Session, *extras: str) -> None:
+    """Install the project (editable) with ``extras`` into the session's virtualenv."""
+    spec = f".[{','.join(extras)}]" if extras else "."
+    python = str(Path(session.bin) / ("python.exe" if os.name == "nt" else "python"))
+    session.install("--quiet", "uv")
+    session.run("uv", "pip", "install", "--quiet", "--python", python, "-e", spec)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pass pytest options after ``--``, e.g. ``-- -m 'not slow'``)."""
+    install_project(session, "test", "browser")
+    args = session.posargs or ["-n", "2", "--dist", "loadgroup"]
+    session.run("python", "-m", "pytest", *args)
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """Generate 3 synthetic LAs and produce every report for them, end to end."""
+    install_project(session)
+    session.run("csc-outcomes", "demo", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lab(session: nox.Session) -> None:
+    """Open JupyterLab on notebooks/ with the project installed in its kernel."""
+    install_project(session, "lab")
+    session.run(
+        "python", "-m", "ipykernel", "install", "--sys-prefix",
+        "--name", "python3", "--display-name", "Python 3 (csc-outcomes)",
+    )
+    session.run("jupyter", "lab", "--notebook-dir", str(ROOT), *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run the national-scale benchmarks and record their figures."""
+    install_project(session)
+    for script in sorted(ROOT.glob("benchmarks/*/bench_*.py")):
+        session.run("python", str(script), *session.posargs)
