@@ -1,11 +1,55 @@
-"""The `export` subcommand (placeholder until its step lands)."""
+"""The `export` subcommand: research extracts (parquet, keyed pseudonyms) from the warehouse."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Write research extracts from the warehouse: one parquet file per canonical table,
+identifiers replaced by keyed pseudonyms (HMAC-SHA256), dates of birth coarsened to
+month, postcodes cut to district, and a data dictionary (markdown and CSV).
+
+The key comes from --key-file or the CSC_OUTCOMES_PSEUDONYM_KEY environment
+variable; the export refuses to run without a key, and refuses a key file inside
+the output folder. Keep the key with the LA: never send it with the extract.
+
+Exit codes: 0 written; 1 the export failed (no warehouse, no key); 2 usage error.
+"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `export`."""
-    p = subparsers.add_parser("export", help="(not yet available)")
-    p.set_defaults(func=lambda args: (print("export: not yet available") or 2))
+    p = subparsers.add_parser("export", help="research extracts with keyed pseudonyms (parquet)",
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--research", type=Path, required=True, metavar="OUT", help="folder to write the extract to")
+    p.add_argument("--warehouse", type=Path, default=Path("data/warehouse.duckdb"), metavar="PATH",
+                   help="warehouse to read (default: %(default)s)")
+    p.add_argument("--key-file", type=Path, default=None, metavar="F",
+                   help="file holding the pseudonym key (default: env CSC_OUTCOMES_PSEUDONYM_KEY)")
+    p.add_argument("--la", nargs="+", action="extend", metavar="CODE", default=None,
+                   help="export only these LAs")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the export; return the exit code."""
+    from csc_outcomes.research_export import ExportError, export, load_key
+
+    try:
+        if not args.warehouse.exists():
+            raise ExportError(f"no warehouse at {args.warehouse}; run 'csc-outcomes ingest' first")
+        key = load_key(args.key_file, out_dir=args.research)
+        written = export(args.warehouse, args.research, key=key, la_codes=args.la)
+    except ExportError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - never a traceback for the user
+        if os.environ.get("CSC_OUTCOMES_DEBUG"):
+            raise
+        print(f"export: failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 1
+    print(f"export: wrote {len(written)} file(s) to {args.research}")
+    return 0

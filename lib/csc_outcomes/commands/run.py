@@ -1,11 +1,133 @@
-"""The `run` subcommand (placeholder until its step lands)."""
+"""The `run` subcommand: execute the report notebooks, render, leak-scan and publish."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+DESCRIPTION = """\
+Run the report notebooks for one period with papermill (one run per notebook and LA),
+render them (Quarto when 'quarto' is on PATH, else the built-in renderer), scan
+everything to be published for child identifiers, then publish:
+
+  reports/<period_end>/<la_code>/<notebook>.html (and .pdf)
+  reports/<period_end>/manifest.json        inputs, parameters, versions, output hashes
+  reports/index.html                        links to every period, LA and report
+  restricted/<period_end>/<la_code>/        executed notebooks (child-level; never published)
+
+If the measures CSV is missing (or has no rows for the period) it is computed from the
+warehouse first. Any failing notebook, render or leak-scan hit fails the run (exit 1)
+and nothing is published. Options not given come from parameters/defaults.yaml, or
+from the schedule's file with --schedule (parameters/schedules/<name>.yaml).
+"""
+
+EPILOG = """\
+examples:
+  csc-outcomes run --period-end 2026-03-31
+  csc-outcomes run --period-end 2026-03-31 --la SYN01 --la SYN02 --format html --format pdf
+  csc-outcomes run --schedule monthly          # unattended: last month end, all LAs
+exit codes: 0 published, 1 a notebook, render or leak scan failed, 2 usage error
+"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `run`."""
-    p = subparsers.add_parser("run", help="(not yet available)")
-    p.set_defaults(func=lambda args: (print("run: not yet available") or 2))
+    p = subparsers.add_parser(
+        "run", help="run the report notebooks, render and publish them",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--period-end", metavar="DATE",
+                   help="period end, YYYY-MM-DD (or 'last_month_end'); default from "
+                        "parameters/defaults.yaml or the schedule")
+    p.add_argument("--la", dest="la_codes", action="append", metavar="CODE",
+                   help="LA code to report on (repeat for several); default: every LA "
+                        "with measures for the period")
+    p.add_argument("--warehouse", type=Path, default=None, metavar="PATH",
+                   help="warehouse written by 'csc-outcomes ingest' (default data/warehouse.duckdb)")
+    p.add_argument("--measures", type=Path, default=None, metavar="PATH",
+                   help="measures CSV (default data/measures.csv; computed from the "
+                        "warehouse when missing)")
+    p.add_argument("--reports-dir", type=Path, default=None, metavar="DIR",
+                   help="published tree (default reports)")
+    p.add_argument("--restricted-dir", type=Path, default=None, metavar="DIR",
+                   help="restricted tree for executed notebooks (default restricted; "
+                        "must not be inside the reports folder)")
+    p.add_argument("--format", dest="formats", action="append", choices=["html", "pdf"],
+                   help="output format (repeat for both; default from defaults.yaml, else html)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="notebooks run at once (default 2)")
+    p.add_argument("--notebook", dest="notebooks", action="append", metavar="NAME",
+                   help="notebook to run, by name in notebooks/ (repeat; default all four)")
+    p.add_argument("--schedule", metavar="NAME",
+                   help="take defaults from parameters/schedules/NAME.yaml (e.g. monthly)")
+    p.add_argument("--renderer", choices=["auto", "quarto", "builtin"], default=None,
+                   help="auto (default): Quarto when on PATH, else built-in")
+    p.add_argument("--parameters-dir", type=Path, default=None, metavar="DIR",
+                   help="folder of defaults.yaml, <LA>.yaml and schedules/ (default parameters)")
+    p.add_argument("--notebooks-dir", type=Path, default=None, metavar="DIR",
+                   help="folder of the source notebooks (default the kit's notebooks/)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=main)
+
+
+def _pick(*values):
+    for v in values:
+        if v not in (None, [], ()):
+            return v
+    return None
+
+
+def main(args: argparse.Namespace) -> int:
+    from csc_outcomes.reporting import run as rr
+
+    params_dir = args.parameters_dir or (Path("parameters") if Path("parameters").is_dir()
+                                         else rr.PARAMETERS_DIR)
+    try:
+        defaults = rr.load_defaults(params_dir)
+        schedule = rr.load_schedule(args.schedule, params_dir) if args.schedule else {}
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 2
+    period = _pick(args.period_end, schedule.get("period_end"), defaults.get("period_end"))
+    if not period:
+        print("run: --period-end is required (or set period_end in parameters/defaults.yaml)",
+              file=sys.stderr)
+        return 2
+    try:
+        period = rr.resolve_period_end(period)
+    except ValueError as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 2
+    la_codes = _pick(args.la_codes, schedule.get("la_codes"))
+    if la_codes in ("all", ["all"]):
+        la_codes = None
+    notebooks = _pick(args.notebooks, schedule.get("notebooks"), defaults.get("notebooks"))
+    if notebooks in ("all", ["all"]):
+        notebooks = None
+    formats = _pick(args.formats, schedule.get("formats"), defaults.get("formats")) or ["html"]
+    jobs = int(_pick(args.jobs, schedule.get("jobs"), defaults.get("jobs")) or 2)
+    if jobs < 1:
+        print("run: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        result = rr.run_reports(
+            period, la_codes,
+            warehouse=_pick(args.warehouse, schedule.get("warehouse"), defaults.get("warehouse"),
+                            "data/warehouse.duckdb"),
+            measures_path=_pick(args.measures, schedule.get("measures"), defaults.get("measures"),
+                                "data/measures.csv"),
+            reports_dir=_pick(args.reports_dir, schedule.get("reports_dir"),
+                              defaults.get("reports_dir"), "reports"),
+            restricted_dir=_pick(args.restricted_dir, schedule.get("restricted_dir"),
+                                 defaults.get("restricted_dir"), "restricted"),
+            formats=formats, jobs=jobs, notebooks=notebooks, notebooks_dir=args.notebooks_dir,
+            parameters_dir=params_dir,
+            renderer=_pick(args.renderer, schedule.get("renderer"), defaults.get("renderer"), "auto"),
+            progress=not args.quiet)
+    except rr.RunError as exc:
+        print(f"run FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(f"published {len(result.reports)} file(s) for {result.period_end} "
+          f"({', '.join(result.la_codes)}); manifest {result.manifest_path}; index {result.index_path}")
+    return 0

@@ -54,7 +54,7 @@ class MeasureInputs:
     @classmethod
     def from_ingest(cls, result: Any) -> "MeasureInputs":
         """From an ``ingest.IngestResult`` (attributes ``tables`` and ``supplied``)."""
-        return cls(tables=dict(result.tables), supplied=result.supplied[["la_code", "table_name"]])
+        return cls(tables=dict(result.tables), supplied=_supplied_columns(result.supplied))
 
     @classmethod
     def from_warehouse(cls, path: str | Path, la_codes: list[str] | None = None) -> "MeasureInputs":
@@ -62,4 +62,13 @@ class MeasureInputs:
         from csc_outcomes import warehouse
 
         tables, supplied = warehouse.read_tables(Path(path), la_codes=la_codes)
-        return cls(tables=tables, supplied=supplied[["la_code", "table_name"]])
+        return cls(tables=tables, supplied=_supplied_columns(supplied))
+
+
+def _supplied_columns(supplied: pd.DataFrame) -> pd.DataFrame:
+    """``la_code, table_name`` and, when known, ``collection_year`` (the OC2/OC3 year
+    rule uses the years supplied, even a year whose file had no rows)."""
+    cols = ["la_code", "table_name"]
+    if "collection_year" in supplied.columns:
+        cols.append("collection_year")
+    return supplied[cols].copy()

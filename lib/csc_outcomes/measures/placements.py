@@ -1,0 +1,205 @@
+"""Episodes in order, placement counting and carer changes (SSDA903), vectorised.
+
+Catalogue: episodes with ``PLACE`` ``T0``-``T4`` (temporary absences) are skipped when
+counting: they are neither placements nor changes, and the episode after one is
+compared with the last episode before it. Taking a child's other episodes in date
+order, an episode starts a new placement when it is the first of the span being
+counted, or ``RNE = S``, or ``RNE`` is ``P``/``B``/``T``/``U`` except (a) ``PLACE``
+``A3``/``A5`` after a foster placement ``U1``-``U6`` (placed for adoption with the
+current foster carer) and (b) after a temporary absence, when ``PLACE``, ``URN`` and
+``PL_POST`` all equal those of the episode before the absence. ``RNE = L`` never
+starts a placement. A carer change is a new placement with ``RNE`` ``P`` or ``B``.
+
+How it is vectorised: the episodes of every child are sorted once; absence rows are
+dropped; each remaining episode is compared with the previous remaining episode of
+the same child (a ``shift`` inside child groups), which gives a period-independent
+flag ``new_placement``. For a span (the episodes overlapping a window), the count is
+``1 + sum(new_placement)`` over the span's non-absence episodes other than its first,
+so every period end is a mask and a ``groupby`` sum, not a walk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from csc_outcomes import calendar
+from csc_outcomes.measures._common import (
+    ADOPTION_WITH_CARER,
+    FOSTER,
+    TEMPORARY_ABSENCES,
+    Context,
+    as_context,
+    count_children,
+    eq_or_both_missing,
+    per_period,
+)
+
+
+def prepared_episodes(ctx: Context) -> pd.DataFrame:
+    """Episodes sorted by LA, child and ``DECOM``, with derived columns.
+
+    ``child_key`` (int per LA and child), ``absence`` (``PLACE`` T0-T4),
+    ``poc_id``/``poc_start`` (the continuous period of care: a chain of episodes in
+    which each ``DEC`` equals the next ``DECOM``; its start is the chain's first
+    ``DECOM``), ``new_placement`` (see the module docstring; False on absences) and
+    ``carer_change`` (a new placement with ``RNE`` P/B that is not the child's first
+    non-absence episode). Memoised on the context.
+    """
+
+    def build() -> pd.DataFrame:
+        e = ctx["episodes"]
+        e = e[e["DECOM"].notna()]
+        f = pd.DataFrame(
+            {
+                "la_code": e["la_code"].to_numpy(),
+                "child_key": e["child_key"].to_numpy(),
+                "DECOM": e["DECOM"].to_numpy(),
+                "DEC": e["DEC"].to_numpy(),
+                "RNE": e["RNE"].astype(object).to_numpy(),
+                "LS": e["LS"].astype(object).to_numpy(),
+                "PLACE": e["PLACE"].astype(object).to_numpy(),
+                "URN": e["URN"].astype(object).to_numpy(),
+                "PL_POST": e["PL_POST"].astype(object).to_numpy(),
+            }
+        )
+        f = f.sort_values(["child_key", "DECOM"], kind="stable").reset_index(drop=True)
+        ck = f["child_key"].to_numpy()
+        same_prev = np.r_[False, ck[1:] == ck[:-1]] if len(f) else np.zeros(0, bool)
+
+        # Continuous period of care: a new chain starts unless the previous episode of
+        # the same child ended on this one's start date.
+        prev_dec = f["DEC"].shift(1)
+        linked = same_prev & (prev_dec == f["DECOM"]).fillna(False).to_numpy()
+        f["poc_id"] = np.cumsum(~linked)
+        f["poc_start"] = f.groupby("poc_id", sort=False)["DECOM"].transform("first")
+
+        absence = f["PLACE"].isin(TEMPORARY_ABSENCES).to_numpy()
+        f["absence"] = absence
+        prev_absent = np.r_[False, absence[:-1]] & same_prev if len(f) else np.zeros(0, bool)
+
+        nt = f.loc[~absence, ["child_key", "RNE", "PLACE", "URN", "PL_POST"]]
+        nck = nt["child_key"].to_numpy()
+        has_prev = np.r_[False, nck[1:] == nck[:-1]] if len(nt) else np.zeros(0, bool)
+        prev = nt[["PLACE", "URN", "PL_POST"]].shift(1)
+        after_absence = prev_absent[~absence] & has_prev
+        same_place = (
+            eq_or_both_missing(nt["PLACE"], prev["PLACE"])
+            & eq_or_both_missing(nt["URN"], prev["URN"])
+            & eq_or_both_missing(nt["PL_POST"], prev["PL_POST"])
+        )
+        adoption_by_carer = (
+            nt["PLACE"].isin(ADOPTION_WITH_CARER).to_numpy()
+            & prev["PLACE"].isin(FOSTER).to_numpy()
+            & has_prev
+        )
+        rne = nt["RNE"]
+        moves = rne.isin(["P", "B", "T", "U"]).to_numpy()
+        new = (
+            ~has_prev
+            | (rne == "S").to_numpy()
+            | (moves & ~adoption_by_carer & ~(after_absence & same_place))
+        )
+        f["new_placement"] = False
+        f.loc[~absence, "new_placement"] = new
+        f["carer_change"] = False
+        f.loc[~absence, "carer_change"] = new & has_prev & rne.isin(["P", "B"]).to_numpy()
+        f["new_placement"] = f["new_placement"].astype(bool)
+        f["carer_change"] = f["carer_change"].astype(bool)
+        return f
+
+    return ctx.memo("prepared_episodes", build)
+
+
+def placements_in_window(
+    episodes: pd.DataFrame, window_start: pd.Timestamp, period_end: pd.Timestamp
+) -> pd.DataFrame:
+    """Placements per child during one window: ``child_key, placements``.
+
+    The span is the episodes overlapping the window (``DECOM <= period_end`` and
+    ``DEC`` empty or ``> window_start``); absences are skipped and the span's first
+    non-absence episode counts 1. ``episodes`` is :func:`prepared_episodes`' frame.
+    """
+    ov = episodes[
+        (episodes["DECOM"] <= period_end)
+        & (episodes["DEC"].isna() | (episodes["DEC"] > window_start))
+        & ~episodes["absence"]
+    ]
+    ck = ov["child_key"].to_numpy()
+    first = np.r_[True, ck[1:] != ck[:-1]] if len(ov) else np.zeros(0, bool)
+    counted = ov["new_placement"].to_numpy() & ~first
+    out = (
+        pd.DataFrame({"child_key": ck, "c": counted.astype("int64")})
+        .groupby("child_key", sort=False)["c"]
+        .sum()
+        .add(1)
+        .rename("placements")
+        .reset_index()
+    )
+    return out
+
+
+def cla_3plus_placements(tables, periods: pd.DataFrame) -> pd.DataFrame:
+    """Children looked after with three or more placements during the window.
+
+    Catalogue: "Of `cla_at_period_end`, those with 3 or more placements during the
+    window: the episodes that overlap the window (`DECOM <= period_end` and `DEC`
+    empty or `> window_start`), counted as above with the first overlapping episode
+    counting 1."
+    """
+    from csc_outcomes.measures.cohorts import cla_cohort
+
+    ctx = as_context(tables)
+    eps = prepared_episodes(ctx)
+    cohort = cla_cohort(ctx, periods)
+
+    def build(p: pd.Series) -> pd.DataFrame:
+        c = cohort[cohort["period_end"] == p["period_end"]]
+        counts = placements_in_window(eps, p["window_start"], p["period_end"])
+        c = c.merge(counts, on="child_key", how="left")
+        c["flag"] = c["placements"].fillna(0) >= 3
+        return c[["la_code", "child_key", "flag"]]
+
+    return count_children(per_period(periods, build), "flag")
+
+
+def cla_long_term_stability(tables, periods: pd.DataFrame) -> pd.DataFrame:
+    """Long-term stability: same carer for two years (outcome).
+
+    Catalogue: "Of `cla_at_period_end` aged under 16 on `period_end` whose continuous
+    period of care started on or before `period_end - 2 years 6 months`, those with no
+    carer change in that continuous period dated after `period_end - 2 years`."
+
+    A child without a date of birth in the header cannot be shown to be under 16 and
+    is left out (docs/measures.md).
+    """
+    from csc_outcomes.measures.cohorts import cla_cohort, with_dob
+
+    ctx = as_context(tables)
+    eps = prepared_episodes(ctx)
+    changes = eps.loc[eps["carer_change"], ["poc_id", "DECOM"]]
+    cohort = with_dob(ctx, cla_cohort(ctx, periods))
+
+    def build(p: pd.Series) -> pd.DataFrame:
+        pe = p["period_end"]
+        c = cohort[cohort["period_end"] == pe]
+        age = calendar.age_at(c["DOB"], pe) if len(c) else pd.Series(dtype="float64")
+        eligible = c[
+            c["DOB"].notna()
+            & (age < 16).fillna(False)
+            & (c["poc_start"] <= calendar.months_before(pe, 30))
+        ]
+        two_years = calendar.add_years(pe, -2)
+        recent = changes[(changes["DECOM"] > two_years) & (changes["DECOM"] <= pe)]
+        flag = ~eligible["poc_id"].isin(recent["poc_id"])
+        return eligible.assign(flag=flag.to_numpy())[["la_code", "child_key", "flag"]]
+
+    return count_children(per_period(periods, build), "flag")
+
+
+__all__ = [
+    "prepared_episodes",
+    "placements_in_window",
+    "cla_3plus_placements",
+    "cla_long_term_stability",
+]

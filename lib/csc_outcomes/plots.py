@@ -1,0 +1,519 @@
+"""One seaborn theme and the kit's standard charts.
+
+Every chart function returns a :class:`matplotlib.figure.Figure` and never calls
+``plt.show()``: notebooks display the figure they get back, and scripts save it. The
+figures are built with the object API (``Figure``/``Axes``), so they work under the Agg
+backend and leave pyplot's global state alone.
+
+Disclosure: charts go into published reports, so no chart labels a count from 1 to 5.
+Counts that small, and rates whose numerator or denominator is that small, are drawn
+as gaps with a ``c`` marker and a footnote (:mod:`csc_outcomes.disclosure`); funnel
+plots leave out units with such small numbers.
+
+The palette is Okabe and Ito's colour-blind-safe set; the font is DejaVu Sans (always
+present with matplotlib), at a size readable in a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from csc_outcomes import disclosure
+
+__all__ = [
+    "PALETTE",
+    "LEVEL_LABELS",
+    "GRID_LEVELS",
+    "GRID_GROUPS",
+    "set_theme",
+    "trend_chart",
+    "funnel_plot",
+    "level_bars",
+    "outcome_grid",
+    "coef_plot",
+]
+
+#: Okabe-Ito colour-blind-safe palette (blue, orange, green, vermilion, purple, sky, yellow, black).
+PALETTE: list[str] = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+]
+_GREY = "#6E6E6E"
+_HIGHLIGHT = "#D55E00"
+
+#: Levels of intervention (the proportionality models' outcome).
+LEVEL_LABELS: dict[int, str] = {
+    0: "Assessed, no plan",
+    1: "CIN plan",
+    2: "Child protection plan",
+    3: "Looked after",
+}
+
+#: The report grid: columns are levels, rows are groups (measures.md, last section).
+GRID_LEVELS: dict[str, str] = {
+    "at_risk": "Children at risk of harm",
+    "in_care": "Children in care",
+    "leaving_care": "Children leaving care",
+}
+GRID_GROUPS: dict[str, str] = {
+    "performance": "Performance",
+    "outcome": "Outcomes",
+}
+
+#: Fallback (level, group, label, kind) per measure when the catalogue is absent.
+_FALLBACK_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
+    "referrals": ("at_risk", "performance", "Referrals", "count"),
+    "rereferrals_within_12m": ("at_risk", "performance", "Re-referrals within 12 months", "rate"),
+    "referrals_nfa": ("at_risk", "performance", "Referrals with no further action", "rate"),
+    "assessments_within_45wd": ("at_risk", "performance", "Assessments within 45 working days", "rate"),
+    "icpc_within_15wd": ("at_risk", "performance", "Initial conferences within 15 working days", "rate"),
+    "cpp_started": ("at_risk", "performance", "Child protection plans started", "count"),
+    "cpp_second_or_subsequent": ("at_risk", "performance", "Second or subsequent plans", "rate"),
+    "cpp_ended_2y_plus": ("at_risk", "performance", "Plans ending after 2+ years", "rate"),
+    "contacts_to_referrals": ("at_risk", "performance", "Contacts per referral", "ratio"),
+    "cin_closures_sustained_12m": ("at_risk", "outcome", "Closures sustained 12 months", "rate"),
+    "cla_at_period_end": ("in_care", "performance", "Children looked after", "count"),
+    "cla_started": ("in_care", "performance", "Children starting care", "count"),
+    "cla_3plus_placements": ("in_care", "performance", "3+ placements in the year", "rate"),
+    "cla_3plus_social_workers": ("in_care", "performance", "3+ social workers in the year", "rate"),
+    "cla_missing": ("in_care", "performance", "Missing in the year", "rate"),
+    "cla_long_term_stability": ("in_care", "outcome", "Long-term stability", "rate"),
+    "oc2_health_check": ("in_care", "outcome", "Health check", "rate"),
+    "oc2_teeth_check": ("in_care", "outcome", "Teeth check", "rate"),
+    "oc2_immunisations": ("in_care", "outcome", "Immunisations up to date", "rate"),
+    "oc2_sdq_recorded": ("in_care", "outcome", "SDQ score recorded", "rate"),
+    "cla_attendance_rate": ("in_care", "outcome", "School attendance", "rate"),
+    "cla_persistent_absence": ("in_care", "outcome", "Persistent absence", "rate"),
+    "cla_suspended": ("in_care", "outcome", "Suspended", "rate"),
+    "care_leavers_eet_19_21": ("leaving_care", "outcome", "In education, employment or training", "rate"),
+    "care_leavers_suitable_accom_19_21": ("leaving_care", "outcome", "In suitable accommodation", "rate"),
+    "care_leavers_in_touch_19_21": ("leaving_care", "outcome", "In touch with the LA", "rate"),
+}
+
+_SUPPRESSION_NOTE = "c: suppressed to protect confidentiality (small numbers)"
+
+
+# --------------------------------------------------------------------------------------
+# Theme
+# --------------------------------------------------------------------------------------
+
+
+def set_theme(context: str = "notebook", font_scale: float = 1.1) -> None:
+    """Apply the kit's seaborn theme (white grid, Okabe-Ito palette, DejaVu Sans)."""
+    sns.set_theme(
+        context=context,
+        style="whitegrid",
+        palette=PALETTE,
+        font="DejaVu Sans",
+        font_scale=font_scale,
+        rc={
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "legend.frameon": False,
+            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+        },
+    )
+
+
+def _new_figure(figsize: tuple[float, float] = (8, 4.5)) -> tuple[Figure, Any]:
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def _catalogue_info(measure_ids: Sequence[str], catalogue: Any = None) -> pd.DataFrame:
+    """(measure_id -> level, group, label, kind, polarity) from the catalogue or fallback."""
+    rows = []
+    cat = catalogue
+    if cat is None:
+        try:
+            from csc_outcomes.measures.catalogue import CATALOGUE  # type: ignore
+
+            cat = CATALOGUE
+        except Exception:  # noqa: BLE001 - catalogue not (yet) in the tree
+            cat = None
+    if isinstance(cat, pd.DataFrame):
+        cat = {r["measure_id"]: r for r in cat.to_dict("records")}
+    for mid in measure_ids:
+        entry = None if cat is None else (cat.get(mid) if isinstance(cat, Mapping) else None)
+        fb = _FALLBACK_CATALOGUE.get(mid, (None, None, mid, None))
+
+        def get(name: str, default: Any, entry: Any = entry) -> Any:
+            if entry is None:
+                return default
+            if isinstance(entry, Mapping):
+                v = entry.get(name, default)
+            else:
+                v = getattr(entry, name, default)
+            return default if v is None else str(v) if not isinstance(v, str) else v
+
+        rows.append(
+            {
+                "measure_id": mid,
+                "level": get("level", fb[0]),
+                "group": get("group", fb[1]),
+                "label": get("label", fb[2]),
+                "kind": get("kind", fb[3]),
+                "polarity": get("polarity", "neutral"),
+            }
+        )
+    return pd.DataFrame(rows, columns=["measure_id", "level", "group", "label", "kind", "polarity"])
+
+
+def _pct_formatter(ax: Any, axis: str = "y") -> None:
+    fmt = mpl.ticker.PercentFormatter(xmax=1, decimals=0)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+# --------------------------------------------------------------------------------------
+# Trend chart
+# --------------------------------------------------------------------------------------
+
+
+def trend_chart(
+    measures_df: pd.DataFrame,
+    measure_id: str,
+    la_code: str,
+    *,
+    reference: bool | pd.Series | None = None,
+    reference_label: str = "All LAs (pooled)",
+    title: str | None = None,
+    catalogue: Any = None,
+    threshold: int = disclosure.DEFAULT_THRESHOLD,
+) -> Figure:
+    """A measure's value over ``period_end`` for one LA.
+
+    ``reference``: ``True`` draws a pooled line over every LA in ``measures_df`` (rates:
+    sum of numerators over sum of denominators; counts: the mean per LA); a Series
+    indexed by ``period_end`` draws that (e.g. published England figures). Suppressed
+    points (counts 1-5, rates with such a numerator or denominator) are left as gaps
+    and marked ``c`` on the axis; the latest unsuppressed value is labelled.
+    """
+    data = measures_df[measures_df["measure_id"] == measure_id].copy()
+    data["period_end"] = pd.to_datetime(data["period_end"])
+    info = _catalogue_info([measure_id], catalogue).iloc[0]
+    shown = disclosure.suppress_measures(data, threshold, kinds={measure_id: info["kind"]} if info["kind"] else None)
+    kind = shown["kind"].iloc[0] if len(shown) else (info["kind"] or "rate")
+    la = shown[shown["la_code"] == la_code].sort_values("period_end")
+    y = pd.to_numeric(la["value"].where(~la["value"].isin(list(disclosure.SYMBOLS))), errors="coerce")
+
+    fig, ax = _new_figure()
+    ax.plot(la["period_end"], y, marker="o", color=PALETTE[0], label=la_code, linewidth=2)
+    supp = la[la["value"] == disclosure.SUPPRESSED]
+    if len(supp):
+        ax.plot(supp["period_end"], np.zeros(len(supp)), linestyle="none", marker="x",
+                color=_GREY, label="c (suppressed)")
+        fig.text(0.01, 0.0, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="bottom")
+
+    if reference is not None and reference is not False:
+        if isinstance(reference, pd.Series):
+            ref = reference.copy()
+            ref.index = pd.to_datetime(ref.index)
+        else:
+            grp = data.groupby("period_end")
+            if kind == "count":
+                ref = grp["value"].mean()
+            else:
+                ref = grp["numerator"].sum() / grp["denominator"].sum().replace(0, np.nan)
+        ref = ref.sort_index()
+        ax.plot(ref.index, ref.to_numpy(dtype=float), color=_GREY, linestyle="--",
+                linewidth=1.5, label=reference_label)
+
+    ok = y.dropna()
+    if len(ok):
+        last_x = la.loc[ok.index[-1], "period_end"]
+        ax.annotate(
+            disclosure.format_value(float(ok.iloc[-1]), kind),
+            xy=(last_x, ok.iloc[-1]), xytext=(6, 6), textcoords="offset points",
+            fontsize="small", color=PALETTE[0],
+        )
+    if kind == "rate":
+        _pct_formatter(ax)
+        ax.set_ylim(bottom=0)
+    else:
+        ax.set_ylim(bottom=0)
+    ax.set_xlabel("Period ending")
+    ax.set_ylabel(info["label"] if info["label"] else measure_id)
+    ax.set_title(title or f"{info['label'] or measure_id}: {la_code}")
+    ax.legend(loc="best")
+    fig.autofmt_xdate()
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Funnel plot
+# --------------------------------------------------------------------------------------
+
+
+def funnel_plot(
+    funnel_result: pd.DataFrame,
+    highlight: str | None = None,
+    *,
+    title: str | None = None,
+    xlabel: str = "Denominator",
+    ylabel: str = "Rate",
+    suppress_small: bool = True,
+    threshold: int = disclosure.DEFAULT_THRESHOLD,
+) -> Figure:
+    """Funnel plot of a :func:`csc_outcomes.stats.funnel.funnel_limits` result.
+
+    Points: each unit's rate against its denominator; ``highlight`` (a unit, e.g. an
+    LA code) is drawn larger in vermilion and named. Lines: the target, and the limits
+    per level (95% dashed, the outermost solid). Units whose numerator or denominator is
+    from 1 to ``threshold`` are left out when ``suppress_small`` (their position would
+    reveal the count); a footnote says how many.
+    """
+    from csc_outcomes.stats.funnel import level_tag, limits_on_grid
+
+    res = funnel_result
+    levels = tuple(getattr(res, "levels", None) or _levels_from_columns(res))
+    grid = getattr(res, "grid", None)
+    if grid is None:
+        valid = res[res["denominator"] > 0]
+        grid = limits_on_grid(
+            float(res["target"].iloc[0]), valid["denominator"],
+            method=str(res["method"].iloc[0]), phi=float(res["phi"].iloc[0]),
+            tau2=float(res["tau2"].iloc[0]), levels=levels,
+        )
+    pts = pd.DataFrame(res).dropna(subset=["value"])
+    hidden = 0
+    if suppress_small:
+        small = disclosure.is_small(pts["numerator"], threshold) | disclosure.is_small(
+            pts["denominator"], threshold
+        )
+        hidden = int(small.sum())
+        pts = pts[~small.to_numpy()]
+
+    fig, ax = _new_figure((8, 5))
+    ax.plot(grid["denominator"], grid["target"], color="black", linewidth=1.2, label="Target")
+    styles = ["--", "-", ":", "-."]
+    for i, level in enumerate(sorted(levels)):
+        tag = level_tag(level)
+        ls = styles[i % len(styles)]
+        ax.plot(grid["denominator"], grid[f"lower_{tag}"], color=_GREY, linestyle=ls,
+                linewidth=1, label=f"{level * 100:g}% limits")
+        ax.plot(grid["denominator"], grid[f"upper_{tag}"], color=_GREY, linestyle=ls, linewidth=1)
+
+    is_hi = (pts["unit"].astype(str) == str(highlight)) if highlight is not None else pd.Series(False, index=pts.index)
+    others = pts[~is_hi.to_numpy()]
+    ax.scatter(others["denominator"], others["value"], color=PALETTE[0], alpha=0.75, s=28,
+               label="Local authorities", zorder=3)
+    hi = pts[is_hi.to_numpy()]
+    if len(hi):
+        ax.scatter(hi["denominator"], hi["value"], color=_HIGHLIGHT, s=90, edgecolor="black",
+                   zorder=4, label=str(highlight))
+        ax.annotate(str(highlight), xy=(hi["denominator"].iloc[0], hi["value"].iloc[0]),
+                    xytext=(8, 8), textcoords="offset points", fontweight="bold", color=_HIGHLIGHT)
+    if hidden:
+        fig.text(0.01, 0.0, "Units with small numbers are not shown (disclosure control)",
+                 fontsize="small", color=_GREY, va="bottom")
+    method = str(res["method"].iloc[0]) if "method" in res.columns and len(res) else ""
+    sub = {"spiegelhalter": "binomial limits", "multiplicative":
+           f"multiplicative overdispersion, phi = {float(res['phi'].iloc[0]):.2f}",
+           "additive": f"additive random effects, tau\u00b2 = {float(res['tau2'].iloc[0]):.4f}"}.get(method, "")
+    ax.set_title(title or "Funnel plot", pad=20 if sub else 6)
+    if sub:
+        ax.text(0, 1.015, sub, transform=ax.transAxes, fontsize="small", color=_GREY, va="bottom")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _pct_formatter(ax)
+    ax.set_xlim(left=0)
+    top = np.nanmax([pts["value"].max() if len(pts) else 0, grid[[c for c in grid.columns if c.startswith("upper_")]].median().max()])
+    ax.set_ylim(0, min(1.0, float(top) * 1.15 + 0.02))
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def _levels_from_columns(res: pd.DataFrame) -> list[float]:
+    out = []
+    for c in res.columns:
+        if c.startswith("lower_"):
+            tag = c[len("lower_"):]
+            out.append(float(tag[:2] + "." + tag[2:]) / 100 if len(tag) > 2 else float(tag) / 100)
+    return out or [0.95, 0.998]
+
+
+# --------------------------------------------------------------------------------------
+# Counts by level of intervention
+# --------------------------------------------------------------------------------------
+
+
+def level_bars(
+    counts: pd.Series | pd.DataFrame,
+    *,
+    title: str | None = "Assessments by level of intervention",
+    ylabel: str = "Number",
+    level_labels: Mapping[int, str] | None = None,
+    threshold: int = disclosure.DEFAULT_THRESHOLD,
+) -> Figure:
+    """Bar chart of counts by level of intervention (0-3), labelled, disclosure-safe.
+
+    ``counts``: a Series indexed by level (counts), or a DataFrame indexed by level with
+    one column per series (grouped bars, e.g. observed and predicted), or a frame of
+    observations with a ``level`` column (counted here). Counts from 1 to ``threshold``
+    get no bar and the label ``c``; primary suppression only (a chart shows no totals).
+    """
+    labels = dict(level_labels or LEVEL_LABELS)
+    if isinstance(counts, pd.DataFrame) and "level" in counts.columns:
+        counts = counts["level"].value_counts().sort_index()
+    table = counts.to_frame(name=counts.name or "Number") if isinstance(counts, pd.Series) else counts
+    table = table.reindex(sorted(set(table.index) | set(labels))).fillna(0)
+    fig, ax = _new_figure()
+    n_series = table.shape[1]
+    width = 0.8 / n_series
+    x = np.arange(len(table))
+    for j, col in enumerate(table.columns):
+        vals = pd.to_numeric(table[col], errors="coerce").fillna(0)
+        shown = disclosure.suppress_counts(vals, threshold)
+        heights = np.where(shown == disclosure.SUPPRESSED, 0, vals.to_numpy(dtype=float))
+        bars = ax.bar(x + (j - (n_series - 1) / 2) * width, heights, width=width,
+                      color=PALETTE[j % len(PALETTE)], label=str(col))
+        ax.bar_label(bars, labels=[f"{v:,}" if isinstance(v, (int, np.integer)) else str(v)
+                                   for v in shown], padding=2, fontsize="small")
+    ax.set_xticks(x, [labels.get(int(i), str(i)) if _is_int(i) else str(i) for i in table.index])
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if n_series > 1:
+        ax.legend()
+    if (table.apply(lambda c: disclosure.is_small(c, threshold)).to_numpy()).any():
+        fig.text(0.01, 0.0, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="bottom")
+    ax.margins(y=0.12)
+    return fig
+
+
+def _is_int(v: Any) -> bool:
+    try:
+        return float(v).is_integer()
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------------------
+# The report grid
+# --------------------------------------------------------------------------------------
+
+
+def outcome_grid(
+    measures_df: pd.DataFrame,
+    la_code: str,
+    period_end: Any,
+    *,
+    catalogue: Any = None,
+    title: str | None = None,
+    threshold: int = disclosure.DEFAULT_THRESHOLD,
+) -> Figure:
+    """The catalogue's report grid as a table figure for one LA and period.
+
+    Columns are levels (children at risk of harm, in care, leaving care), rows are
+    groups (performance, outcomes); each cell lists its measures with their values,
+    disclosure-controlled (``c`` for suppressed, ``z`` not applicable). Measures come
+    from the catalogue (``catalogue`` argument, else
+    ``csc_outcomes.measures.catalogue.CATALOGUE``, else a built-in copy of
+    measures.md's grouping). A measure absent from ``measures_df`` is not listed.
+    """
+    pe = pd.Timestamp(period_end)
+    rows = measures_df[(measures_df["la_code"] == la_code)
+                       & (pd.to_datetime(measures_df["period_end"]) == pe)]
+    info = _catalogue_info(list(rows["measure_id"].unique()), catalogue)
+    kinds = {r.measure_id: r.kind for r in info.itertuples() if r.kind}
+    shown = disclosure.suppress_measures(rows, threshold, kinds=kinds).merge(
+        info.drop(columns="kind"), on="measure_id", how="left"
+    )
+    fig = Figure(figsize=(15, 8), layout="constrained")
+    axes = fig.subplots(len(GRID_GROUPS), len(GRID_LEVELS), squeeze=False)
+    for i, (group, group_label) in enumerate(GRID_GROUPS.items()):
+        for j, (level, level_label) in enumerate(GRID_LEVELS.items()):
+            ax = axes[i][j]
+            ax.set_axis_off()
+            ax.add_patch(mpl.patches.Rectangle((0, 0), 1, 1, transform=ax.transAxes,
+                                               facecolor="#F2F2F2" if i == 0 else "#E8F1F8",
+                                               edgecolor="none"))
+            if i == 0:
+                ax.set_title(level_label, loc="center")
+            cell = shown[(shown["level"] == level) & (shown["group"] == group)]
+            ax.text(0.03, 0.96, group_label, transform=ax.transAxes, fontweight="bold",
+                    va="top", fontsize="medium")
+            if cell.empty:
+                ax.text(0.03, 0.82, "no measures", transform=ax.transAxes, va="top",
+                        color=_GREY, fontsize="small", style="italic")
+            for k, r in enumerate(cell.itertuples()):
+                y = 0.84 - k * 0.085
+                ax.text(0.18, y, str(r.display), transform=ax.transAxes, va="top", ha="right",
+                        fontsize=9, fontweight="bold")
+                ax.text(0.21, y, _wrap(str(r.label), 56), transform=ax.transAxes, va="top",
+                        fontsize=9)
+    fig.suptitle(title or f"{la_code}: outcomes by level, period ending {pe:%d %B %Y}")
+    if (shown["display"] == disclosure.SUPPRESSED).any():
+        fig.text(0.01, 0.0, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="bottom")
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+# --------------------------------------------------------------------------------------
+# Coefficient plot
+# --------------------------------------------------------------------------------------
+
+
+def coef_plot(
+    model_summary: pd.DataFrame,
+    *,
+    title: str | None = "Odds ratios with 95% confidence intervals",
+    xlabel: str = "Odds ratio (log scale)",
+    estimate: str = "odds_ratio",
+    lower: str = "ci_lower",
+    upper: str = "ci_upper",
+    label: str | None = None,
+    reference: float | None = None,
+    log_scale: bool | None = None,
+) -> Figure:
+    """Estimates with confidence intervals, one row per term.
+
+    ``model_summary``: a table as :func:`csc_outcomes.stats.proportionality.odds_ratio_table`
+    returns (``term``, ``label``, ``odds_ratio``, ``ci_lower``, ``ci_upper``). For a
+    linear model's table (``coef_table``) pass ``estimate="coef"`` (the reference line
+    moves to 0 and the axis to linear unless told otherwise).
+    """
+    df = model_summary.reset_index(drop=True)
+    ratio = estimate == "odds_ratio"
+    reference = (1.0 if ratio else 0.0) if reference is None else reference
+    log_scale = ratio if log_scale is None else log_scale
+    name_col = label or ("label" if "label" in df.columns else "term")
+    df = df.sort_values(estimate)
+    fig, ax = _new_figure((8, max(2.5, 0.45 * len(df) + 1.2)))
+    yy = np.arange(len(df))
+    est = df[estimate].to_numpy(dtype=float)
+    err = np.vstack([est - df[lower].to_numpy(dtype=float), df[upper].to_numpy(dtype=float) - est])
+    ax.errorbar(est, yy, xerr=err, fmt="o", color=PALETTE[0], ecolor=PALETTE[0],
+                capsize=3, markersize=6)
+    ax.axvline(reference, color=_GREY, linestyle="--", linewidth=1)
+    ax.set_yticks(yy, df[name_col].astype(str).tolist())
+    if log_scale:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel(xlabel if ratio else ("Estimate" if xlabel == "Odds ratio (log scale)" else xlabel))
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    return fig

@@ -1,0 +1,248 @@
+"""The run manifest: what went in, what code ran, what came out.
+
+``reports/<period_end>/manifest.json`` records
+
+- ``inputs``: path, size and sha256 of every input file (the warehouse, the measures
+  CSV, the parameter files, the source notebooks);
+- ``parameters``: the run's options and each notebook run's papermill parameters;
+- ``packages``: versions of Python and of the packages the reports depend on;
+- ``code_version``: the git commit when ``git rev-parse HEAD`` answers (read-only),
+  always with the package version and a sha256 over ``lib/`` and ``notebooks/``
+  (``tree_hash``), so an uncommitted tree is still pinned;
+- ``outputs``: each published file (path relative to the reports folder), sha256, size;
+  ``restricted_outputs``: each executed notebook (relative to the restricted folder)
+  with the sha256 of its file and of its *text outputs* (``content_sha256``, see
+  ``notebook_content_hash``), which is what ``reproduce`` compares;
+- ``timings``: seconds per notebook run and render, and for the whole run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+MANIFEST_VERSION = 1
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+#: Distributions whose versions are recorded.
+PACKAGES = [
+    "csc-outcomes", "pandas", "numpy", "pyarrow", "duckdb", "pandera", "statsmodels", "scipy",
+    "matplotlib", "seaborn", "papermill", "nbformat", "nbconvert", "nbclient", "ipykernel",
+    "jupyter_client", "jinja2", "pypandoc-binary", "pypandoc", "typst", "pyyaml", "holidays",
+]
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_record(path: str | Path, base: str | Path | None = None) -> dict[str, Any]:
+    """{path, sha256, bytes} for one file; ``path`` relative to ``base`` when given."""
+    p = Path(path)
+    shown = p
+    if base is not None:
+        try:
+            shown = p.resolve().relative_to(Path(base).resolve())
+        except ValueError:
+            shown = p
+    return {"path": shown.as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+
+
+def tree_hash(folders: Iterable[str | Path], patterns=("*.py", "*.ipynb", "*.yaml", "*.yml",
+                                                       "*.j2", "*.css", "*.typ")) -> str:
+    """sha256 over the relative paths and contents of the matching files under ``folders``."""
+    h = hashlib.sha256()
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        files = sorted({f for pat in patterns for f in folder.rglob(pat)
+                        if "__pycache__" not in f.parts and ".ipynb_checkpoints" not in f.parts})
+        for f in files:
+            h.update(f.relative_to(folder.parent).as_posix().encode())
+            h.update(b"\0")
+            h.update(f.read_bytes())
+            h.update(b"\0")
+    return h.hexdigest()
+
+
+def git_commit(repo: str | Path = REPO_ROOT) -> dict[str, Any] | None:
+    """The HEAD commit and whether the tree is dirty; None without git or commits.
+
+    Read-only: ``rev-parse`` and ``--no-optional-locks status`` never write.
+    """
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=20)
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(["git", "--no-optional-locks", "-C", str(repo), "status",
+                                 "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=60)
+        return {"commit": head.stdout.strip(),
+                "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def code_version(repo: str | Path = REPO_ROOT) -> dict[str, Any]:
+    from csc_outcomes import __version__
+
+    repo = Path(repo)
+    out: dict[str, Any] = {"package_version": __version__,
+                           "tree_hash": tree_hash([repo / "lib" / "csc_outcomes", repo / "notebooks"])}
+    git = git_commit(repo)
+    if git:
+        out.update(git)
+    else:
+        out["commit"] = None
+    return out
+
+
+def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+# volatile bits in text outputs: memory addresses, temp paths, timings
+_VOLATILE = [
+    (re.compile(r"0x[0-9a-fA-F]{6,}"), "0x…"),
+    (re.compile(r"/tmp/[^\s'\"<>]+"), "/tmp/…"),
+]
+
+
+def notebook_text_outputs(path_or_nb: Any) -> list[str]:
+    """The text outputs of an executed notebook, in order: ``text/plain``, ``text/html``,
+    ``text/markdown`` and stdout, with volatile bits (addresses, temp paths) masked.
+    Images are left out (their bytes may differ by library version or font cache)."""
+    nb = (nbformat.read(str(path_or_nb), as_version=4)
+          if isinstance(path_or_nb, (str, Path)) else path_or_nb)
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if "injected-parameters" in tags:
+            continue  # paths differ between a run and its reproduction
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream" and out.get("name") == "stdout":
+                texts.append(out.get("text", ""))
+            elif kind in ("execute_result", "display_data"):
+                data = out.get("data", {})
+                for mime in ("text/html", "text/markdown", "text/plain"):
+                    if mime in data:
+                        val = data[mime]
+                        texts.append("".join(val) if isinstance(val, list) else str(val))
+                        break
+    masked = []
+    for t in texts:
+        for pat, rep in _VOLATILE:
+            t = pat.sub(rep, t)
+        masked.append(t)
+    return masked
+
+
+def notebook_content_hash(path_or_nb: Any) -> str:
+    """sha256 of ``notebook_text_outputs`` (what ``reproduce`` compares)."""
+    return sha256_text("\n\x1e\n".join(notebook_text_outputs(path_or_nb)))
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def build_manifest(*, run_id: str, started: str, finished: str, status: str, period_end: str,
+                   la_codes: list[str], notebooks: list[str], formats: list[str], renderer: str,
+                   options: dict[str, Any], inputs: list[dict[str, Any]],
+                   runs: list[dict[str, Any]], outputs: list[dict[str, Any]],
+                   restricted_outputs: list[dict[str, Any]], timings: dict[str, Any],
+                   failures: list[str] | None = None, leaks: list[str] | None = None,
+                   measures: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Assemble the manifest dictionary (see the module docstring for the fields)."""
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": "csc-outcomes",
+        "run_id": run_id,
+        "status": status,
+        "started": started,
+        "finished": finished,
+        "period_end": period_end,
+        "la_codes": la_codes,
+        "notebooks": notebooks,
+        "formats": formats,
+        "renderer": renderer,
+        "options": options,
+        "inputs": inputs,
+        "measures": measures or {},
+        "runs": runs,
+        "outputs": outputs,
+        "restricted_outputs": restricted_outputs,
+        "code_version": code_version(),
+        "packages": package_versions(),
+        "platform": {"system": platform.system(), "machine": platform.machine(),
+                     "python_executable": sys.executable},
+        "timings": timings,
+        "failures": failures or [],
+        "leaks": leaks or [],
+    }
+
+
+def write_manifest(path: str | Path, manifest: dict[str, Any]) -> Path:
+    """Write JSON atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, indent=2, sort_keys=False, default=str)
+        fh.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if data.get("tool") != "csc-outcomes" or "manifest_version" not in data:
+        raise ValueError(f"{path} is not a csc-outcomes run manifest")
+    return data
+
+
+def verify_outputs(manifest: dict[str, Any], reports_dir: str | Path) -> dict[str, list[str]]:
+    """Check the published files still match the manifest: {'ok', 'changed', 'missing'}."""
+    res: dict[str, list[str]] = {"ok": [], "changed": [], "missing": []}
+    for rec in manifest.get("outputs", []):
+        p = Path(reports_dir) / rec["path"]
+        if not p.is_file():
+            res["missing"].append(rec["path"])
+        elif sha256_file(p) != rec["sha256"]:
+            res["changed"].append(rec["path"])
+        else:
+            res["ok"].append(rec["path"])
+    return res

@@ -1,0 +1,252 @@
+"""Execute parameterised notebooks with papermill: one run per (notebook, LA, period).
+
+Kernel. Notebooks run in the kernel named ``python3`` (``KERNEL_NAME``). Its spec is the
+one ``ipykernel install --sys-prefix`` writes into the environment's own
+``share/jupyter/kernels/python3``; its command is ``python -m ipykernel_launcher``, and
+``jupyter_client`` replaces a bare ``python`` with the interpreter that runs papermill,
+so the notebooks import the same ``csc_outcomes`` and pandas as the caller.
+``ensure_kernel()`` checks that and installs the spec (``--sys-prefix``) when it is
+missing; it refuses a ``python3`` spec that points at another interpreter.
+
+Parallelism. Each run starts its own kernel process; the runs are driven from a thread
+pool (``jobs`` threads, default 2 for a 2-core machine). Kernel start-up is ~2 s a run.
+
+Failures. A failing notebook does not stop the others; ``run_notebooks`` returns every
+result and ``raise_for_failures`` raises ``NotebookRunError`` naming each notebook and
+LA with the cell that failed and the error. Papermill still writes the executed
+notebook (with the error cell) so it can be opened in JupyterLab.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+KERNEL_NAME = "python3"
+
+#: Bare interpreter names that jupyter_client swaps for ``sys.executable``.
+_SELF_PYTHON = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}
+
+
+class KernelSetupError(RuntimeError):
+    """The notebook kernel is missing or runs another Python environment."""
+
+
+class NotebookRunError(RuntimeError):
+    """One or more notebooks failed; ``failures`` holds their ``NotebookResult``s."""
+
+    def __init__(self, failures: Sequence["NotebookResult"]):
+        self.failures = list(failures)
+        super().__init__(format_failures(self.failures))
+
+
+@dataclass(frozen=True)
+class NotebookJob:
+    """One execution: a source notebook, an LA, a period, parameters and an output path."""
+
+    notebook: Path
+    la_code: str
+    period_end: str
+    output_path: Path
+    parameters: dict[str, Any] = field(default_factory=dict)
+    cwd: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.notebook).stem
+
+    def describe(self) -> str:
+        return f"notebook '{self.name}' for LA {self.la_code}, period ending {self.period_end}"
+
+
+@dataclass
+class NotebookResult:
+    """The outcome of one ``NotebookJob``."""
+
+    job: NotebookJob
+    ok: bool
+    seconds: float
+    output_path: Path | None = None
+    error: str | None = None  # "ValueError: boom"
+    error_cell: str | None = None  # the source of the cell that raised
+    error_cell_index: int | None = None
+    traceback: str | None = None
+
+    def message(self) -> str:
+        if self.ok:
+            return f"{self.job.describe()}: ok ({self.seconds:.1f}s)"
+        lines = [f"{self.job.describe()} FAILED: {self.error}"]
+        if self.error_cell is not None:
+            where = f"cell {self.error_cell_index}" if self.error_cell_index is not None else "cell"
+            lines.append(f"  in {where}:")
+            lines.extend("    | " + ln for ln in self.error_cell.splitlines()[:15])
+        if self.output_path is not None:
+            lines.append(f"  executed notebook (with the error cell): {self.output_path}")
+        return "\n".join(lines)
+
+
+def format_failures(failures: Iterable[NotebookResult]) -> str:
+    failures = list(failures)
+    head = f"{len(failures)} notebook run(s) failed:"
+    return "\n".join([head] + [r.message() for r in failures])
+
+
+def raise_for_failures(results: Iterable[NotebookResult]) -> None:
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise NotebookRunError(failed)
+
+
+# --------------------------------------------------------------------------- kernel
+_kernel_lock = threading.Lock()
+
+
+def ensure_kernel(name: str = KERNEL_NAME) -> dict[str, Any]:
+    """Make sure kernel ``name`` exists and runs this interpreter; return its spec.
+
+    Installs the spec into ``sys.prefix`` (``ipykernel install --sys-prefix``) when no
+    spec of that name is found.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    with _kernel_lock:
+        ksm = KernelSpecManager()
+        try:
+            spec = ksm.get_kernel_spec(name)
+        except NoSuchKernel:
+            from ipykernel.kernelspec import install
+
+            install(kernel_name=name, prefix=sys.prefix)
+            spec = KernelSpecManager().get_kernel_spec(name)
+        exe = spec.argv[0] if spec.argv else ""
+        same = exe in _SELF_PYTHON or _same_file(exe, sys.executable)
+        if not same:
+            raise KernelSetupError(
+                f"kernel '{name}' runs {exe!r} (spec in {spec.resource_dir}), not this "
+                f"environment's {sys.executable}. Fix: '{sys.executable} -m ipykernel install "
+                f"--sys-prefix --name {name}' and remove the other spec, or pass another "
+                "kernel name."
+            )
+        return {"name": name, "argv": list(spec.argv), "resource_dir": spec.resource_dir,
+                "python": sys.executable}
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        pa = shutil.which(a) or a
+        return os.path.samefile(pa, b)
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- execution
+def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
+                timeout: int | None = 1800) -> NotebookResult:
+    """Run one notebook with papermill; never raises for a notebook error."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    out = Path(job.output_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # execute to a temporary name beside the target, then move: no half-written notebook
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".ipynb", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    cwd = Path(job.cwd) if job.cwd else out.parent
+    cwd.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    result = NotebookResult(job=job, ok=False, seconds=0.0)
+    try:
+        parameters = declared_parameters(job.notebook, job.parameters)
+        pm.execute_notebook(
+            str(job.notebook), str(tmp), parameters=parameters,
+            kernel_name=kernel_name, progress_bar=False, log_output=False,
+            cwd=str(cwd), execution_timeout=timeout,
+        )
+        result.ok = True
+    except PapermillExecutionError as exc:
+        result.error = f"{exc.ename}: {exc.evalue}"
+        result.error_cell = exc.source
+        result.error_cell_index = exc.cell_index
+        result.traceback = "\n".join(exc.traceback or [])
+    except Exception as exc:  # kernel died, bad notebook, missing file...
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.seconds = time.perf_counter() - t0
+    if tmp.exists() and tmp.stat().st_size > 0:
+        os.replace(tmp, out)
+        result.output_path = out
+    else:
+        tmp.unlink(missing_ok=True)
+    return result
+
+
+def declared_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``parameters`` the notebook's ``parameters`` cell declares.
+
+    The run passes a standard set (la_code, period_end, warehouse, measures_path,
+    output_dir, la_name, comparators, suppression_threshold); a notebook takes those it
+    declares. A notebook without a parameters cell gets them all (papermill injects
+    them at the top).
+    """
+    import papermill as pm
+
+    try:
+        declared = pm.inspect_notebook(str(notebook))
+    except Exception:  # noqa: BLE001 - let execution report a broken notebook
+        return dict(parameters)
+    if not declared:
+        return dict(parameters)
+    return {k: v for k, v in parameters.items() if k in declared}
+
+
+ProgressFn = Callable[[int, int, NotebookResult], None]
+
+
+def print_progress(done: int, total: int, result: NotebookResult) -> None:
+    """Default progress: one line a run on stderr."""
+    status = "ok" if result.ok else "FAILED"
+    print(f"[{done}/{total}] {result.job.name} {result.job.la_code} {result.job.period_end}: "
+          f"{status} ({result.seconds:.1f}s)", file=sys.stderr, flush=True)
+
+
+def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
+                  kernel_name: str = KERNEL_NAME, progress: ProgressFn | None = print_progress,
+                  timeout: int | None = 1800) -> list[NotebookResult]:
+    """Execute ``jobs`` (up to ``max_workers`` at once); results in the jobs' order."""
+    if not jobs:
+        return []
+    ensure_kernel(kernel_name)
+    results: dict[int, NotebookResult] = {}
+    workers = max(1, min(int(max_workers), len(jobs)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papermill") as pool:
+        futures = {pool.submit(execute_job, job, kernel_name=kernel_name, timeout=timeout): i
+                   for i, job in enumerate(jobs)}
+        for done, fut in enumerate(as_completed(futures), start=1):
+            i = futures[fut]
+            results[i] = fut.result()
+            if progress:
+                progress(done, len(jobs), results[i])
+    return [results[i] for i in range(len(jobs))]
+
+
+def error_cells(path: str | Path) -> list[dict[str, Any]]:
+    """The cells of an executed notebook whose outputs hold an error."""
+    nb = nbformat.read(str(path), as_version=4)
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append({"index": i, "source": cell.source,
+                              "error": f"{out.get('ename')}: {out.get('evalue')}"})
+    return found

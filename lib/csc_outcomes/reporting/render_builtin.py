@@ -1,0 +1,270 @@
+"""The built-in renderer: used when Quarto is not on PATH.
+
+HTML: nbconvert's ``HTMLExporter`` (``basic`` template, ``exclude_input=True``, no
+prompts) renders the outputs and markdown; the page around them is
+``reports/templates/report.html.j2`` with ``report.css`` inlined, so one self-contained
+file per report with images embedded as data URIs.
+
+PDF: nbconvert ``MarkdownExporter`` (input excluded; DataFrame HTML tables turned into
+pipe tables first) -> pandoc (the binary bundled with ``pypandoc-binary``) to Typst with
+``report.typ`` as the template -> the ``typst`` Python package compiles the PDF. Images
+are written beside the markdown in a temporary folder and embedded by Typst.
+
+Both read the title and options from the notebook's front matter (``frontmatter``).
+What a published page never shows: code cells, the front-matter cell, stderr streams
+(warnings carry file paths), error outputs (a run with an error never reaches render),
+cells tagged ``remove-cell``, inputs tagged ``remove-input``, outputs tagged
+``remove-output``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import html
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from csc_outcomes.reporting import frontmatter
+
+#: The repository's template folder (``reports/templates`` beside ``lib/``).
+REPO_TEMPLATES = Path(__file__).resolve().parents[3] / "reports" / "templates"
+
+REMOVE_CELL_TAGS = {"remove-cell", "remove_cell"}
+REMOVE_INPUT_TAGS = {"remove-input", "remove_input", "hide-input"}
+REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
+
+_FALLBACK_PAGE = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
+<title>{{ title }}</title><style>{{ css }}</style></head><body><header><h1>{{ title }}</h1>
+{% if subtitle %}<p>{{ subtitle }}</p>{% endif %}</header><main id="content">{{ body }}</main>
+</body></html>"""
+
+
+class RenderError(RuntimeError):
+    """Rendering failed; the message names the notebook and the format."""
+
+
+def templates_dir(explicit: str | Path | None = None) -> Path | None:
+    """The template folder to use: ``explicit`` when given and present, else the repo's."""
+    for cand in (explicit, REPO_TEMPLATES):
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    return None
+
+
+def _cell_fig_alt(cell: Any) -> str | None:
+    """``#| fig-alt: ...`` (Quarto's cell option) in a code cell's first lines."""
+    for line in cell.get("source", "").splitlines():
+        m = re.match(r"\s*#\|\s*fig-alt:\s*(.+)", line)
+        if m:
+            return m.group(1).strip().strip("\"'")
+        if not line.startswith("#|"):
+            break
+    return None
+
+
+def prepare_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+    """A copy fit for publishing, and its front matter.
+
+    Drops the front-matter cell, removed cells/outputs, stderr streams and error outputs;
+    records each image's alt text (``#| fig-alt:``) in the output metadata.
+    """
+    front = frontmatter.read_front_matter(nb)
+    nb = frontmatter.strip_front_matter(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_CELL_TAGS:
+            continue
+        if cell.cell_type == "raw":
+            continue
+        if cell.cell_type == "code":
+            if tags & REMOVE_OUTPUT_TAGS:
+                cell.outputs = []
+            alt = _cell_fig_alt(cell)
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    continue
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    continue
+                if alt and "image/png" in out.get("data", {}):
+                    out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
+                kept.append(out)
+            cell.outputs = kept
+        cells.append(cell)
+    nb.cells = cells
+    return nb, front
+
+
+def _load_text(tdir: Path | None, name: str, fallback: str = "") -> str:
+    if tdir and (tdir / name).is_file():
+        return (tdir / name).read_text(encoding="utf-8")
+    return fallback
+
+
+#: nbconvert's placeholder alt text, replaced by a real one
+_NBCONVERT_ALT = re.compile(r'\salt="No description has been provided for this image"')
+
+
+def _add_alt_text(body: str, default: str) -> str:
+    """Give every ``<img>`` an alt attribute (nbconvert writes none for plain PNGs)."""
+    def fix(m: re.Match) -> str:
+        tag = m.group(0)
+        if re.search(r"\salt=", tag):
+            return tag
+        return tag[:-1].rstrip("/") + f' alt="{html.escape(default)}">'
+    return re.sub(r"<img\b[^>]*>", fix, body)
+
+
+def _alt_from_metadata(nb: nbformat.NotebookNode) -> list[str]:
+    alts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "image/png" in out.get("data", {}):
+                alts.append(out.get("metadata", {}).get("image/png", {}).get("alt", ""))
+    return alts
+
+
+def _apply_alts(body: str, alts: list[str], default: str) -> str:
+    """Give each embedded PNG, in order, its alt text (output metadata, ``#| fig-alt``)
+    unless the tag already has one; any other image gets ``default``."""
+    it = iter(alts)
+    body = _NBCONVERT_ALT.sub("", body)
+
+    def fix(m: re.Match) -> str:
+        tag = m.group(0)
+        if "data:image/png" not in tag:
+            return tag
+        alt = next(it, "") or default
+        if re.search(r"\salt=", tag):
+            return tag
+        return tag[:-1].rstrip("/") + f' alt="{html.escape(alt)}">'
+    body = re.sub(r"<img\b[^>]*>", fix, body)
+    return _add_alt_text(body, default)
+
+
+def html_body(nb: nbformat.NotebookNode) -> str:
+    """The body HTML of a prepared notebook: outputs and markdown, no code, no prompts."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    # empty wrappers of code cells without outputs are noise
+    body = re.sub(r'<div class="cell border-box-sizing code_cell rendered[^"]*"[^>]*>\s*</div>\s*',
+                  "", body)
+    return body
+
+
+def render_html(executed: str | Path, out_path: str | Path, *, templates: str | Path | None = None,
+                index_href: str | None = None, generated: str | None = None) -> Path:
+    """Render an executed notebook to one self-contained HTML file at ``out_path``."""
+    import jinja2
+
+    from csc_outcomes import __version__
+
+    executed, out_path = Path(executed), Path(out_path)
+    try:
+        nb, front = prepare_notebook(nbformat.read(str(executed), as_version=4))
+        body = html_body(nb)
+        title = str(front.get("title") or executed.stem)
+        body = _apply_alts(body, _alt_from_metadata(nb), f"Chart from the report {title}")
+        tdir = templates_dir(templates)
+        page = jinja2.Environment(autoescape=False).from_string(
+            _load_text(tdir, "report.html.j2", _FALLBACK_PAGE))
+        text = page.render(
+            title=html.escape(title), subtitle=html.escape(str(front.get("subtitle") or "")),
+            css=_load_text(tdir, "report.css"), body=body, version=__version__,
+            index_href=index_href,
+            generated=generated or dt.datetime.now().strftime("%d %B %Y"),
+        )
+    except Exception as exc:
+        raise RenderError(f"HTML render of {executed} failed: {type(exc).__name__}: {exc}") from exc
+    _write_atomic(out_path, text.encode("utf-8"))
+    return out_path
+
+
+# ------------------------------------------------------------------------------- PDF
+def _tables_to_markdown(nb: nbformat.NotebookNode) -> None:
+    """Swap DataFrame HTML outputs for pipe-table markdown (pandoc cannot read raw HTML
+    tables inside markdown into tables), in place."""
+    import pypandoc
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            h = data.get("text/html")
+            if isinstance(h, list):
+                h = "".join(h)
+            if h and "<table" in h:
+                h = re.sub(r"<style.*?</style>", "", h, flags=re.S)
+                md = pypandoc.convert_text(h, "gfm", format="html", extra_args=["--wrap=none"])
+                new = {"text/markdown": md}
+                out["data"] = new
+
+
+def render_pdf(executed: str | Path, out_path: str | Path, *,
+               templates: str | Path | None = None) -> Path:
+    """Render an executed notebook to PDF (markdown -> pandoc -> Typst -> PDF)."""
+    import pypandoc
+    import typst
+    from nbconvert import MarkdownExporter
+
+    executed, out_path = Path(executed), Path(out_path)
+    try:
+        nb, front = prepare_notebook(nbformat.read(str(executed), as_version=4))
+        _tables_to_markdown(nb)
+        md, resources = MarkdownExporter(exclude_input=True).from_notebook_node(nb)
+        with tempfile.TemporaryDirectory(prefix="csc-pdf-") as tmp:
+            tmpd = Path(tmp)
+            for name, data in (resources.get("outputs") or {}).items():
+                (tmpd / name).write_bytes(data if isinstance(data, bytes)
+                                          else base64.b64decode(data))
+            (tmpd / "report.md").write_text(md, encoding="utf-8")
+            args = ["--standalone", "--wrap=none",
+                    "-M", f"title={front.get('title') or executed.stem}"]
+            if front.get("subtitle"):
+                args += ["-M", f"subtitle={front['subtitle']}"]
+            tdir = templates_dir(templates)
+            if tdir and (tdir / "report.typ").is_file():
+                args += ["--template", str(tdir / "report.typ")]
+            pypandoc.convert_file(str(tmpd / "report.md"), "typst",
+                                  format="markdown-raw_html-yaml_metadata_block-implicit_figures",
+                                  outputfile=str(tmpd / "report.typ"), extra_args=args)
+            pdf = typst.compile(str(tmpd / "report.typ"), root=str(tmpd))
+    except Exception as exc:
+        raise RenderError(f"PDF render of {executed} failed: {type(exc).__name__}: {exc}") from exc
+    if not pdf.startswith(b"%PDF"):
+        raise RenderError(f"PDF render of {executed} gave no PDF")
+    _write_atomic(out_path, pdf)
+    return out_path
+
+
+def render(executed: str | Path, out_dir: str | Path, stem: str, formats=("html",), *,
+           templates: str | Path | None = None, index_href: str | None = None) -> dict[str, Path]:
+    """Render to ``out_dir/<stem>.<fmt>`` for each format; returns {format: path}."""
+    out = {}
+    for fmt in formats:
+        target = Path(out_dir) / f"{stem}.{fmt}"
+        if fmt == "html":
+            out[fmt] = render_html(executed, target, templates=templates, index_href=index_href)
+        elif fmt == "pdf":
+            out[fmt] = render_pdf(executed, target, templates=templates)
+        else:
+            raise RenderError(f"unknown format {fmt!r} (html or pdf)")
+    return out
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)

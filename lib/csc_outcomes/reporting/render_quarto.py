@@ -1,0 +1,106 @@
+"""Render executed notebooks with Quarto, when ``quarto`` is on PATH.
+
+Quarto first, never Quarto only: ``run`` uses this module whenever
+``shutil.which("quarto")`` finds the binary, else ``render_builtin``.
+
+The notebook has already been executed by papermill, so Quarto must not run it
+again: every call passes ``--no-execute`` and Quarto renders the stored outputs.
+The document options come from the notebook's raw first cell (front matter:
+``title``, ``format``, ``execute: echo: false``), the same cell the built-in renderer
+reads. Per format::
+
+    quarto render <stem>.ipynb --no-execute --to html -M embed-resources:true
+    quarto render <stem>.ipynb --no-execute --to typst      # PDF via Quarto's bundled Typst
+
+(``--to pdf`` would need a LaTeX install; ``pdf_engine="latex"`` selects it.)
+
+Each render runs in a fresh temporary folder holding a copy of the notebook (and of
+``reports/_quarto.yml`` and ``reports/templates`` when present, so the shared options
+apply), with ``--output-dir`` set to a folder inside it. Success means exit code 0
+**and** the expected output file exists; the file is then moved into place
+atomically. Anything else raises ``QuartoRenderError`` with Quarto's stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+REPO_REPORTS = Path(__file__).resolve().parents[3] / "reports"
+
+
+class QuartoRenderError(RuntimeError):
+    """Quarto exited non-zero or did not write the expected output file."""
+
+
+def quarto_path() -> str | None:
+    """The ``quarto`` binary on PATH, or None."""
+    return shutil.which("quarto")
+
+
+def quarto_version() -> str | None:
+    exe = quarto_path()
+    if not exe:
+        return None
+    try:
+        return subprocess.run([exe, "--version"], capture_output=True, text=True,
+                              timeout=60).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def quarto_command(notebook_name: str, fmt: str, output_dir: str = "_out", *,
+                   pdf_engine: str = "typst", quarto: str = "quarto") -> tuple[list[str], str]:
+    """The command line for one format and the output file name it must produce."""
+    stem = Path(notebook_name).stem
+    if fmt == "html":
+        cmd = [quarto, "render", notebook_name, "--no-execute", "--to", "html",
+               "--output-dir", output_dir, "-M", "embed-resources:true"]
+        return cmd, f"{stem}.html"
+    if fmt == "pdf":
+        to = "typst" if pdf_engine == "typst" else "pdf"
+        cmd = [quarto, "render", notebook_name, "--no-execute", "--to", to,
+               "--output-dir", output_dir]
+        return cmd, f"{stem}.pdf"
+    raise QuartoRenderError(f"unknown format {fmt!r} (html or pdf)")
+
+
+def render(executed: str | Path, out_dir: str | Path, stem: str, formats=("html",), *,
+           project_dir: str | Path | None = None, pdf_engine: str = "typst",
+           timeout: int = 600) -> dict[str, Path]:
+    """Render ``executed`` with Quarto to ``out_dir/<stem>.<fmt>``; returns {format: path}."""
+    exe = quarto_path()
+    if not exe:
+        raise QuartoRenderError("quarto is not on PATH")
+    executed, out_dir = Path(executed), Path(out_dir)
+    project = Path(project_dir) if project_dir else REPO_REPORTS
+    results: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory(prefix="csc-quarto-") as tmp:
+        work = Path(tmp)
+        nb_name = f"{stem}.ipynb"
+        shutil.copy2(executed, work / nb_name)
+        if (project / "_quarto.yml").is_file():
+            shutil.copy2(project / "_quarto.yml", work / "_quarto.yml")
+        if (project / "templates").is_dir():
+            shutil.copytree(project / "templates", work / "templates")
+        for fmt in formats:
+            cmd, produced = quarto_command(nb_name, fmt, "_out", pdf_engine=pdf_engine, quarto=exe)
+            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout)
+            candidates = [work / "_out" / produced, work / produced]
+            found = next((c for c in candidates if c.is_file() and c.stat().st_size > 0), None)
+            if proc.returncode != 0 or found is None:
+                why = (f"exit code {proc.returncode}" if proc.returncode != 0
+                       else f"no output file {produced}")
+                raise QuartoRenderError(
+                    f"quarto render of {executed} to {fmt} failed ({why}).\n"
+                    f"command: {' '.join(cmd)}\n{(proc.stderr or proc.stdout)[-3000:]}")
+            target = out_dir / f"{stem}.{fmt}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp_target = target.with_name(f".{target.name}.quarto-tmp")
+            shutil.copyfile(found, tmp_target)
+            os.replace(tmp_target, target)
+            results[fmt] = target
+    return results

@@ -1,0 +1,163 @@
+"""Research extracts: parquet files with keyed pseudonyms, coarsened dates and districts.
+
+For a research partner, from the warehouse:
+
+* identifiers (``CHILD``, ``LAchildID``, ``UPN``, ``FormerUPN``, ``SW_ID``, ``contact_id``)
+  are replaced by keyed pseudonyms, ``HMAC-SHA256(key, scope + "|" + value)`` as hex
+  (the first 32 characters). The scope is the LA for LA-issued identifiers (so a child's
+  ``CHILD`` in SSDA903 and ``LAchildID`` in the CIN census, which the LA issues from
+  one system, link within the LA) and ``upn`` for pupil numbers (national, so they link
+  across LAs). Without the key nobody can reverse or recompute a pseudonym; a
+  different key gives different pseudonyms.
+* dates of birth (``DOB``, ``MC_DOB``, ``PersonBirthDate``, ``ExpectedPersonBirthDate``)
+  are coarsened to the first day of their month;
+* postcodes (``HOME_POST``, ``PL_POST``) are cut to the district (outward code);
+* free-text and lineage columns that could identify a person or a file are dropped
+  (``DATE_PERM`` is kept as is: it is a date of an order, partially given);
+* ``data_dictionary.md`` and ``data_dictionary.csv`` describe every column written.
+
+The key comes from the ``CSC_OUTCOMES_PSEUDONYM_KEY`` environment variable or a key
+file; the export refuses to run without one, with a key shorter than 16 characters,
+or with a key file inside the output folder (the key must never travel with the data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from csc_outcomes import contracts
+from csc_outcomes.keys import TABLE_SOURCE
+
+KEY_ENV = "CSC_OUTCOMES_PSEUDONYM_KEY"
+LA_SCOPED_IDS = {"CHILD", "LAchildID", "SW_ID", "contact_id"}
+NATIONAL_IDS = {"UPN", "FormerUPN"}
+DOB_COLUMNS = {"DOB", "MC_DOB", "PersonBirthDate", "ExpectedPersonBirthDate"}
+POSTCODE_COLUMNS = {"HOME_POST", "PL_POST"}
+DROPPED_COLUMNS = {"source_file", "source_line"}
+MIN_KEY_LENGTH = 16
+
+
+class ExportError(ValueError):
+    """The export cannot run as asked (no key, key beside the data); the message says why."""
+
+
+def load_key(key_file: Path | None = None, out_dir: Path | None = None) -> bytes:
+    """The pseudonym key from ``key_file`` or the environment; refuse when absent or unsafe."""
+    if key_file is not None:
+        key_file = Path(key_file)
+        if not key_file.is_file():
+            raise ExportError(f"key file {key_file} not found")
+        if out_dir is not None and Path(out_dir).resolve() in key_file.resolve().parents:
+            raise ExportError(f"key file {key_file} is inside the output folder {out_dir}; "
+                              "keep the key away from the data")
+        key = key_file.read_bytes().strip()
+    else:
+        key = os.environ.get(KEY_ENV, "").strip().encode()
+    if not key:
+        raise ExportError(f"no pseudonym key: set {KEY_ENV} or pass --key-file (the LA keeps the key; "
+                          "it is never written beside the extract)")
+    if len(key) < MIN_KEY_LENGTH:
+        raise ExportError(f"the pseudonym key is shorter than {MIN_KEY_LENGTH} characters; use a long random key")
+    return key
+
+
+def pseudonymise(values: pd.Series, scope: pd.Series | str, key: bytes) -> pd.Series:
+    """Keyed pseudonyms of ``values`` (missing stays missing); computed once per distinct value."""
+    scope_s = scope if isinstance(scope, pd.Series) else pd.Series(scope, index=values.index)
+    pairs = pd.DataFrame({"s": scope_s.astype(str), "v": values.astype(object)})
+    present = values.notna()
+    uniq = pairs[present].drop_duplicates()
+    mapping = {
+        (s, v): hmac.new(key, f"{s}|{v}".encode(), hashlib.sha256).hexdigest()[:32]
+        for s, v in zip(uniq["s"], uniq["v"])
+    }
+    out = pd.Series(None, index=values.index, dtype=object)
+    if present.any():
+        keys = list(zip(pairs.loc[present, "s"], pairs.loc[present, "v"]))
+        out[present] = [mapping[k] for k in keys]
+    return out.astype(contracts._str_dtype())
+
+
+def postcode_district(s: pd.Series) -> pd.Series:
+    """The outward code of a postcode (``AB1 2CD`` -> ``AB1``; ``AB12CD`` -> ``AB1``)."""
+    t = s.astype(contracts._str_dtype()).str.upper().str.strip()
+    spaced = t.str.contains(" ", regex=False).fillna(False).astype(bool)
+    compact = t.str.replace(r"\s+", "", regex=True)
+    no_space = compact.where(compact.str.len() < 5, compact.str[:-3])
+    return t.str.split(" ").str[0].where(spaced, no_space)
+
+
+def transform(df: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """One canonical table made fit for a research partner."""
+    out = df.drop(columns=[c for c in DROPPED_COLUMNS if c in df.columns]).copy()
+    for c in out.columns:
+        if c in LA_SCOPED_IDS:
+            out[c] = pseudonymise(out[c], out["la_code"], key)
+        elif c in NATIONAL_IDS:
+            out[c] = pseudonymise(out[c], "upn", key)
+        elif c in DOB_COLUMNS:
+            out[c] = out[c].dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+        elif c in POSTCODE_COLUMNS:
+            out[c] = postcode_district(out[c])
+    return out
+
+
+def _describe(table: str, col: str) -> tuple[str, str]:
+    if col == "la_code":
+        return "LA code", "as supplied"
+    if col == "collection_year":
+        return "Collection year (the year the return ends, 31 March)", "as supplied"
+    spec = contracts.load_contract(table).columns.get(col)
+    desc = spec.description if spec and spec.description else (f"codes: {spec.codes}" if spec and spec.codes else "")
+    if col in LA_SCOPED_IDS:
+        how = "keyed pseudonym, HMAC-SHA256 within the LA (links CHILD and LAchildID of one LA)"
+    elif col in NATIONAL_IDS:
+        how = "keyed pseudonym, HMAC-SHA256 (links across LAs)"
+    elif col in DOB_COLUMNS:
+        how = "coarsened to the first day of the month"
+    elif col in POSTCODE_COLUMNS:
+        how = "cut to the postcode district (outward code)"
+    else:
+        how = "as supplied"
+    return desc, how
+
+
+def export(warehouse_path: Path, out_dir: Path, *, key: bytes, la_codes: list[str] | None = None) -> list[Path]:
+    """Write one parquet per canonical table and the data dictionary; return the paths written."""
+    from csc_outcomes import warehouse
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables, _ = warehouse.read_tables(Path(warehouse_path), la_codes=la_codes)
+    written = []
+    dictionary = []
+    for name in TABLE_SOURCE:
+        df = transform(tables[name], key)
+        path = out_dir / f"{name}.parquet"
+        tmp = path.with_name(f".{path.name}.tmp")
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        written.append(path)
+        for col in df.columns:
+            desc, how = _describe(name, col)
+            dictionary.append({"table": name, "column": col, "dtype": str(df[col].dtype),
+                               "description": desc, "treatment": how, "rows": len(df)})
+    dd = pd.DataFrame(dictionary)
+    dd.to_csv(out_dir / "data_dictionary.csv", index=False)
+    lines = ["# Research extract: data dictionary", "",
+             "Keyed pseudonyms (HMAC-SHA256); the key stays with the LA. Dates of birth are "
+             "coarsened to month, postcodes cut to district. Field names are DfE's own.", ""]
+    for name in TABLE_SOURCE:
+        sub = dd[dd["table"] == name]
+        lines += [f"## {name} ({int(sub['rows'].iloc[0]) if len(sub) else 0} rows)", "",
+                  "| column | dtype | description | treatment |", "|---|---|---|---|"]
+        lines += [f"| {r.column} | {r.dtype} | {r.description} | {r.treatment} |" for r in sub.itertuples()]
+        lines.append("")
+    (out_dir / "data_dictionary.md").write_text("\n".join(lines), encoding="utf-8")
+    written += [out_dir / "data_dictionary.csv", out_dir / "data_dictionary.md"]
+    return written

@@ -1,0 +1,238 @@
+"""SSDA903 (children looked after and care leavers): CSV files and the XML form.
+
+CSV: one file per table per collection year in ``<la>/ssda903/<year>/``, named after the
+table (``header.csv``, ``episodes.csv``, ...). A few other names that LA systems and
+peer tools use are accepted (:data:`FILE_ALIASES`).
+
+XML: the export some LA systems produce, root ``EXPSSDA903`` with one ``CHILD`` element
+per child. statutory-data.md only fixes the root, the ``CHILD`` element, ``CHILDID`` for
+``CHILD`` and ``PL`` for ``PLACE``; the rest is an assumption, documented here and made
+tolerant:
+
+* every element is matched by its tag name, case-insensitively; ``CHILDID`` -> ``CHILD``,
+  ``PL`` -> ``PLACE``;
+* leaf elements directly under ``CHILD`` or under a ``HEADER`` element are child-level
+  fields: they give the ``header`` row and, when present, the child-level tables
+  ``uasc`` (``DUC``), ``oc3`` (``IN_TOUCH``/``ACTIV``/``ACCOM``), ``ad1`` (``DATE_INT``,
+  ``DATE_MATCH``, ...), ``previous_permanence`` (``PREV_PERM``, ...) and ``oc2`` (OC2
+  fields written flat);
+* any element with element children (other than ``HEADER``) is a repeating group, one
+  row of a table chosen by its tag (``EPISODE`` -> episodes, ``AREVIEW``/``REVIEW`` ->
+  reviews, ``OC2``, ``OC3``, ``AD1``, ``AD_PLACED``/``PLACED_FOR_ADOPTION``,
+  ``PREV_PERM``, ``MISSING``/``MISSING_EPISODE``, ``SW_EPISODE``, ``UASC``), or else by the
+  table whose columns best match its leaves; ``CHILD`` and ``DOB`` are carried from the
+  child into every row;
+* the line of a row is the ``sourceline`` of its element (the ``CHILD`` element for
+  child-level tables); unknown elements are reported once per file.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from csc_outcomes.contracts import load_contract
+from csc_outcomes.sources import FileRejected, RawTable, match_columns, table_from_csv
+from csc_outcomes.sources.text import xml_source
+
+TABLES = [
+    "header", "episodes", "uasc", "reviews", "oc2", "oc3", "ad1",
+    "placed_for_adoption", "previous_permanence", "missing", "sw_episodes",
+]
+
+FILE_ALIASES = {
+    "episode": "episodes",
+    "review": "reviews",
+    "placed_adoption": "placed_for_adoption",
+    "placed_for_adopt": "placed_for_adoption",
+    "ad_placed": "placed_for_adoption",
+    "prev_perm": "previous_permanence",
+    "previous_perm": "previous_permanence",
+    "social_worker": "sw_episodes",
+    "social_workers": "sw_episodes",
+    "sw_episode": "sw_episodes",
+    "missing_episodes": "missing",
+}
+
+XML_ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}
+
+_GROUP_TAGS = {
+    "EPISODE": "episodes", "EPISODES": "episodes",
+    "AREVIEW": "reviews", "REVIEW": "reviews", "REVIEWS": "reviews",
+    "OC2": "oc2", "OC3": "oc3", "AD1": "ad1", "UASC": "uasc",
+    "AD_PLACED": "placed_for_adoption", "PLACED_FOR_ADOPTION": "placed_for_adoption",
+    "PREV_PERM": "previous_permanence", "PREVIOUS_PERMANENCE": "previous_permanence",
+    "MISSING": "missing", "MISSING_EPISODE": "missing", "MISSING_EPISODES": "missing",
+    "SW_EPISODE": "sw_episodes", "SW_EPISODES": "sw_episodes", "SOCIAL_WORKER": "sw_episodes",
+}
+
+#: Child-level tables and the leaf fields whose presence gives a row.
+_CHILD_LEVEL_TRIGGERS = {
+    "uasc": ["DUC"],
+    "oc3": ["IN_TOUCH", "ACTIV", "ACCOM"],
+    "ad1": ["DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"],
+    "previous_permanence": ["PREV_PERM", "LA_PERM", "DATE_PERM"],
+    "oc2": ["SDQ_SCORE", "SDQ_REASON", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK",
+            "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED"],
+}
+
+
+def table_for_file(path: Path) -> str | None:
+    """The SSDA903 table a CSV holds, from its file name (None when unknown)."""
+    stem = Path(path).stem.strip().lower().replace("-", "_").replace(" ", "_")
+    if stem in TABLES:
+        return stem
+    if stem in FILE_ALIASES:
+        return FILE_ALIASES[stem]
+    for t in TABLES:  # e.g. "903_episodes_2024"
+        if t in stem.split("_") or stem.endswith("_" + t) or stem.startswith(t + "_"):
+            return t
+    return None
+
+
+def read_csv(path: Path, label: str, table: str | None = None) -> RawTable:
+    """Read one SSDA903 CSV (its table from the file name unless given)."""
+    table = table or table_for_file(path)
+    if table is None:
+        raise FileRejected(
+            f"{label}: the file name does not name an SSDA903 table; rename it to one of "
+            + ", ".join(f"{t}.csv" for t in TABLES),
+            rule="unknown_file")
+    return table_from_csv(path, table, label)
+
+
+def _local(tag) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].upper()
+
+
+def _leaves(el) -> list[tuple[str, str]]:
+    return [(_local(c.tag), (c.text or "")) for c in el if isinstance(c.tag, str) and len(c) == 0]
+
+
+def read_xml(path: Path, label: str) -> list[RawTable]:
+    """Read the SSDA903 XML form into one :class:`RawTable` per table found."""
+    rows: dict[str, list[dict]] = defaultdict(list)
+    lines: dict[str, list[int]] = defaultdict(list)
+    unknown: set[str] = set()
+    fields_upper = {t: {f.upper(): f for f in load_contract(t).fields} for t in TABLES}
+    for t in fields_upper:
+        for k, v in XML_ALIASES.items():
+            if v in fields_upper[t].values():
+                fields_upper[t][k] = v
+    n_children = 0
+    try:
+        root_seen = None
+        for event, el in etree.iterparse(xml_source(path), events=("start", "end"), recover=False, huge_tree=True):
+            if event == "start":
+                if root_seen is None:
+                    root_seen = _local(el.tag)
+                    if root_seen != "EXPSSDA903":
+                        raise FileRejected(
+                            f"{label}: the XML root is <{el.tag}>, not <EXPSSDA903>; this is not an SSDA903 "
+                            "export (a CIN census file belongs in cin/<year>/)", rule="not_expected_table", line=el.sourceline)
+                continue
+            if _local(el.tag) != "CHILD" or el.getparent() is None or _local(el.getparent().tag) != "EXPSSDA903":
+                continue
+            n_children += 1
+            child_fields: dict[str, str] = {}
+            groups = []
+            for c in el:
+                if not isinstance(c.tag, str):
+                    continue
+                tag = _local(c.tag)
+                if len(c) == 0:
+                    child_fields[tag] = c.text or ""
+                elif tag == "HEADER":
+                    for h in c:
+                        if not isinstance(h.tag, str):
+                            continue
+                        if len(h) == 0:
+                            child_fields[_local(h.tag)] = h.text or ""
+                        else:
+                            groups.append(h)
+                else:
+                    groups.append(c)
+            child_id = child_fields.get("CHILDID", child_fields.get("CHILD", ""))
+            dob = child_fields.get("DOB", "")
+            line = el.sourceline or 0
+            used = set()
+            hdr = _pick(child_fields, fields_upper["header"], used)
+            hdr["CHILD"] = child_id
+            rows["header"].append(hdr)
+            lines["header"].append(line)
+            for t, triggers in _CHILD_LEVEL_TRIGGERS.items():
+                if any(k in child_fields for k in triggers):
+                    r = _pick(child_fields, fields_upper[t], used)
+                    r.setdefault("DOB", dob)
+                    r["CHILD"] = child_id
+                    rows[t].append(r)
+                    lines[t].append(line)
+            unknown.update(k for k in child_fields if k not in used and k not in ("CHILDID", "CHILD", "UASC"))
+            for g in groups:
+                leaves = dict(_leaves(g))
+                t = _GROUP_TAGS.get(_local(g.tag)) or _best_table(leaves, fields_upper)
+                if t is None:
+                    unknown.add(_local(g.tag))
+                    continue
+                used_g: set[str] = set()
+                r = _pick(leaves, fields_upper[t], used_g)
+                r["CHILD"] = child_id
+                if "DOB" in fields_upper[t].values():
+                    r.setdefault("DOB", dob)
+                unknown.update(f"{_local(g.tag)}/{k}" for k in leaves if k not in used_g)
+                rows[t].append(r)
+                lines[t].append(g.sourceline or line)
+            el.clear()
+            while el.getprevious() is not None:
+                del el.getparent()[0]
+    except FileRejected:
+        raise
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise FileRejected(f"{label}: not well-formed XML ({exc}); export the file again",
+                           rule="file_unreadable") from None
+    if n_children == 0:
+        raise FileRejected(f"{label}: no EXPSSDA903/CHILD elements found; check the export",
+                           rule="not_expected_table")
+    out = []
+    for t in TABLES:
+        if t not in rows:
+            continue
+        frame = pd.DataFrame(rows[t], dtype=object)
+        for f in load_contract(t).fields:
+            if f not in frame.columns:
+                frame[f] = None
+        notes = []
+        out.append(RawTable(table=t, frame=frame[load_contract(t).fields],
+                            lines=np.asarray(lines[t], dtype="int64"), notes=notes))
+    if unknown and out:
+        out[0].notes.append(dict(line=1, column=", ".join(sorted(unknown)), value=None, rule="extra_columns",
+                                 message=f"{label}: element(s) {', '.join(sorted(unknown))} are not part of any "
+                                         "SSDA903 contract and were left out", severity="warning"))
+    return out
+
+
+def _pick(leaves: dict[str, str], fields: dict[str, str], used: set[str]) -> dict[str, str]:
+    out = {}
+    for k, v in leaves.items():
+        if k in fields:
+            out[fields[k]] = v
+            used.add(k)
+    return out
+
+
+def _best_table(leaves: dict[str, str], fields_upper: dict[str, dict[str, str]]) -> str | None:
+    keys = set(leaves)
+    best, score = None, 0.0
+    for t, f in fields_upper.items():
+        if t == "header":
+            continue
+        s = len(keys & set(f)) / max(len(keys), 1)
+        if s > score:
+            best, score = t, s
+    return best if score >= 0.5 else None

@@ -1,0 +1,198 @@
+"""The referral process: CIN episodes, assessments, plans, section 47s, and entries to
+care, with the proportionality and re-referral models of ``synth_truth.json``.
+
+Referrals come in generations: new children arrive as a Poisson process; each closed
+episode may be followed by a re-referral within 12 months of closure (the re-referral
+model) or, failing that, by a later one (1-4 years after closure). Each generation is one
+vectorised step, so the Python loop runs over generations (about 10), never children.
+
+Per referral (not NFA) with an assessment:
+
+- factors ``x_f`` ~ Bernoulli(prevalence_f * LA multiplier);
+- latent = sum(beta_f x_f) + la_effect + Logistic(0, 1) noise;
+- level = 0 (no plan) if latent <= c1, 1 (CIN plan) if <= c2, 2 (CP plan, after a
+  section 47) if <= c3, else 3 (looked after: ``RNE S`` within 60 days after the
+  assessment's authorisation).
+
+Per closed episode, child under 16.5 years (6026 days) at closure and not adopted:
+P(referred again within 12 months) = logistic(a + b_level[level] + b_months * months).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import cla, config, people
+from .dates import add_working_days, birthday
+
+_DAYS_PER_MONTH = 365.25 / 12
+MAX_REFERRAL_AGE_DAYS = int(17.6 * 365.25)
+#: The re-referral model applies to closures before the child is 6026 days (16.5 years)
+#: old, so that a re-referral within 12 months still comes before 17.6.
+REREF_MAX_AGE_DAYS = 6026
+
+
+def expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _choice(rng, codes, p, n):
+    p = np.asarray(p, dtype=float)
+    return np.array(codes, dtype=object)[rng.choice(len(codes), size=n, p=p / p.sum())]
+
+
+def simulate(rng: np.random.Generator, prof: config.LAProfile, sim_start: np.datetime64,
+             sim_end: np.datetime64, hols: np.ndarray) -> tuple[people.Children, pd.DataFrame]:
+    """All referrals of an LA between ``sim_start`` and ``sim_end``."""
+    span = int((sim_end - sim_start).astype(np.int64))
+    rate = config.AVERAGE_REFERRALS * prof.volume * config.NEW_CHILD_SHARE * span / 365.25
+    n0 = int(rng.poisson(rate))
+    ref = np.sort(sim_start + rng.integers(0, span + 1, n0))
+    dob = ref - people.draw_ages(rng, n0)
+    kids = people.new_children(rng, dob)
+    child = np.arange(n0)
+    parts = []
+    gen = 0
+    while len(child):
+        block = _generation(rng, prof, child, ref, kids.dob, hols, gen)
+        parts.append(block)
+        nd = block["next_date"].to_numpy().astype("datetime64[D]")
+        age_next = (nd - kids.dob[block["child"].to_numpy()]).astype(np.int64)
+        ok = ~np.isnat(nd) & (nd <= sim_end) & (age_next < MAX_REFERRAL_AGE_DAYS)
+        child = block["child"].to_numpy()[ok]
+        ref = nd[ok]
+        gen += 1
+    refs = pd.concat(parts, ignore_index=True)
+    refs = refs.sort_values(["child", "ref_date"], kind="stable").reset_index(drop=True)
+    refs["ref_id"] = np.arange(len(refs))
+    # number of previous child protection plans (any time before, in this LA)
+    has_cp = refs["cp_start"].notna()
+    refs["n_prev_cpp"] = has_cp.astype(int).groupby(refs["child"]).cumsum() - has_cp.astype(int)
+    # unaccompanied asylum-seeking children: some boys entering care at 14+
+    first_care = refs[refs["level"] == 3].drop_duplicates("child")
+    age_c = (first_care["care_start"].to_numpy().astype("datetime64[D]")
+             - kids.dob[first_care["child"].to_numpy()]).astype(np.int64) / 365.25
+    uasc = first_care["child"].to_numpy()[(age_c >= 14) & (rng.random(len(first_care)) < 0.33)]
+    kids.uasc[uasc] = True
+    kids.male[uasc] = rng.random(len(uasc)) < 0.92
+    kids.ethnic[uasc] = np.array(config.UASC_ETHNIC, dtype=object)[rng.integers(0, 5, len(uasc))]
+    return kids, refs
+
+
+def _generation(rng, prof, child, ref, dob_all, hols, gen) -> pd.DataFrame:
+    n = len(child)
+    dob = dob_all[child]
+    b18 = birthday(dob, 18)
+    nfa = rng.random(n) < prof.nfa_rate
+    source = _choice(rng, config.REFERRAL_SOURCES, config.REFERRAL_SOURCE_P, n)
+    need = _choice(rng, config.NEED_CODES, config.NEED_P, n)
+    need_cin = need.copy()
+    need = np.where(nfa & (rng.random(n) < 0.4), "N9", need)
+
+    # assessment
+    a_start = ref + np.minimum(rng.geometric(0.45, n) - 1, 6)
+    wd = np.maximum(np.round(rng.lognormal(np.log(prof.assess_median_wd), 0.29, n)), 2).astype(np.int64)
+    a_auth = add_working_days(a_start, wd, hols)
+    prev = np.clip(config.FACTOR_PREVALENCE * np.array(prof.factor_prev_mult), 0, 0.9)
+    x = rng.random((n, len(config.FACTORS))) < prev[None, :]
+    latent = x.astype(float) @ config.FACTOR_BETA + prof.la_effect + rng.logistic(0, 1, n)
+    level = (latent[:, None] > config.CUTPOINTS[None, :]).sum(axis=1)
+    level = np.where(nfa, -1, level)
+
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    # section 47 and child protection
+    s47_any = (level == 2) | ((level == 3) & (rng.random(n) < 0.4)) \
+        | ((level == 0) & (rng.random(n) < 0.10)) | ((level == 1) & (rng.random(n) < 0.25))
+    s47 = np.where(s47_any, a_start + rng.integers(0, 6, n), nat)
+    conf = (level == 2) | (level == 3)
+    icpc_wd = np.maximum(np.round(rng.lognormal(np.log(prof.icpc_median_wd), 0.38, n)), 1).astype(np.int64)
+    icpc = np.where(s47_any & conf, add_working_days(np.where(s47_any, s47, ref), icpc_wd, hols), nat)
+    target = np.where(s47_any, add_working_days(np.where(s47_any, s47, ref), np.full(n, 15), hols), nat)
+    not_required = s47_any & ~conf
+
+    # care (level 3): starts within 60 days after the assessment's authorisation
+    care_start = np.where(level == 3, a_auth + rng.integers(0, 61, n), nat)
+    lv3 = np.flatnonzero(level == 3)
+    cp_care = cla.draw_care_periods(rng, care_start[lv3], dob[lv3])
+    care_end = nat.copy()
+    care_end[lv3] = cp_care["end"]
+    route = np.full(n, "", dtype=object)
+    route[lv3] = cp_care["route"]
+    care_rec = np.full(n, "", dtype=object)
+    care_rec[lv3] = cp_care["rec"]
+    # a conference before care only when it falls before the care start
+    icpc = np.where((level == 3) & ~(icpc < care_start), nat, icpc)
+    s47_l3_noconf = (level == 3) & s47_any & np.isnat(icpc)
+    not_required = not_required | s47_l3_noconf
+
+    cp_start = np.where(~np.isnat(icpc), icpc, nat)
+    cp_len = np.maximum(np.round(rng.lognormal(np.log(prof.cp_median_days), 0.78, n)), 14).astype(np.int64)
+    cp_end = np.where(level == 2, cp_start + cp_len, nat)
+    cp_end = np.where(level == 3, care_start, cp_end)
+    cp_end = np.where(np.isnat(cp_start), nat, cp_end)
+
+    # CIN plans
+    cinp_start = np.where(level == 1, a_auth + rng.integers(0, 11, n), nat)
+    cinp_len = np.maximum(np.round(rng.lognormal(np.log(prof.cin_plan_median_days), 0.7, n)), 14).astype(np.int64)
+    cinp_end = np.where(level == 1, cinp_start + cinp_len, nat)
+    step = (level == 2) & (rng.random(n) < 0.6)
+    step_len = np.maximum(np.round(rng.lognormal(np.log(120), 0.6, n)), 14).astype(np.int64)
+    cinp_start = np.where(step, cp_end, cinp_start)
+    cinp_end = np.where(step, cp_end + step_len, cinp_end)
+
+    # closure
+    lag = rng.integers(0, 15, n)
+    closure = np.where(level == -1, ref + rng.integers(0, 8, n),
+              np.where(level == 0, a_auth + rng.integers(0, 22, n),
+              np.where(level == 1, cinp_end + lag,
+              np.where(level == 2, np.where(step, cinp_end, cp_end) + lag,
+                       care_end + np.where(np.isin(route, ["adopt", "long"]), 0, rng.integers(0, 29, n))))))
+    closure = closure.astype("datetime64[D]")
+    # nothing runs past the 18th birthday
+    capped = closure > b18
+    closure = np.where(capped, b18, closure)
+    cp_end = np.where(cp_end > closure, closure, cp_end)
+    cinp_end = np.where(cinp_end > closure, closure, cinp_end)
+    cinp_start = np.where(cinp_start > closure, nat, cinp_start)
+    cinp_end = np.where(np.isnat(cinp_start), nat, cinp_end)
+
+    u = rng.random(n)
+    rc = np.where(level == -1, "RC8",
+         np.where(level == 0, np.where(u < 0.7, "RC8", "RC9"),
+         np.where(level < 3, np.where(u < 0.85, "RC7", np.where(u < 0.9, "RC9", np.where(u < 0.94, "RC5", np.where(u < 0.97, "RC3", "RC4")))),
+         np.where(route == "adopt", "RC1", np.where(route == "sgo", "RC4", np.where(route == "cao", "RC3",
+         np.where(route == "long", np.where(u < 0.4, "RC6", "RC7"), "RC7"))))))).astype(object)
+    rc = np.where(capped & (level < 3), "RC6", rc).astype(object)
+
+    # re-referral model
+    months = (closure - ref).astype(np.int64) / _DAYS_PER_MONTH
+    lvl_key = np.where(level == -1, "nfa", level.astype(str))
+    b_level = np.vectorize(config.REREF_B_LEVEL.get, otypes=[float])(lvl_key) if n else np.zeros(0)
+    p = expit(config.REREF_A + b_level + config.REREF_B_MONTHS * months)
+    eligible = ((closure - dob).astype(np.int64) < REREF_MAX_AGE_DAYS) & (rc != "RC1")
+    early = eligible & (rng.random(n) < p)
+    late = eligible & ~early & (rng.random(n) < config.LATE_REREFERRAL_P)
+    d_early = 1 + np.floor(rng.beta(1.1, 1.7, n) * 364).astype(np.int64)
+    d_late = rng.integers(367, 1461, n)
+    next_date = np.where(early, closure + d_early, np.where(late, closure + d_late, nat))
+
+    cats = _choice(rng, config.CP_CATEGORIES, [0.50, 0.08, 0.04, 0.35, 0.03], n)
+    cats = np.where(x[:, 6] & (rng.random(n) < 0.5), "SAB", cats)
+    latest = np.where(rng.random(n) < 0.1, _choice(rng, config.CP_CATEGORIES, [0.5, 0.1, 0.05, 0.3, 0.05], n), cats)
+    no_assess = level == -1
+    out = pd.DataFrame({
+        "child": child, "gen": gen, "ref_date": ref.astype("datetime64[D]"), "source": source,
+        "need": need, "need_cin": need_cin, "nfa": nfa, "level": level, "latent": latent,
+        "assess_start": np.where(no_assess, nat, a_start), "assess_auth": np.where(no_assess, nat, a_auth),
+        "s47_start": s47, "icpc_target": target, "icpc": icpc, "icpc_not_required": not_required,
+        "cp_start": cp_start, "cp_end": cp_end, "cp_cat": np.where(np.isnat(cp_start), "", cats),
+        "cp_latest": np.where(np.isnat(cp_start), "", latest),
+        "cinp_start": cinp_start, "cinp_end": cinp_end,
+        "care_start": care_start, "care_end": care_end, "route": route, "care_rec": care_rec,
+        "closure": closure, "rc": rc, "months": months, "p_reref": p, "eligible": eligible,
+        "reref_12m": early, "next_date": next_date,
+    })
+    for j, code in enumerate(config.FACTORS):
+        out[f"f_{code}"] = np.where(no_assess, False, x[:, j])
+    return out

@@ -1,0 +1,110 @@
+"""Fixtures for the reporting tests: a tiny throwaway notebook and measures table.
+
+The tiny notebook stands in for the real ones so the run/render/index/manifest
+machinery is tested without the measures, stats and plots modules.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+PERIOD = "2026-03-31"
+
+FRONT = """---
+title: "Tiny report"
+format:
+  html:
+    embed-resources: true
+execute:
+  echo: false
+---"""
+
+PARAMS = """la_code = "SYN01"
+period_end = "2026-03-31"
+warehouse = "../data/warehouse.duckdb"
+measures_path = "../data/measures.csv"
+output_dir = "."
+fail = False
+leak = \"\""""
+
+BODY = [
+    ("markdown", "## Context\n\nThis tiny report puts a number in context."),
+    ("code", "import pandas as pd\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
+             "m = pd.read_csv(measures_path, dtype={'la_code': str})\n"
+             "mine = m[(m.la_code == la_code) & (m.period_end == period_end)]\n"
+             "if fail:\n    raise ValueError('deliberate failure for ' + la_code)"),
+    ("code", "#| fig-alt: Bar chart of the measures\n"
+             "fig, ax = plt.subplots(figsize=(4, 2.5))\n"
+             "ax.bar(mine.measure_id, mine.value.fillna(0))\nax.set_title('Measures')\nplt.show()"),
+    ("code", "print(leak) if leak else None\n"
+             "mine[['measure_id', 'value']].reset_index(drop=True)"),
+    ("code", "import warnings\nwarnings.warn('a warning that must not be published')"),
+]
+
+
+def make_notebook(path: Path, name: str = "tiny") -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    cells = [nbformat.v4.new_raw_cell(FRONT),
+             nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]})]
+    for kind, src in BODY:
+        cells.append(nbformat.v4.new_markdown_cell(src) if kind == "markdown"
+                     else nbformat.v4.new_code_cell(src))
+    nb.cells = cells
+    path.mkdir(parents=True, exist_ok=True)
+    target = path / f"{name}.ipynb"
+    nbformat.write(nb, str(target))
+    return target
+
+
+def make_measures(path: Path, las=("SYN01", "SYN02")) -> Path:
+    rows = []
+    for i, la in enumerate(las):
+        rows += [
+            (la, PERIOD, "referrals", 120 + i, None, 120.0 + i),
+            (la, PERIOD, "rereferrals_within_12m", 25, 120 + i, 25 / (120 + i)),
+            (la, PERIOD, "cla_at_period_end", 60, None, 60.0),
+        ]
+    df = pd.DataFrame(rows, columns=["la_code", "period_end", "measure_id", "numerator",
+                                     "denominator", "value"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_setup(tmp_path_factory):
+    """notebooks/, parameters/, measures.csv for the tiny notebook (session-wide)."""
+    root = tmp_path_factory.mktemp("tiny")
+    make_notebook(root / "notebooks")
+    make_measures(root / "data" / "measures.csv")
+    (root / "parameters").mkdir()
+    (root / "parameters" / "defaults.yaml").write_text("notebooks: [tiny]\nsuppression_threshold: 5\n")
+    (root / "parameters" / "SYN01.yaml").write_text("name: Synthetia\nstatistical_neighbours: [SYN02]\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tiny_setup, tmp_path_factory):
+    """One successful run of the tiny notebook for two LAs, html and pdf (shared)."""
+    from csc_outcomes.reporting.run import run_reports
+
+    out = tmp_path_factory.mktemp("run")
+    res = run_reports(
+        PERIOD, ["SYN01", "SYN02"], warehouse=out / "no-warehouse.duckdb",
+        measures_path=tiny_setup / "data" / "measures.csv", reports_dir=out / "reports",
+        restricted_dir=out / "restricted", formats=("html", "pdf"), jobs=2,
+        notebooks_dir=tiny_setup / "notebooks", parameters_dir=tiny_setup / "parameters",
+        renderer="builtin", identifiers={"C0000123456"}, progress=False)
+    return res, out
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst

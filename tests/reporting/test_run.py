@@ -1,0 +1,134 @@
+"""The run machinery on a tiny throwaway notebook: papermill, render, leak scan, publish."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import nbformat
+import pytest
+
+from conftest import PERIOD, make_notebook
+from csc_outcomes.reporting import manifest as mf
+from csc_outcomes.reporting.papermill_runs import KERNEL_NAME, ensure_kernel
+from csc_outcomes.reporting.run import RunError, run_reports
+
+
+def test_kernel_runs_this_interpreter():
+    spec = ensure_kernel(KERNEL_NAME)
+    assert spec["name"] == "python3"
+    assert spec["python"] == sys.executable
+
+
+def test_run_publishes_reports_manifest_index(tiny_run):
+    res, out = tiny_run
+    assert res.ok
+    reports = out / "reports"
+    for la in ("SYN01", "SYN02"):
+        for fmt in ("html", "pdf"):
+            assert (reports / PERIOD / la / f"tiny.{fmt}").is_file()
+        # executed notebooks only in the restricted tree
+        assert (out / "restricted" / PERIOD / la / "tiny.ipynb").is_file()
+    assert not list(reports.rglob("*.ipynb")), "executed notebooks must never be published"
+    assert (reports / "index.html").is_file()
+    assert (reports / PERIOD / "manifest.json").is_file()
+    assert not list((out / "restricted" / PERIOD).glob(".staging-*")), "staging left behind"
+
+
+def test_manifest_contents_and_hashes(tiny_run, tiny_setup):
+    res, out = tiny_run
+    man = json.loads(res.manifest_path.read_text())
+    assert man["status"] == "ok" and man["period_end"] == PERIOD
+    assert man["la_codes"] == ["SYN01", "SYN02"] and man["formats"] == ["html", "pdf"]
+    # inputs: measures, notebook and parameter files, with their hashes
+    roles = {r["role"] for r in man["inputs"]}
+    assert {"measures", "notebook", "parameters"} <= roles
+    for rec in man["inputs"]:
+        assert rec["sha256"] == mf.sha256_file(rec["path"])
+    assert man["measures"]["period_rows_sha256"]
+    # parameters of each notebook run
+    runs = {(r["la_code"], r["notebook"]): r for r in man["runs"]}
+    assert runs[("SYN01", "tiny")]["parameters"]["la_code"] == "SYN01"
+    assert runs[("SYN01", "tiny")]["parameters"]["la_name"] == "Synthetia"
+    # versions and code version
+    assert man["packages"]["papermill"] and man["packages"]["pandas"] and man["packages"]["python"]
+    cv = man["code_version"]
+    assert cv["package_version"] and len(cv["tree_hash"]) == 64
+    assert "commit" in cv
+    # every published output with a matching hash (manifest itself excluded)
+    published = {p.relative_to(out / "reports").as_posix()
+                 for p in (out / "reports" / PERIOD).rglob("*") if p.is_file()}
+    listed = {o["path"] for o in man["outputs"]}
+    assert listed == published - {f"{PERIOD}/manifest.json"}
+    assert mf.verify_outputs(man, out / "reports")["changed"] == []
+    assert mf.verify_outputs(man, out / "reports")["missing"] == []
+    # restricted outputs carry a content hash for reproduce
+    for rec in man["restricted_outputs"]:
+        p = out / "restricted" / rec["path"]
+        assert rec["content_sha256"] == mf.notebook_content_hash(p)
+    assert man["timings"]["notebooks_s"] > 0 and man["timings"]["total_s"] > 0
+
+
+def test_executed_notebook_gets_subtitle(tiny_run):
+    from csc_outcomes.reporting.frontmatter import read_front_matter
+
+    _, out = tiny_run
+    front = read_front_matter(out / "restricted" / PERIOD / "SYN01" / "tiny.ipynb")
+    assert front["title"] == "Tiny report"
+    assert front["subtitle"] == "Synthetia (SYN01), year ending 31 March 2026"
+
+
+def _run(tiny_setup, tmp_path, la_codes, **kw):
+    return run_reports(
+        PERIOD, la_codes, warehouse=tmp_path / "none.duckdb",
+        measures_path=tiny_setup / "data" / "measures.csv", reports_dir=tmp_path / "reports",
+        restricted_dir=tmp_path / "restricted", jobs=2, notebooks_dir=tiny_setup / "notebooks",
+        parameters_dir=tiny_setup / "parameters", renderer="builtin",
+        identifiers={"C0000123456"}, progress=False, **kw)
+
+
+def test_failing_notebook_fails_run_naming_notebook_and_la(tiny_setup, tmp_path):
+    with pytest.raises(RunError) as info:
+        _run(tiny_setup, tmp_path, ["SYN02"], extra_parameters={"fail": True})
+    msg = str(info.value)
+    assert "notebook 'tiny' for LA SYN02" in msg
+    assert "ValueError: deliberate failure for SYN02" in msg
+    assert "raise ValueError" in msg  # the error cell's source
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").rglob("*.*"))
+    failed = list((tmp_path / "restricted" / PERIOD / "runs").glob("*-failed.json"))
+    assert len(failed) == 1 and json.loads(failed[0].read_text())["status"] == "failed"
+
+
+def test_leak_scan_hit_publishes_nothing(tiny_setup, tmp_path):
+    with pytest.raises(RunError, match="leak scan") as info:
+        _run(tiny_setup, tmp_path, ["SYN01"], extra_parameters={"leak": "child C0000123456"})
+    assert "known_identifier" in str(info.value)
+    assert "C0000123456" not in str(info.value), "the message must mask the identifier"
+    reports = tmp_path / "reports"
+    assert not reports.exists() or not [p for p in reports.rglob("*") if p.is_file()]
+    quarantine = list((tmp_path / "restricted" / PERIOD).glob("quarantine-*"))
+    assert quarantine and list(quarantine[0].rglob("tiny.html"))
+    assert not list((tmp_path / "restricted" / PERIOD).glob(".staging-*"))
+
+
+def test_bad_options_fail_before_running(tiny_setup, tmp_path):
+    with pytest.raises(RunError, match="unknown format"):
+        _run(tiny_setup, tmp_path, ["SYN01"], formats=("docx",))
+    with pytest.raises(RunError, match="notebook 'nope' not found"):
+        _run(tiny_setup, tmp_path, ["SYN01"], notebooks=["nope"])
+    with pytest.raises(RunError, match="restricted folder must not be inside"):
+        run_reports(PERIOD, ["SYN01"], warehouse=tmp_path / "w", measures_path=tmp_path / "m",
+                    reports_dir=tmp_path / "r", restricted_dir=tmp_path / "r" / "x")
+
+
+def test_papermill_records_error_cell(tiny_setup, tmp_path):
+    from csc_outcomes.reporting.papermill_runs import NotebookJob, error_cells, execute_job
+
+    job = NotebookJob(notebook=tiny_setup / "notebooks" / "tiny.ipynb", la_code="SYN09",
+                      period_end=PERIOD, output_path=tmp_path / "x" / "tiny.ipynb",
+                      parameters={"la_code": "SYN09", "fail": True,
+                                  "measures_path": str(tiny_setup / "data" / "measures.csv")})
+    # same kernel start cost as a run; keep it to this one direct call
+    res = execute_job(job)
+    assert not res.ok and res.error.startswith("ValueError")
+    assert res.output_path and error_cells(res.output_path)[0]["error"].startswith("ValueError")

@@ -1,0 +1,160 @@
+"""The three models recover known effects from data simulated in their own forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csc_outcomes.stats import proportionality as prop
+from csc_outcomes.stats import rereferral, stability
+
+BETA = np.array([0.45, 0.85, 0.75, 0.55, 0.30, 0.40, 1.20, 1.00])
+PREV = np.array([0.12, 0.12, 0.18, 0.30, 0.12, 0.22, 0.10, 0.10])
+CUTS = np.array([1.20, 2.55, 3.85])
+CODES = ["1B", "2B", "3A", "3B", "4A", "4B", "11A", "24A"]
+
+
+def _simulate_ordered(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = (rng.random((n, 8)) < PREV).astype(int)
+    latent = x @ BETA + rng.logistic(size=n)
+    level = np.searchsorted(CUTS, latent)  # 0..3
+    df = pd.DataFrame(x, columns=[f"factor_{c}" for c in CODES])
+    df["level"] = level
+    df["la_code"] = "SYN01"
+    return df
+
+
+@pytest.fixture(scope="module")
+def ordered_fit():
+    df = _simulate_ordered(12000, 11)
+    return prop.fit_ordered_logit(df), df
+
+
+def test_ordered_logit_recovers_coefficients_and_cutpoints(ordered_fit):
+    fit, _ = ordered_fit
+    table = prop.odds_ratio_table(fit)
+    assert table["term"].tolist() == [f"factor_{c}" for c in CODES]
+    assert np.abs(table["coef"].to_numpy() - BETA).max() < 0.12
+    assert np.abs(fit.cutpoints - CUTS).max() < 0.12
+    # the intervals are honest: most true values inside
+    inside = (np.exp(BETA) >= table["ci_lower"]) & (np.exp(BETA) <= table["ci_upper"])
+    assert inside.sum() >= 6
+    assert (table["odds_ratio"] > 1).all()
+    assert table.loc[0, "label"] == "Factor 1B"
+
+
+def test_proportionality_view(ordered_fit):
+    fit, df = ordered_fit
+    tab = prop.proportionality_table(fit)
+    labels = list(prop.LEVEL_LABELS.values())
+    assert list(tab.index) == labels + ["All"] and list(tab.columns) == labels + ["All"]
+    assert tab.loc["All", "All"] == len(df)
+    assert (tab.loc["All", labels].to_numpy() >= 0).all()
+    # median prediction = the cut-point interval the linear predictor falls in
+    xb = df[[f"factor_{c}" for c in CODES]].to_numpy() @ fit.result.params.to_numpy()[:8]
+    expect = np.searchsorted(fit.cutpoints, xb)
+    assert (prop.predicted_levels(fit).to_numpy() == expect).all()
+    summ = prop.proportionality_summary(fit)
+    assert summ["comparison"].astype(str).tolist() == ["Above needs", "In line with needs", "Below needs"]
+    assert summ["count"].sum() == len(df) and summ["share"].sum() == pytest.approx(1)
+    by = prop.proportionality_summary(fit, by="la_code")
+    assert by["la_code"].unique().tolist() == ["SYN01"]
+
+
+def test_ordered_logit_with_la_effects():
+    a = _simulate_ordered(4000, 1)
+    b = _simulate_ordered(4000, 2)
+    b["la_code"] = "SYN02"
+    rng = np.random.default_rng(5)
+    # shift SYN02 upwards by re-simulating its latent with +0.5
+    x = b[[f"factor_{c}" for c in CODES]].to_numpy()
+    b["level"] = np.searchsorted(CUTS, x @ BETA + 0.5 + rng.logistic(size=len(b)))
+    fit = prop.fit_ordered_logit(pd.concat([a, b], ignore_index=True), la_effects=True)
+    assert fit.la_terms == ["la_SYN02"]
+    full = prop.odds_ratio_table(fit, include_la=True).set_index("term")
+    assert full.loc["la_SYN02", "coef"] == pytest.approx(0.5, abs=0.15)
+    assert "la_SYN02" not in prop.odds_ratio_table(fit)["term"].tolist()
+
+
+def test_factor_selection_drops_rare_columns():
+    df = _simulate_ordered(500, 3)
+    df["factor_99"] = 0
+    df.loc[:2, "factor_99"] = 1
+    fit = prop.fit_ordered_logit(df)
+    assert "factor_99" not in fit.factors and len(fit.factors) == 8
+
+
+A_REREF = -0.55
+B_LEVEL = {"nfa": 0.25, "0": 0.0, "1": -0.35, "2": -0.60, "3": -0.90}
+B_MONTHS = -0.04
+
+
+def _simulate_closures(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    group = rng.choice(list(B_LEVEL), size=n, p=[0.15, 0.35, 0.25, 0.15, 0.10])
+    months = np.where(group == "nfa", rng.uniform(0, 0.5, n), rng.gamma(2.0, 4.0, n))
+    eta = A_REREF + np.array([B_LEVEL[g] for g in group]) + B_MONTHS * months
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    level = np.where(group == "nfa", "0", group).astype(int)
+    return pd.DataFrame({"la_code": "SYN01", "LAchildID": [f"C{i}" for i in range(n)],
+                         "level": level, "level_group": group, "length_months": months,
+                         "rereferred": y})
+
+
+def test_rereferral_logit_recovers_coefficients():
+    df = _simulate_closures(30000, 7)
+    fit = rereferral.fit_rereferral(df, cluster="LAchildID")
+    params = fit.result.params
+    assert params["const"] == pytest.approx(A_REREF, abs=0.08)
+    for g in ("nfa", "1", "2", "3"):
+        assert params[f"level_{g}"] == pytest.approx(B_LEVEL[g], abs=0.1)
+    assert params["length_months"] == pytest.approx(B_MONTHS, abs=0.01)
+    table = fit.odds_ratios()
+    assert "const" not in table["term"].tolist()
+    assert table.set_index("term").loc["level_3", "odds_ratio"] < 1
+
+
+def test_rereferral_linear_level():
+    rng = np.random.default_rng(2)
+    n = 20000
+    level = rng.integers(0, 4, n)
+    months = rng.gamma(2.0, 4.0, n)
+    eta = -0.5 - 0.3 * level - 0.04 * months
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    df = pd.DataFrame({"level": level, "length_months": months, "rereferred": y})
+    fit = rereferral.fit_rereferral(df, level="linear")
+    assert fit.result.params["level"] == pytest.approx(-0.3, abs=0.06)
+
+
+def test_stability_ols_recovers_slope_with_clustered_errors():
+    rng = np.random.default_rng(9)
+    n_children, terms = 1500, 6
+    base = rng.normal(0.935, 0.035, n_children)
+    child = np.repeat(np.arange(n_children), terms)
+    moves = rng.poisson(0.6, child.size)
+    att = base[child] - 0.03 * moves + rng.normal(0, 0.025, child.size)
+    df = pd.DataFrame({"la_code": "SYN01", "CHILD": child.astype(str), "moves": moves,
+                       "attendance": att})
+    fit = stability.fit_stability(df)
+    table = fit.coef_table().set_index("term")
+    assert table.loc["moves", "coef"] == pytest.approx(-0.03, abs=0.004)
+    assert table.loc["moves", "ci_lower"] < -0.03 < table.loc["moves", "ci_upper"]
+    assert table.loc["const", "coef"] == pytest.approx(0.935, abs=0.005)
+    assert fit.result.cov_type == "cluster"
+    # clustering by child widens the intercept's interval compared with plain OLS
+    import statsmodels.api as sm
+
+    naive = sm.OLS(df["attendance"], sm.add_constant(df["moves"].astype(float))).fit()
+    assert table.loc["const", "se"] > naive.bse["const"]
+
+
+def test_coef_plot_accepts_model_tables(ordered_fit):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from csc_outcomes import plots
+
+    fig = plots.coef_plot(prop.odds_ratio_table(ordered_fit[0]))
+    assert len(fig.axes[0].get_yticklabels()) == 8
