@@ -60,7 +60,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from csc_outcomes import calendar, ingest, synth
     from csc_outcomes.measures.compute import compute_measures
     from csc_outcomes.measures.inputs import MeasureInputs
-    from csc_outcomes.reporting.run import run_reports
+    from csc_outcomes.reporting.run import RunError, run_reports
 
     started = time.perf_counter()
     data_dir: Path = args.data_dir
@@ -72,8 +72,11 @@ def run_demo(args: argparse.Namespace) -> int:
     t = _step(f"1/4 synthetic data: {args.las} LAs -> {input_dir}")
     if input_dir.exists():
         shutil.rmtree(input_dir)
-    synth_kwargs = {} if args.scale is None else {"scale": args.scale}
-    synth.generate(input_dir, n_las=args.las, seed=args.seed, last_year=calendar.collection_year(period_end), **synth_kwargs)
+    scale = synth.DEMO_SCALE if args.scale is None else args.scale
+    synth.generate(
+        input_dir, n_las=args.las, seed=args.seed, scale=scale,
+        last_year=calendar.collection_year(period_end), progress=False,
+    )
     print(f"    done in {time.perf_counter() - t:.1f}s")
 
     t = _step(f"2/4 ingest -> {warehouse}")
@@ -93,16 +96,18 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"    {len(table):,} rows for {len(periods)} period ends in {time.perf_counter() - t:.1f}s")
 
     t = _step("4/4 notebooks and reports")
-    run = run_reports(
-        period_end,
-        None,
-        warehouse=warehouse,
-        measures_path=measures_path,
-        reports_dir=args.reports_dir,
-        formats=tuple(args.formats or ["html"]),
-        jobs=args.jobs,
-    )
-    if not run.ok:
+    try:
+        run_reports(
+            period_end,
+            None,
+            warehouse=warehouse,
+            measures_path=measures_path,
+            reports_dir=args.reports_dir,
+            formats=tuple(args.formats or ["html"]),
+            jobs=args.jobs,
+        )
+    except RunError as err:
+        print(f"demo: the report run failed, nothing was published:\n{err}", file=sys.stderr)
         return 1
     print(f"    done in {time.perf_counter() - t:.1f}s")
     index = (args.reports_dir / "index.html").resolve()

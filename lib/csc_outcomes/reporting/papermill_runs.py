@@ -167,12 +167,13 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
     cwd.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     result = NotebookResult(job=job, ok=False, seconds=0.0)
+    socket_dir = tempfile.mkdtemp(prefix="csc-kernel-")
     try:
         parameters = declared_parameters(job.notebook, job.parameters)
         pm.execute_notebook(
             str(job.notebook), str(tmp), parameters=parameters,
             kernel_name=kernel_name, progress_bar=False, log_output=False,
-            cwd=str(cwd), execution_timeout=timeout,
+            cwd=str(cwd), execution_timeout=timeout, config=_kernel_config(socket_dir),
         )
         result.ok = True
     except PapermillExecutionError as exc:
@@ -182,6 +183,8 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
         result.traceback = "\n".join(exc.traceback or [])
     except Exception as exc:  # kernel died, bad notebook, missing file...
         result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
     result.seconds = time.perf_counter() - t0
     if tmp.exists() and tmp.stat().st_size > 0:
         os.replace(tmp, out)
@@ -189,6 +192,19 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
     else:
         tmp.unlink(missing_ok=True)
     return result
+
+
+def _kernel_config(socket_dir: str) -> Any:
+    """Talk to the kernel over IPC sockets in a private folder, not loopback TCP.
+
+    Notebooks handle child-level data: TCP would carry it in plain text to any local
+    user (ipykernel warns about that on every start), while a ``mkdtemp`` folder is
+    readable by this user alone. One folder per kernel, because kernels started in
+    parallel would otherwise race for the same socket names.
+    """
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "kernel")}})
 
 
 def declared_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
