@@ -221,7 +221,7 @@ def trend_chart(
     if len(supp):
         ax.plot(supp["period_end"], np.zeros(len(supp)), linestyle="none", marker="x",
                 color=_GREY, label="c (suppressed)")
-        fig.text(0.01, 0.0, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="bottom")
+        fig.text(0.01, -0.01, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="top")
 
     if reference is not None and reference is not False:
         if isinstance(reference, pd.Series):
@@ -323,8 +323,8 @@ def funnel_plot(
         ax.annotate(str(highlight), xy=(hi["denominator"].iloc[0], hi["value"].iloc[0]),
                     xytext=(8, 8), textcoords="offset points", fontweight="bold", color=_HIGHLIGHT)
     if hidden:
-        fig.text(0.01, 0.0, "Units with small numbers are not shown (disclosure control)",
-                 fontsize="small", color=_GREY, va="bottom")
+        fig.text(0.01, -0.01, "Units with small numbers are not shown (disclosure control)",
+                 fontsize="small", color=_GREY, va="top")
     method = str(res["method"].iloc[0]) if "method" in res.columns and len(res) else ""
     sub = {"spiegelhalter": "binomial limits", "multiplicative":
            f"multiplicative overdispersion, phi = {float(res['phi'].iloc[0]):.2f}",
@@ -395,7 +395,7 @@ def level_bars(
     if n_series > 1:
         ax.legend()
     if (table.apply(lambda c: disclosure.is_small(c, threshold)).to_numpy()).any():
-        fig.text(0.01, 0.0, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="bottom")
+        fig.text(0.01, -0.01, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="top")
     ax.margins(y=0.12)
     return fig
 
@@ -463,7 +463,7 @@ def outcome_grid(
                         fontsize=9)
     fig.suptitle(title or f"{la_code}: outcomes by level, period ending {pe:%d %B %Y}")
     if (shown["display"] == disclosure.SUPPRESSED).any():
-        fig.text(0.01, 0.0, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="bottom")
+        fig.text(0.01, -0.01, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="top")
     return fig
 
 
@@ -512,6 +512,7 @@ def coef_plot(
     if log_scale:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     ax.set_xlabel(xlabel if ratio else ("Estimate" if xlabel == "Odds ratio (log scale)" else xlabel))
     if title:
         ax.set_title(title)

@@ -55,11 +55,14 @@ def test_manifest_contents_and_hashes(tiny_run, tiny_setup):
     cv = man["code_version"]
     assert cv["package_version"] and len(cv["tree_hash"]) == 64
     assert "commit" in cv
-    # every published output with a matching hash (manifest itself excluded)
+    # every published output with a matching hash (manifests themselves excluded)
     published = {p.relative_to(out / "reports").as_posix()
                  for p in (out / "reports" / PERIOD).rglob("*") if p.is_file()}
+    manifests = {f"{PERIOD}/manifest.json", f"{PERIOD}/runs/{man['run_id']}.json"}
     listed = {o["path"] for o in man["outputs"]}
-    assert listed == published - {f"{PERIOD}/manifest.json"}
+    assert listed == published - manifests
+    assert {o["path"] for o in man["published"]} == listed
+    assert (out / "reports" / PERIOD / "runs" / f"{man['run_id']}.json").is_file()
     assert mf.verify_outputs(man, out / "reports")["changed"] == []
     assert mf.verify_outputs(man, out / "reports")["missing"] == []
     # restricted outputs carry a content hash for reproduce

@@ -20,6 +20,7 @@ a sentence instead of a traceback. Nothing here returns child-level rows.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csc_outcomes import disclosure
+from csc_outcomes import calendar, disclosure
 
 LEVELS = {"at_risk": "Children at risk of harm", "in_care": "Children in care",
           "leaving_care": "Children leaving care"}
@@ -107,8 +108,25 @@ class ReportView:
         return bool((self.rows()["la_code"] == self.la_code).any())
 
     def previous_period(self) -> pd.Timestamp | None:
-        earlier = sorted(p for p in self.measures["period_end"].unique() if p < self.period)
-        return pd.Timestamp(earlier[-1]) if earlier else None
+        """The period to compare with: a year earlier when the table has it.
+
+        Twelve-month rolling measures overlap heavily month to month, so the same
+        period a year before is the fair comparison; otherwise the latest earlier one.
+        """
+        periods = {pd.Timestamp(p) for p in self.measures["period_end"].unique()}
+        year_before = calendar.add_years(self.period, -1) + pd.offsets.MonthEnd(0)
+        if year_before in periods:
+            return year_before
+        earlier = sorted(p for p in periods if p < self.period)
+        return earlier[-1] if earlier else None
+
+    @property
+    def previous_label(self) -> str:
+        """Column heading for the comparison period."""
+        prev = self.previous_period()
+        if prev is None:
+            return "Previous period"
+        return "A year earlier" if (self.period - prev).days > 300 else f"At {long_date(prev)}"
 
     def kind(self, measure_id: str) -> str:
         return str(self._info["kind"].get(measure_id, "rate"))
@@ -178,7 +196,7 @@ class ReportView:
                     out.append({"Level": level_label, "Kind": group_label,
                                 "Measure": "(no measure with data for this LA)",
                                 self.name: "x", f"{self.comparator_label.capitalize()}": "x",
-                                "All LAs": "x", "Previous period": "x"})
+                                "All LAs": "x", self.previous_label: "x"})
                     continue
                 for mid in present:
                     out.append({
@@ -186,7 +204,7 @@ class ReportView:
                         self.name: self.shown(mid),
                         f"{self.comparator_label.capitalize()}": self._shown_pooled(mid, self.comparator_codes),
                         "All LAs": self._shown_pooled(mid, all_las),
-                        "Previous period": self.shown(mid, period=prev) if prev is not None else "x",
+                        self.previous_label: self.shown(mid, period=prev) if prev is not None else "x",
                     })
         return pd.DataFrame(out)
 
@@ -347,8 +365,12 @@ def grid_display(grid: pd.DataFrame) -> pd.DataFrame:
 def styled(df: pd.DataFrame, caption: str | None = None, index: bool = False,
            precision: int = 2):
     """A DataFrame for display: no index, a caption (read by screen readers), text
-    columns aligned left and numbers right, floats to ``precision`` decimals."""
-    sty = df.style.format(precision=precision, thousands=",")
+    columns aligned left and numbers right, floats to ``precision`` decimals.
+
+    The table's HTML id comes from its content, not pandas' random one, so a re-run
+    gives byte-identical outputs and ``reproduce`` can compare them."""
+    digest = hashlib.sha256(f"{caption}|{list(df.columns)}|{len(df)}".encode()).hexdigest()[:8]
+    sty = df.style.format(precision=precision, thousands=",").set_uuid(f"t{digest}")
     if not index:
         sty = sty.hide(axis="index")
     if caption:

@@ -226,6 +226,31 @@ def write_manifest(path: str | Path, manifest: dict[str, Any]) -> Path:
     return path
 
 
+def published_outputs(manifest: dict[str, Any], previous_path: str | Path,
+                      reports_dir: str | Path) -> list[dict[str, Any]]:
+    """Every file published for the period, with the run that produced it.
+
+    A run may cover some LAs or notebooks only, so the period's ``manifest.json``
+    carries forward the records of the earlier runs (each also kept whole under
+    ``runs/<run_id>.json``) for the files this run did not replace and that are still
+    there; this run's outputs are added. A research partner reads one file to know
+    where every published report came from.
+    """
+    previous_path = Path(previous_path)
+    records: dict[str, dict[str, Any]] = {}
+    if previous_path.is_file():
+        try:
+            earlier = read_manifest(previous_path)
+        except (ValueError, json.JSONDecodeError):
+            earlier = {}
+        for rec in earlier.get("published", earlier.get("outputs", [])):
+            records[rec["path"]] = {**rec, "run_id": rec.get("run_id", earlier.get("run_id"))}
+    for rec in manifest.get("outputs", []):
+        records[rec["path"]] = {**rec, "run_id": manifest["run_id"]}
+    root = Path(reports_dir)
+    return [records[k] for k in sorted(records) if (root / k).is_file()]
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)

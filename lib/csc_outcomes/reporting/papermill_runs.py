@@ -171,9 +171,13 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
     try:
         parameters = declared_parameters(job.notebook, job.parameters)
         pm.execute_notebook(
-            str(job.notebook), str(tmp), parameters=parameters,
+            str(Path(job.notebook).resolve()), str(tmp.resolve()), parameters=parameters,
             kernel_name=kernel_name, progress_bar=False, log_output=False,
-            cwd=str(cwd), execution_timeout=timeout, config=_kernel_config(socket_dir),
+            execution_timeout=timeout, config=_kernel_config(socket_dir),
+            # The kernel's working folder, given to nbclient rather than papermill's
+            # ``cwd``: that one chdir()s the whole process, which races between the
+            # threads running notebooks in parallel and can leave the run elsewhere.
+            resources={"metadata": {"path": str(cwd.resolve())}},
         )
         result.ok = True
     except PapermillExecutionError as exc:

@@ -284,8 +284,8 @@ def run_reports(
     restricted_dir = Path(restricted_dir).resolve()
     if restricted_dir == reports_dir or reports_dir in restricted_dir.parents:
         raise RunError("the restricted folder must not be inside the reports folder")
-    params_dir = Path(parameters_dir or PARAMETERS_DIR)
-    nb_dir = Path(notebooks_dir or NOTEBOOKS_DIR)
+    params_dir = Path(parameters_dir or PARAMETERS_DIR).resolve()
+    nb_dir = Path(notebooks_dir or NOTEBOOKS_DIR).resolve()
     defaults = load_defaults(params_dir)
     chosen = choose_renderer(renderer)
 
@@ -431,7 +431,9 @@ def run_reports(
         result.reports.append(dst)
     man["finished"] = mf.now_iso()
     man["timings"]["total_s"] = round(time.perf_counter() - t_start, 3)
+    man["published"] = mf.published_outputs(man, period_reports / "manifest.json", reports_dir)
     staged_manifest.unlink(missing_ok=True)
+    mf.write_manifest(period_reports / "runs" / f"{run_id}.json", man)
     result.manifest_path = mf.write_manifest(period_reports / "manifest.json", man)
     shutil.rmtree(staging, ignore_errors=True)
     all_names = dict(la_names)
