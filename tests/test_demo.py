@@ -1,0 +1,75 @@
+"""The demo end to end, as the README's first command runs it, on a tiny set.
+
+It also opens each notebook as an analyst would in JupyterLab (cwd = notebooks/,
+no parameters injected) and runs it top to bottom on what the demo left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from csc_outcomes.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+class Hrefs(HTMLParser):
+    """Collects the links of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs.append(dict(attrs).get("href"))
+
+
+@pytest.mark.slow
+def test_demo_then_notebooks_with_their_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--las", "2", "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Open the reports:" in out and str(tmp_path / "reports" / "index.html") in out
+
+    period = "2026-03-31"
+    assert (tmp_path / "data" / "warehouse.duckdb").is_file()
+    assert (tmp_path / "data" / "measures.csv").is_file()
+    man = json.loads((tmp_path / "reports" / period / "manifest.json").read_text())
+    assert man["status"] == "ok" and man["la_codes"] == ["SYN01", "SYN02"]
+    assert len(man["outputs"]) == 2 * len(NOTEBOOKS)
+    reports = tmp_path / "reports"
+    assert not list(reports.rglob("*.ipynb")) and not list(reports.rglob("*.csv")), \
+        "executed notebooks and child-level trackers must stay restricted"
+    index = Hrefs()
+    index.feed((reports / "index.html").read_text())
+    assert f"{period}/manifest.json" in index.hrefs
+    for la in ("SYN01", "SYN02"):
+        for source in NOTEBOOKS:
+            page = reports / period / la / f"{source.stem}.html"
+            html = page.read_text()
+            assert "<img" in html and "<table" in html, page  # a chart and a table
+            assert "Traceback" not in html and "Error" not in html, page
+            assert "import " not in html, page  # no code
+            assert f"{period}/{la}/{source.stem}.html" in index.hrefs
+            assert (tmp_path / "restricted" / period / la / f"{source.stem}.ipynb").is_file()
+
+    # JupyterLab: the notebook's own folder is the working folder; defaults only.
+    lab = tmp_path / "notebooks"
+    lab.mkdir()
+    for source in NOTEBOOKS:
+        shutil.copy(source, lab / source.name)
+        nb = nbformat.read(lab / source.name, as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(lab)}}).execute()
+        errors = [o for c in nb.cells if c.cell_type == "code"
+                  for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, f"{source.name}: {errors[:1]}"
