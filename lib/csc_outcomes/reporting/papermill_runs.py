@@ -174,6 +174,9 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
             str(Path(job.notebook).resolve()), str(tmp.resolve()), parameters=parameters,
             kernel_name=kernel_name, progress_bar=False, log_output=False,
             execution_timeout=timeout, config=_kernel_config(socket_dir),
+            # The kernel's own log (start-up notices, the interrupt at shutdown) is noise
+            # on the console; a notebook's errors still reach us as cell errors.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             # The kernel's working folder, given to nbclient rather than papermill's
             # ``cwd``: that one chdir()s the whole process, which races between the
             # threads running notebooks in parallel and can leave the run elsewhere.

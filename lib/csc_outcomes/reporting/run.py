@@ -134,6 +134,38 @@ def display_subtitle(la_code: str, la_name: str | None, period_end: str) -> str:
 
 
 # ------------------------------------------------------------------------ measures
+def data_coverage_warnings(warehouse: str | Path, period_end: str) -> list[str]:
+    """Warn when ``period_end`` falls after the latest return an LA supplied.
+
+    A monthly run can be asked for a month the statutory returns do not reach yet;
+    the figures are then computed on incomplete data (episodes look open, referrals
+    missing), so the run says so rather than publishing them silently.
+    """
+    import pandas as pd
+
+    from csc_outcomes import warehouse as wh
+
+    if not Path(warehouse).is_file():
+        return []
+    try:
+        supplied = wh.read_table(Path(warehouse), "supplied")
+    except Exception:  # noqa: BLE001 - an older warehouse without the table
+        return []
+    if supplied.empty or "collection_year" not in supplied.columns:
+        return []
+    returns = supplied[supplied["source"].isin(["ssda903", "cin"])] if "source" in supplied else supplied
+    latest = returns.groupby("la_code")["collection_year"].max().dropna()
+    end = pd.Timestamp(period_end)
+    behind = sorted(la for la, year in latest.items() if pd.Timestamp(int(year), 3, 31) < end)
+    if not behind:
+        return []
+    years = sorted({int(latest[la]) for la in behind})
+    return [f"the period ending {period_end} is after the latest statutory return of "
+            f"{len(behind)} LA(s) ({', '.join(behind[:10])}{' ...' if len(behind) > 10 else ''}; "
+            f"latest year ending 31 March {', '.join(map(str, years))}): their figures rest on "
+            "incomplete data until the next return is ingested"]
+
+
 def ensure_measures(warehouse: str | Path, measures_path: str | Path, period_end: str,
                     log: Callable[[str], None] | None = None) -> bool:
     """Make sure ``measures_path`` holds rows for ``period_end``; True when computed.
@@ -291,6 +323,8 @@ def run_reports(
 
     t0 = time.perf_counter()
     computed = ensure_measures(warehouse, measures_path, period, log=log)
+    for warning in data_coverage_warnings(warehouse, period):
+        log(f"warning: {warning}")
     t_measures = time.perf_counter() - t0
     las = sorted(dict.fromkeys(la_codes)) if la_codes else las_in_measures(measures_path, period)
     if not las:
