@@ -1,92 +1,203 @@
-"""Ingest benchmark on synthetic LAs (``csc_outcomes.synth``).
+"""Ingest benchmark: a synthetic national-scale input folder through the whole ingest.
 
-    python benchmarks/ingest/bench_ingest.py --las 20 --scale 1 --seed 1 [--input DIR] [--record]
+By default it ingests England-sized synthetic data, 153 LAs at scale 1 (seed 153), from
+benchmarks/.work/national/ into benchmarks/.work/national.duckdb (both git-ignored).
+The input folder is generated first (with `csc-outcomes synth`, in a child process, so
+that the generator's memory does not count) unless it already holds a complete synth
+output with the same LAs, seed and scale; a folder given with --input is used as it is.
 
-Generates the LAs (unless --input names an existing folder), runs ``ingest_folder`` and
-reports rows read, seconds and rows/s end to end, the seconds and rows/s spent in
-validation proper (``contracts.validate``: typing + pandera + custom checks, whole
-frames), and the peak RSS. With --record the figures are appended to RESULTS.md.
+It prints progress (one line per LA and per batch, on stderr), then the figures:
+rows read; seconds per stage (read/parse, validate, cross checks, combine, QA report,
+warehouse write); rows/s validated and rows/s for the whole ingest (read to warehouse
+written); peak RSS of the process (ru_maxrss); CPU seconds of the process; and the
+machine facts (cores, load average before and after, date, git commit). With --record
+the figures are appended to benchmarks/ingest/RESULTS.md.
+
+examples:
+  python benchmarks/ingest/bench_ingest.py                       # national set (153 LAs)
+  python benchmarks/ingest/bench_ingest.py --las 10 --seed 1     # benchmarks/.work/las10-s1-seed1
+  python benchmarks/ingest/bench_ingest.py --input data/synthetic --warehouse /tmp/w.duckdb
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import platform
 import resource
-import shutil
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+WORK = ROOT / "benchmarks" / ".work"
+TODAY = dt.date(2026, 6, 1)  # "today" for the future-date checks: after the synthetic years
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="bench_ingest.py",
+        description=__doc__.split("\n\n", 1)[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--las", type=int, default=153, help="number of synthetic LAs (default 153, England)")
+    ap.add_argument("--scale", type=float, default=1.0, help="synthetic volume scale (default 1: real-sized LAs)")
+    ap.add_argument("--seed", type=int, default=153, help="synthetic seed (default 153)")
+    ap.add_argument("--input", type=Path, default=None,
+                    help="input folder to ingest (default: benchmarks/.work/national for the default "
+                         "LAs/scale/seed, else benchmarks/.work/las<N>-s<scale>-seed<seed>; generated when "
+                         "missing or incomplete, unless given here)")
+    ap.add_argument("--warehouse", type=Path, default=None,
+                    help="warehouse to write (default: <input>.duckdb beside the input folder)")
+    ap.add_argument("--batch-mb", type=int, default=None,
+                    help="input MB read and validated together (default: ingest.BATCH_BYTES, 512 MB)")
+    ap.add_argument("--record", action="store_true", help="append the figures to benchmarks/ingest/RESULTS.md")
+    ap.add_argument("--quiet", action="store_true", help="no per-LA progress lines")
+    return ap
+
+
+def _default_input(las: int, scale: float, seed: int) -> Path:
+    if (las, scale, seed) == (153, 1.0, 153):
+        return WORK / "national"
+    return WORK / f"las{las}-s{scale:g}-seed{seed}"
+
+
+def _complete(folder: Path, las: int, scale: float, seed: int) -> bool:
+    """A finished synth output for these parameters (synth renames its folder into
+    place only when complete, and writes synth_truth.json last)."""
+    truth = folder / "synth_truth.json"
+    if not truth.exists():
+        return False
+    try:
+        p = json.loads(truth.read_text())["parameters"]
+    except (ValueError, KeyError):
+        return False
+    n_dirs = sum(1 for d in folder.iterdir() if d.is_dir() and not d.name.startswith((".", "_")))
+    return (p.get("n_las"), float(p.get("scale", 0)), p.get("seed")) == (las, float(scale), seed) and n_dirs == las
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "lib", "benchmarks/ingest"],
+                               capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--las", type=int, default=20)
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--input", type=Path, default=None, help="existing input folder (skip generation)")
-    ap.add_argument("--record", action="store_true", help="append the figures to RESULTS.md")
-    args = ap.parse_args(argv)
+    args = _parser().parse_args(argv)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+
+    given = args.input is not None
+    inp = (args.input or _default_input(args.las, args.scale, args.seed)).resolve()
+    wh = (args.warehouse or inp.with_name(inp.name + ".duckdb")).resolve()
+    if given:
+        if not inp.is_dir():
+            print(f"bench_ingest: no input folder {inp}", file=sys.stderr)
+            return 2
+    elif _complete(inp, args.las, args.scale, args.seed):
+        say(f"reusing the complete synthetic input {inp}")
+    else:
+        say(f"generating {args.las} LAs (scale {args.scale:g}, seed {args.seed}) into {inp} ...")
+        t = time.perf_counter()
+        cmd = [sys.executable, "-m", "csc_outcomes", "synth", str(inp), "--las", str(args.las),
+               "--seed", str(args.seed), "--scale", str(args.scale)]
+        if subprocess.run(cmd).returncode != 0:
+            print("bench_ingest: synth failed", file=sys.stderr)
+            return 1
+        say(f"generated in {time.perf_counter() - t:.0f}s")
 
     from csc_outcomes import contracts
-    from csc_outcomes.ingest import ingest_folder
+    from csc_outcomes import ingest as ingest_mod
 
-    tmp = None
-    given = args.input is not None
-    if not given:
-        from csc_outcomes.synth import generate
+    files = [p for p in inp.rglob("*") if p.is_file()]
+    in_bytes = sum(p.stat().st_size for p in files)
+    if args.batch_mb:
+        ingest_mod.BATCH_BYTES = args.batch_mb * 2**20
+    load_before = os.getloadavg()
+    say(f"ingesting {inp} ({len(files):,} files, {in_bytes / 2**30:.2f} GiB) into {wh}; "
+        f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
 
-        tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-        args.input = tmp / "input"
-        t = time.perf_counter()
-        generate(args.input, n_las=args.las, seed=args.seed, scale=args.scale, progress=False)
-        print(f"generated {args.las} LAs (scale {args.scale}) in {time.perf_counter() - t:.1f}s", file=sys.stderr)
-
-    spent = {"validate": 0.0, "rows": 0}
+    spent = {"seconds": 0.0, "rows": 0}
     real_validate = contracts.validate
 
     def timed_validate(raw, *a, **kw):
         t0 = time.perf_counter()
         out = real_validate(raw, *a, **kw)
-        spent["validate"] += time.perf_counter() - t0
+        spent["seconds"] += time.perf_counter() - t0
         spent["rows"] += len(raw)
         return out
 
     contracts.validate = timed_validate
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
     try:
-        t = time.perf_counter()
-        result = ingest_folder(args.input, today=dt.date(2026, 6, 1))
-        seconds = time.perf_counter() - t
+        result = ingest_mod.ingest(inp, wh, today=TODAY, progress=not args.quiet, keep_going=True)
     finally:
         contracts.validate = real_validate
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds = time.perf_counter() - t
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    load_after = os.getloadavg()
+    rss_mb = cpu1.ru_maxrss / 1024  # KiB on Linux
     s = result.qa["summary"]
     rows = s["rows_read"]
-    las = "folder" if given else str(args.las)
-    scale = "-" if given else f"{args.scale:g}"
-    line = (f"| {dt.date.today().isoformat()} | {las} | {scale} | {rows:,} | {seconds:.1f} | "
-            f"{rows / seconds:,.0f} | {spent['validate']:.1f} | {spent['rows'] / max(spent['validate'], 1e-9):,.0f} | "
-            f"{s['rows_rejected']:,} | {rss_mb:,.0f} |")
-    print(line)
+    tm = result.timings
+    stages = ["read", "validate", "cross_checks", "combine", "report", "write"]
+    import duckdb
+    import pandas as pd
+
+    facts = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "cpu": f"{_cpu_model()}, {os.cpu_count()} cores",
+        "python": f"{platform.python_version()}, pandas {pd.__version__}, duckdb {duckdb.__version__}",
+        "load_before": " ".join(f"{x:.2f}" for x in load_before),
+        "load_after": " ".join(f"{x:.2f}" for x in load_after),
+        "command": "python benchmarks/ingest/bench_ingest.py " + " ".join(sys.argv[1:] if argv is None else argv),
+    }
+    out = {
+        "input": str(inp), "warehouse": str(wh), "las": sum(1 for _ in {f["la_code"] for f in result.qa["files"]}),
+        "files": s["files"], "input_gib": round(in_bytes / 2**30, 2), "rows_read": rows,
+        "rows_accepted": s["rows_accepted"], "rows_rejected": s["rows_rejected"], "repairs": s["repairs"],
+        "seconds_total": round(seconds, 1), "seconds": {k: round(tm.get(k, 0.0), 1) for k in stages},
+        "seconds_contracts_validate": round(spent["seconds"], 1),
+        "rows_per_s_whole_ingest": round(rows / seconds),
+        "rows_per_s_validate_stage": round(rows / max(tm.get("validate", 0.0), 1e-9)),
+        "rows_per_s_contracts_validate": round(spent["rows"] / max(spent["seconds"], 1e-9)),
+        "cpu_seconds": round(cpu, 1), "rows_per_cpu_s": round(rows / max(cpu, 1e-9)),
+        "peak_rss_mb": round(rss_mb), "batch_mb": round(ingest_mod.BATCH_BYTES / 2**20), **facts,
+    }
+    print(json.dumps(out, indent=1))
+    print(f"\n{rows:,} rows in {seconds:.1f}s: {rows / seconds:,.0f} rows/s whole ingest "
+          f"({out['rows_per_cpu_s']:,} rows per CPU second), validation {out['rows_per_s_validate_stage']:,} rows/s; "
+          f"peak RSS {rss_mb:,.0f} MB")
     if args.record:
         res = HERE / "RESULTS.md"
-        if not res.exists():
-            res.write_text(
-                "# Ingest benchmark\n\n"
-                f"Machine: {platform.machine()}, Python {platform.python_version()}; figures from "
-                "`bench_ingest.py` (synthetic LAs from `csc_outcomes.synth`).\n\n"
-                "| date | LAs | scale | rows read | seconds (end to end) | rows/s (end to end) | "
-                "seconds in validation | rows/s validated | rows rejected | peak RSS MB |\n"
-                "|---|---|---|---|---|---|---|---|---|---|\n")
+        scale = "-" if given else f"{args.scale:g}"
+        line = (f"| {facts['date'][:10]} | {out['las']} | {scale} | {rows:,} | {seconds:.1f} | "
+                f"{out['rows_per_s_whole_ingest']:,} | {tm.get('validate', 0.0):.1f} | "
+                f"{out['rows_per_s_validate_stage']:,} | {s['rows_rejected']:,} | {rss_mb:,.0f} |")
         with res.open("a") as fh:
-            fh.write(line + "\n")
-    return 0
+            fh.write("\n" + line + "\n\n```json\n" + json.dumps(out, indent=1) + "\n```\n")
+    return 0 if result.exit_code == 0 else 1
 
 
 if __name__ == "__main__":

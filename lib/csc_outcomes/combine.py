@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from csc_outcomes.keys import LINEAGE_COLUMNS, latest_versions, version_key
+from csc_outcomes.keys import LINEAGE_COLUMNS, version_key
 
 REPAIR_COLUMNS = ["la_code", "table_name", "key", "rule", "detail"]
 
@@ -55,13 +55,35 @@ def _key_text(df: pd.DataFrame, key: list[str]) -> np.ndarray:
     return parts if parts is not None else np.array([""] * len(df), dtype=object)
 
 
+def _order_values(df: pd.DataFrame, col: str) -> np.ndarray:
+    """``col`` as floats for ordering, missing last (as ``sort_values`` puts them)."""
+    if col not in df.columns:
+        return np.zeros(len(df))
+    return pd.to_numeric(df[col], errors="coerce").astype("float64").fillna(np.inf).to_numpy()
+
+
 def combine_table(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One version of each record of ``table`` (all LAs, all years) and the repairs made."""
+    """One version of each record of ``table`` (all LAs, all years) and the repairs made.
+
+    The versions kept are those of ``keys.latest_versions`` (the later collection year,
+    then the later line, then the later row; rows in their original order), found here
+    with one factorisation of the key and integer sorts instead of sorting the frame.
+    """
     if df.empty:
         return df.reset_index(drop=True), empty_repairs()
     key = version_key(table)
-    repairs = [_superseded(df, table, key)]
-    kept = latest_versions(df, table).reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    n = len(df)
+    gcode = df.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
+    year = _order_values(df, "collection_year")
+    line = _order_values(df, "source_line")
+    order = np.lexsort((np.arange(n), line, year, gcode))
+    sg = gcode[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = sg[1:] != sg[:-1]
+    winners = np.sort(order[last])
+    repairs = [_superseded(df, table, key, gcode)]
+    kept = df if len(winners) == n else df.take(winners).reset_index(drop=True)
     if table == "episodes":
         kept, rep = _close_open_episodes(kept)
         repairs.append(rep)
@@ -69,38 +91,64 @@ def combine_table(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, pd.DataFr
     return kept, (pd.concat(repairs, ignore_index=True) if repairs else empty_repairs())
 
 
-def _superseded(df: pd.DataFrame, table: str, key: list[str]) -> pd.DataFrame:
+def _last_valid(values: pd.Series, starts: np.ndarray, group_of_row: np.ndarray) -> pd.Series:
+    """Per row, the last non-missing value of its group (``groupby().transform("last")``);
+    the rows are sorted by group, groups starting at ``starts``."""
+    pos = np.where(values.notna().to_numpy(), np.arange(len(values)), -1)
+    last_pos = np.maximum.reduceat(pos, starts)[group_of_row]
+    out = values.take(np.maximum(last_pos, 0)).reset_index(drop=True)
+    missing = last_pos < starts[group_of_row]
+    if missing.any():
+        out = out.where(~missing)
+    return out
+
+
+def _superseded(df: pd.DataFrame, table: str, key: list[str], gcode: np.ndarray) -> pd.DataFrame:
     """Repairs for rows that lose to a later version (only where something differs)."""
-    valid = df[key].notna().all(axis=1)
-    d = df[valid]
-    dup = d.duplicated(subset=key, keep=False)
+    valid = df[key].notna().all(axis=1).to_numpy()
+    counts = np.bincount(gcode[valid], minlength=int(gcode.max()) + 1) if valid.any() else None
+    if counts is None:
+        return empty_repairs()
+    dup = valid & (counts[gcode] > 1)
     if not dup.any():
         return empty_repairs()
-    d = d[dup].copy()
-    d["_pos"] = np.arange(len(d))
-    d = d.sort_values([*key, "collection_year", "source_line", "_pos"], kind="stable")
-    grp = d.groupby(key, sort=False, dropna=False)
-    is_winner = ~d.duplicated(subset=key, keep="last")
-    fields = [c for c in d.columns if c not in LINEAGE_COLUMNS and c != "_pos" and c not in key]
-    changed = np.full(len(d), "", dtype=object)
-    any_change = np.zeros(len(d), dtype=bool)
+    pos = np.flatnonzero(dup)
+    by = list(dict.fromkeys([*key, "collection_year", "source_line"]))
+    small = df[by].take(pos)
+    small["_pos"] = np.arange(len(pos))
+    small["_g"] = gcode[pos]
+    small = small.sort_values([*by, "_pos"], kind="stable")
+    rows = pos[small["_pos"].to_numpy()]  # positions in df, in the sorted order
+    d = small.reset_index(drop=True)
+    g = d["_g"].to_numpy()
+    nd = len(d)
+    new_group = np.ones(nd, dtype=bool)
+    new_group[1:] = g[1:] != g[:-1]
+    starts = np.flatnonzero(new_group)
+    group_of_row = np.cumsum(new_group) - 1
+    is_winner = np.zeros(nd, dtype=bool)
+    is_winner[np.r_[starts[1:] - 1, nd - 1]] = True
+    fields = [c for c in df.columns if c not in LINEAGE_COLUMNS and c not in key]
+    changed = np.full(nd, "", dtype=object)
+    any_change = np.zeros(nd, dtype=bool)
     for c in fields:
-        w = grp[c].transform("last")
-        a, b = d[c], w
+        a = df[c].take(rows).reset_index(drop=True)
+        b = _last_valid(a, starts, group_of_row)
         diff = ~((a == b).fillna(False).astype(bool) | (a.isna() & b.isna()))
         diff = diff.to_numpy()
-        any_change |= diff
-        changed = np.where(diff, changed + np.where(changed == "", "", ", ") + c, changed)
-    win_year = grp["collection_year"].transform("last").to_numpy()
-    win_line = grp["source_line"].transform("last").to_numpy()
+        if diff.any():
+            any_change |= diff
+            changed = np.where(diff, changed + np.where(changed == "", "", ", ") + c, changed)
+    win_year = _last_valid(d["collection_year"], starts, group_of_row).to_numpy()
+    win_line = _last_valid(d["source_line"], starts, group_of_row).to_numpy()
     same_year = d["collection_year"].to_numpy() == win_year
-    losers = (~is_winner.to_numpy()) & (any_change | same_year)
+    losers = (~is_winner) & (any_change | same_year)
     if not losers.any():
         return empty_repairs()
-    L = d[losers]
+    L = df.take(rows[losers]).reset_index(drop=True)
     rule = np.where(same_year[losers], "duplicate_in_return", "later_return_wins")
-    if table == "episodes" and "DEC" in d.columns:
-        win_dec = grp["DEC"].transform("last").to_numpy()[losers]
+    if table == "episodes" and "DEC" in df.columns:
+        win_dec = _last_valid(df["DEC"].take(rows).reset_index(drop=True), starts, group_of_row).to_numpy()[losers]
         stitched = (~same_year[losers]) & L["DEC"].isna().to_numpy() & ~pd.isna(win_dec)
         rule = np.where(stitched, "open_episode_closed_by_later_return", rule)
     detail = (

@@ -541,18 +541,24 @@ def _failures_to_problems(fc: pd.DataFrame, shown: pd.DataFrame, table: str, yea
 # --------------------------------------------------------------------------- cross checks
 
 
-def duplicate_keys(df: pd.DataFrame, table: str, key: list[str] | None = None) -> pd.DataFrame:
+def duplicate_keys(df: pd.DataFrame, table: str, key: list[str] | None = None,
+                   group: list[str] | None = None) -> pd.DataFrame:
     """Rows repeating the record key of an earlier row in the same frame (reported on the
-    later row, which wins, as ``keys.latest_versions`` decides)."""
+    later row, which wins, as ``keys.latest_versions`` decides).
+
+    ``group`` names columns that split ``df`` into independent parts (e.g. one part per
+    file when several files are checked at once); they are not shown in the messages.
+    """
     key = key or load_contract(table).key
     if df.empty or not all(k in df.columns for k in key):
         return empty_problems()
-    sub = df[key]
-    dup = sub.duplicated(keep="first") & sub.notna().all(axis=1)
+    full = [*(group or []), *key]
+    sub = df[full]
+    dup = sub.duplicated(keep="first") & df[key].notna().all(axis=1)
     if not dup.any():
         return empty_problems()
-    first_line = df.groupby(key, dropna=True, sort=False)["source_line"].transform("first")
     rows = np.flatnonzero(dup.to_numpy())
+    first_line = df.groupby(full, dropna=True, sort=False)["source_line"].transform("first")
     keytxt = _key_text(df.iloc[rows], key)
     earlier = first_line.iloc[rows].astype("int64").astype(str).to_numpy(dtype=object)
     msgs = "the key " + keytxt + " repeats line " + earlier + "; this later row wins (remove one of them)"
@@ -570,12 +576,19 @@ def _key_text(df: pd.DataFrame, key: list[str]) -> np.ndarray:
     return parts
 
 
-def missing_from(df: pd.DataFrame, column: str, known: pd.Series, other_table: str, rule: str,
-                 severity: str = "warning") -> pd.DataFrame:
-    """Rows whose ``column`` is not among ``known`` values (e.g. episodes without a header row)."""
+def missing_from(df: pd.DataFrame, column: str, known: pd.Series | None, other_table: str, rule: str,
+                 severity: str = "warning", missing: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows whose ``column`` is not among ``known`` values (e.g. episodes without a header row).
+
+    ``missing`` may give the boolean mask of such rows instead of ``known`` (when the
+    caller matched several files at once).
+    """
     if df.empty:
         return empty_problems()
-    bad = ~df[column].isin(known) & df[column].notna()
+    if missing is None:
+        bad = ~df[column].isin(known) & df[column].notna()
+    else:
+        bad = pd.Series(np.asarray(missing, dtype=bool), index=df.index) & df[column].notna()
     if not bad.any():
         return empty_problems()
     rows = np.flatnonzero(bad.to_numpy())
@@ -585,13 +598,22 @@ def missing_from(df: pd.DataFrame, column: str, known: pd.Series, other_table: s
                      lines=df["source_line"].to_numpy()[rows])
 
 
-def overlapping(df: pd.DataFrame, by: str, start: str, end: str) -> pd.DataFrame:
-    """Rows that start before the same child's previous row ended (open rows never end)."""
+def overlapping(df: pd.DataFrame, by: str, start: str, end: str, group: str | None = None) -> pd.DataFrame:
+    """Rows that start before the same child's previous row ended (open rows never end).
+
+    ``group`` names a column splitting ``df`` into independent parts (one per file).
+    """
     if len(df) < 2:
         return empty_problems()
-    order = np.lexsort((df[start].to_numpy(), df[by].astype(str).to_numpy()))
+    sort_keys = [df[start].to_numpy(), df[by].astype(str).to_numpy()]
+    if group is not None:
+        sort_keys.append(df[group].to_numpy())
+    order = np.lexsort(tuple(sort_keys))
     s = df.iloc[order]
     same = s[by].to_numpy()[1:] == s[by].to_numpy()[:-1]
+    if group is not None:
+        g = s[group].to_numpy()
+        same &= g[1:] == g[:-1]
     prev_end = s[end].to_numpy()[:-1]
     prev_end = np.where(pd.isna(prev_end), np.datetime64("2262-01-01"), prev_end)
     this_start = s[start].to_numpy()[1:]

@@ -6,6 +6,11 @@ with problems in ``rejects``, runs the cross-table checks, combines years
 (``combine``) and returns an :class:`IngestResult` with the QA report. ``ingest``
 also writes the warehouse (atomically, ``warehouse.write``) and the QA report file.
 
+Files are read a batch of LAs at a time (about :data:`BATCH_BYTES` of input); the tables
+of a batch are validated together, one run per table and collection year, and the
+cross-table checks run on the whole batch; every problem is still reported against its
+own file and line. ``IngestResult.timings`` gives the seconds spent in each stage.
+
 Exit codes: 0 completed (rejected rows are reported, not fatal); 1 a file was rejected
 (or, with ``strict``, any row was rejected); 2 a usage error (raised as
 :class:`UsageError`). When the exit code is 1 the warehouse is not replaced (unless
@@ -24,6 +29,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +64,8 @@ class IngestResult:
     input_hash: str = ""
     started: dt.datetime | None = None
     finished: dt.datetime | None = None
+    #: seconds per stage: read, validate, cross_checks, combine, report (and write, by ``ingest``)
+    timings: dict = field(default_factory=dict)
 
     def measure_inputs(self):
         """The tables as ``measures.inputs.MeasureInputs``."""
@@ -80,7 +88,10 @@ class _Unit:
     label: str
     year: int | None
     rows_read: int = 0
-    frame: pd.DataFrame | None = None  # accepted rows, typed, with lineage
+    raw: RawTable | None = None  # what the reader returned, until validated
+    index: int = -1  # position in the ingest's list of units
+    accepted: int = 0  # rows accepted (after the cross checks)
+    years: list[int] = field(default_factory=list)  # feeds: the collection years their rows fall in
     problems: list[pd.DataFrame] = field(default_factory=list)
     rejected_rows: int = 0
     file_rejected: bool = False
@@ -138,58 +149,18 @@ def _year_of(folder_name: str, label: str) -> int:
     return year
 
 
-def _validate_raw(raw: RawTable, unit: _Unit, today: dt.date) -> None:
-    """Type and validate one RawTable into ``unit`` (accepted frame + problems)."""
-    df = raw.frame.reset_index(drop=True)
-    lines = raw.lines
-    unit.rows_read = len(df) + len(raw.bad_lines)
-    if raw.notes:
-        unit.problems.append(pd.DataFrame([{**n, "row": -1} for n in raw.notes]))
-    if raw.bad_lines:
-        unit.problems.append(pd.DataFrame({
-            "row": -1, "line": [b[0] for b in raw.bad_lines], "column": None, "value": None,
-            "rule": "field_count",
-            "message": [f"{unit.label} line {b[0]}: {b[1]}; remove the extra field(s) or quote values holding commas"
-                        for b in raw.bad_lines],
-            "severity": "error",
-        }))
-        unit.rejected_rows += len(raw.bad_lines)
-    year = unit.year
-    if year is None:  # feeds: validate against the latest contracts
-        year = contracts.LAST_YEAR
-    typed, probs = contracts.validate(df, unit.table, year, today=today, lines=lines)
-    if len(probs):
-        probs["message"] = unit.label + " line " + probs["line"].astype(str) + ": " + probs["message"]
-        unit.problems.append(probs)
-        bad_rows = np.unique(probs.loc[probs["severity"] == "error", "row"].to_numpy(dtype="int64"))
-    else:
-        bad_rows = np.array([], dtype="int64")
-    keep = np.ones(len(typed), dtype=bool)
-    keep[bad_rows] = False
-    unit.rejected_rows += int((~keep).sum())
-    acc = typed[keep].copy()
-    acc["la_code"] = unit.la_code
-    if unit.year is not None:
-        acc["collection_year"] = unit.year
-    else:
-        date_col = {"attendance": "term_start", "suspensions": "start_date", "contacts": "contact_date"}[unit.table]
-        d = acc[date_col]
-        acc["collection_year"] = (d.dt.year + (d.dt.month >= 4).astype("int64")).astype("Int64")
-    acc["source_file"] = unit.label
-    acc["source_line"] = np.asarray(lines)[keep]
-    unit.frame = contracts.coerce_frame(acc.reset_index(drop=True), unit.table)
-
-
 def _reject_file(unit: _Unit, exc: FileRejected) -> None:
     unit.file_rejected = True
-    unit.frame = None
+    unit.raw = None
     unit.problems.append(pd.DataFrame([{
         "row": -1, "line": exc.line, "column": None, "value": None, "rule": exc.rule,
         "message": str(exc), "severity": "error",
     }]))
 
 
-def _read_file(path: Path, input_dir: Path, la_code: str, la_dir: Path, today: dt.date) -> list[_Unit]:
+def _read_file(path: Path, input_dir: Path, la_code: str, la_dir: Path) -> list[_Unit]:
+    """Read one file into units (one per table) holding their RawTables; [] when the file
+    is not one ingest reads. A file-level problem gives one rejected unit."""
     label = _rel(path, input_dir)
     parts = path.relative_to(la_dir).parts
     source = parts[0].lower() if len(parts) > 1 else ""
@@ -214,7 +185,7 @@ def _read_file(path: Path, input_dir: Path, la_code: str, la_dir: Path, today: d
                     raw.notes.append(dict(line=None, column=None, value=str(year), rule="table_not_collected",
                                           message=f"{label}: {raw.table} is collected from {first}; "
                                                   f"check the year folder ({year})", severity="warning"))
-                _validate_raw(raw, u, today)
+                u.raw = raw
                 units.append(u)
             return units
         if source == "cin":
@@ -237,7 +208,7 @@ def _read_file(path: Path, input_dir: Path, la_code: str, la_dir: Path, today: d
                                                   message=f"{label}: the census ReferenceDate {stated} is in collection "
                                                           f"year {ref_year}, but the file is in folder {year}; check the folder",
                                                   severity="warning"))
-                _validate_raw(raw, u, today)
+                u.raw = raw
                 units.append(u)
             return units
         if source == "school_census":
@@ -245,14 +216,14 @@ def _read_file(path: Path, input_dir: Path, la_code: str, la_dir: Path, today: d
                 return []
             raw = school_census.read(path, label)
             u = _Unit(la_code, "school_census", raw.table, label, None)
-            _validate_raw(raw, u, today)
+            u.raw = raw
             return [u]
         if source == "contacts":
             if suffix != ".csv":
                 return []
             raw = contacts.read(path, label)
             u = _Unit(la_code, "contacts", raw.table, label, None)
-            _validate_raw(raw, u, today)
+            u.raw = raw
             return [u]
         return []
     except FileRejected as exc:
@@ -271,90 +242,235 @@ def _read_file(path: Path, input_dir: Path, la_code: str, la_dir: Path, today: d
 # --------------------------------------------------------------------------- cross checks
 
 
-def _apply_cross(unit: _Unit, probs: pd.DataFrame) -> None:
-    """Add cross-check problems to a unit; drop rows with an error."""
+def _la_batches(folders: list[Path], batch_bytes: int) -> list[list[Path]]:
+    """LA folders in groups of about ``batch_bytes`` of input (at least one LA each)."""
+    batches: list[list[Path]] = []
+    size = 0
+    for folder in folders:
+        n = sum(f.stat().st_size for f in _files(folder))
+        if not batches or (size + n > batch_bytes and batches[-1]):
+            batches.append([])
+            size = 0
+        batches[-1].append(folder)
+        size += n
+    return batches
+
+
+def _validate_group(units: list[_Unit], table: str, year: int | None, today: dt.date) -> pd.DataFrame:
+    """Type and validate the RawTables of several units of one table and collection year
+    at once (one pandera run, whole columns); record each unit's problems and return the
+    accepted rows, typed, with lineage and ``_unit`` (the unit's index)."""
+    frames, lines, sizes = [], [], []
+    for unit in units:
+        raw = unit.raw
+        df = raw.frame.reset_index(drop=True)
+        unit.rows_read = len(df) + len(raw.bad_lines)
+        if raw.notes:
+            unit.problems.append(pd.DataFrame([{**n, "row": -1} for n in raw.notes]))
+        if raw.bad_lines:
+            unit.problems.append(pd.DataFrame({
+                "row": -1, "line": [b[0] for b in raw.bad_lines], "column": None, "value": None,
+                "rule": "field_count",
+                "message": [f"{unit.label} line {b[0]}: {b[1]}; remove the extra field(s) or quote values "
+                            "holding commas" for b in raw.bad_lines],
+                "severity": "error",
+            }))
+            unit.rejected_rows += len(raw.bad_lines)
+        frames.append(df)
+        lines.append(np.asarray(raw.lines, dtype="int64"))
+        sizes.append(len(df))
+        unit.raw = None
+    big = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    del frames
+    all_lines = np.concatenate(lines) if lines else np.array([], dtype="int64")
+    sizes_a = np.asarray(sizes, dtype="int64")
+    offsets = np.concatenate([[0], np.cumsum(sizes_a)])
+    typed, probs = contracts.validate(big, table, year if year is not None else contracts.LAST_YEAR,
+                                      today=today, lines=all_lines)
+    del big
+    keep = np.ones(len(typed), dtype=bool)
+    if len(probs):
+        prow = probs["row"].to_numpy(dtype="int64")
+        uidx = np.searchsorted(offsets, prow, side="right") - 1
+        probs["row"] = prow - offsets[uidx]
+        labels = np.array([u.label for u in units], dtype=object)[uidx]
+        probs["message"] = (pd.Series(labels, index=probs.index) + " line " + probs["line"].astype(str) + ": "
+                            + probs["message"])
+        err = probs["severity"].to_numpy() == "error"
+        keep[prow[err]] = False
+        _split_problems(probs, uidx, units)
+    unit_pos = np.repeat(np.arange(len(units)), sizes_a)
+    rejected = np.bincount(unit_pos[~keep], minlength=len(units))
+    for unit, n in zip(units, rejected):
+        unit.rejected_rows += int(n)
+    acc = typed[keep] if not keep.all() else typed
+    del typed
+    pos = unit_pos[keep]
+    acc = acc.reset_index(drop=True)
+    acc["la_code"] = pd.array(np.array([u.la_code for u in units], dtype=object)[pos], dtype=contracts._str_dtype())
+    if year is not None:
+        acc["collection_year"] = np.full(len(acc), year, dtype="int64")
+    else:
+        date_col = {"attendance": "term_start", "suspensions": "start_date", "contacts": "contact_date"}[table]
+        d = acc[date_col]
+        acc["collection_year"] = (d.dt.year + (d.dt.month >= 4).astype("int64")).astype("Int64")
+    acc["source_file"] = pd.array(np.array([u.label for u in units], dtype=object)[pos],
+                                  dtype=contracts._str_dtype())
+    acc["source_line"] = all_lines[keep]
+    out = contracts.coerce_frame(acc, table)
+    out["_unit"] = np.array([u.index for u in units], dtype="int64")[pos]
+    return out
+
+
+def _split_problems(probs: pd.DataFrame, uidx: np.ndarray, units: list[_Unit]) -> None:
+    """Hand each unit its problems (rows of ``probs`` whose unit position is ``uidx``), in order."""
+    order = np.argsort(uidx, kind="stable")
+    su = uidx[order]
+    starts = np.flatnonzero(np.r_[True, su[1:] != su[:-1]])
+    ends = np.r_[starts[1:], len(su)]
+    for a, b in zip(starts, ends):
+        units[su[a]].problems.append(probs.iloc[order[a:b]].reset_index(drop=True))
+
+
+def _apply_cross_batch(frame: pd.DataFrame, probs: pd.DataFrame, units: list[_Unit]) -> pd.DataFrame:
+    """Hand cross-check problems (rows are positions in ``frame``, several units) to their
+    units; drop rows with an error. Returns the frame kept."""
     if probs.empty:
-        return
+        return frame
+    rows = probs["row"].to_numpy(dtype="int64")
+    unit_col = frame["_unit"].to_numpy()
+    gidx = unit_col[rows]
+    uniq, first = np.unique(unit_col, return_index=True)
+    start = dict(zip(uniq.tolist(), first.tolist()))
     probs = probs.copy()
-    probs["message"] = unit.label + " line " + probs["line"].astype(str) + ": " + probs["message"]
-    unit.problems.append(probs)
-    err = probs.loc[probs["severity"] == "error", "row"].to_numpy(dtype="int64")
+    probs["row"] = rows - np.array([start[g] for g in gidx.tolist()], dtype="int64")
+    labels = np.array([units[g].label for g in gidx.tolist()], dtype=object)
+    probs["message"] = pd.Series(labels, index=probs.index) + " line " + probs["line"].astype(str) + ": " + probs["message"]
+    _split_problems(probs, gidx, units)
+    err = rows[probs["severity"].to_numpy() == "error"]
     if len(err):
-        keep = np.ones(len(unit.frame), dtype=bool)
+        keep = np.ones(len(frame), dtype=bool)
         keep[np.unique(err)] = False
-        unit.rejected_rows += int((~keep).sum())
-        unit.frame = unit.frame[keep].reset_index(drop=True)
+        for g, n in zip(*np.unique(unit_col[~keep], return_counts=True)):
+            units[g].rejected_rows += int(n)
+        frame = frame[keep].reset_index(drop=True)
+    return frame
 
 
-def _cross_checks(units: list[_Unit]) -> None:
-    ok = [u for u in units if u.frame is not None]
-    # per LA and year: SSDA903 rows against that year's header; per file: keys, overlaps
-    header_by = {(u.la_code, u.year): u.frame for u in ok if u.table == "header"}
-    for u in ok:
-        c = contracts.load_contract(u.table)
+def _cross_checks(tables: dict[str, pd.DataFrame], batch: list[_Unit], units: list[_Unit]) -> None:
+    """The cross-row and cross-table checks of one batch of LAs, every file at once.
+
+    ``tables`` holds the batch's accepted rows per table (``_unit`` names the file);
+    per file: keys, overlaps, SSDA903 rows against that LA and year's header; per LA:
+    feeds' UPN / CHILD matched to the LA's children (any year).
+    """
+    ok = [u for u in batch if not u.file_rejected and u.table]
+    # the header of each (LA, year): the last header file read for it
+    header_unit = {(u.la_code, u.year): u.index for u in ok if u.table == "header"}
+    for table in list(tables):
+        c = contracts.load_contract(table)
         for chk in c.cross_checks:
+            frame = tables[table]
             name, sev = chk["name"], chk.get("severity", "warning")
+            if frame.empty:
+                continue
             if name == "unique_key":
-                p = contracts.duplicate_keys(u.frame, u.table)
+                p = contracts.duplicate_keys(frame, table, group=["_unit"])
             elif name == "child_in_table":
-                hdr = header_by.get((u.la_code, u.year))
-                if hdr is None:
+                hdr = tables.get("header")
+                unit_col = frame["_unit"].to_numpy()
+                hu_of = np.full(len(units), -1, dtype="int64")
+                for u in ok:
+                    if u.table == table:
+                        hu_of[u.index] = header_unit.get((u.la_code, u.year), -1)
+                hu = hu_of[unit_col]
+                checked = hu >= 0
+                if not checked.any():
                     continue
-                p = contracts.missing_from(u.frame, chk["column"], hdr["CHILD"], chk["other"],
-                                           "child_not_in_header", sev)
+                if hdr is not None and len(hdr):
+                    known = pd.MultiIndex.from_arrays([hdr["_unit"].to_numpy(), hdr["CHILD"].to_numpy(dtype=object)])
+                    found = pd.MultiIndex.from_arrays([hu, frame[chk["column"]].to_numpy(dtype=object)]).isin(known)
+                else:
+                    found = np.zeros(len(frame), dtype=bool)
+                p = contracts.missing_from(frame, chk["column"], None, chk["other"], "child_not_in_header", sev,
+                                           missing=checked & ~found)
             elif name == "no_overlap":
-                p = contracts.overlapping(u.frame, chk["by"], chk["start"], chk["end"])
+                p = contracts.overlapping(frame, chk["by"], chk["start"], chk["end"], group="_unit")
             else:
                 continue
-            if len(p):
-                p["severity"] = sev if name != "child_in_table" else p["severity"]
-            _apply_cross(u, p)
+            if len(p) and name != "child_in_table":
+                p["severity"] = sev
+            tables[table] = _apply_cross_batch(frame, p, units)
     # feeds: UPN / CHILD matched to the LA's children (any year); unmatched counted per file
-    by_la = defaultdict(list)
-    for u in ok:
-        by_la[u.la_code].append(u)
-    for la, us in by_la.items():
-        known: dict[tuple[str, str], pd.Series] = {}
-        for u in us:
-            if u.table in ("header", "cin_children"):
-                for col in ("CHILD", "UPN", "LAchildID"):
-                    if col in u.frame.columns:
-                        known.setdefault((u.table, col), [])
-                        known[(u.table, col)].append(u.frame[col].dropna())
-        for u in us:
-            for chk in contracts.load_contract(u.table).cross_checks:
-                if chk["name"] != "matched":
+    for table in list(tables):
+        for chk in contracts.load_contract(table).cross_checks:
+            if chk["name"] != "matched":
+                continue
+            frame = tables[table]
+            others = chk["other"] if isinstance(chk["other"], list) else [chk["other"]]
+            ocols = chk["other_column"] if isinstance(chk["other_column"], list) else [chk["other_column"]]
+            col = chk["column"]
+            pools = []
+            for t, oc in zip(others, ocols):
+                f = tables.get(t)
+                if f is not None and len(f):
+                    pools.append(pd.DataFrame({"la": f["la_code"].to_numpy(dtype=object),
+                                               "v": f[oc].to_numpy(dtype=object)}).dropna())
+            if pools:
+                pool = pd.concat(pools, ignore_index=True).drop_duplicates()
+                known = pd.MultiIndex.from_arrays([pool["la"].to_numpy(), pool["v"].to_numpy()])
+                found = pd.MultiIndex.from_arrays([frame["la_code"].to_numpy(dtype=object),
+                                                   frame[col].to_numpy(dtype=object)]).isin(known)
+            else:
+                found = np.zeros(len(frame), dtype=bool)
+            miss = ~found & frame[col].notna().to_numpy()
+            unit_col = frame["_unit"].to_numpy()
+            n_rows = np.bincount(unit_col, minlength=len(units))
+            n_miss = np.bincount(unit_col[miss], minlength=len(units))
+            where = " and ".join(f"{t}.{c}" for t, c in zip(others, ocols))
+            probs = []
+            for u in ok:
+                if u.table != table:
                     continue
-                others = chk["other"] if isinstance(chk["other"], list) else [chk["other"]]
-                ocols = chk["other_column"] if isinstance(chk["other_column"], list) else [chk["other_column"]]
-                pool = [s for t, c in zip(others, ocols) for s in known.get((t, c), [])]
-                values = pd.concat(pool, ignore_index=True) if pool else pd.Series([], dtype=object)
-                col = chk["column"]
-                miss = ~u.frame[col].isin(values) & u.frame[col].notna()
-                u.unmatched = int(miss.sum())
-                if u.unmatched:
-                    first = int(u.frame["source_line"][miss].iloc[0])
-                    where = " and ".join(f"{t}.{c}" for t, c in zip(others, ocols))
-                    supplied_any = bool(pool)
-                    why = "" if supplied_any else f" ({' / '.join(others)} not supplied for {la})"
-                    _apply_cross(u, pd.DataFrame([{
-                        "row": -1, "line": first, "column": col, "value": str(u.unmatched), "rule": "unmatched",
-                        "message": f"{u.unmatched} of {len(u.frame)} rows have a {col} matching no child in {where}"
-                                   f"{why}; they are kept but no measure can use them (first at line {first}). "
-                                   f"Check the {col}s with the education/case-management team",
-                        "severity": chk.get("severity", "warning"),
-                    }]))
+                u.unmatched = int(n_miss[u.index])
+                if not u.unmatched:
+                    continue
+                first = int(frame["source_line"].to_numpy()[np.flatnonzero(miss & (unit_col == u.index))[0]])
+                supplied_any = any(o.la_code == u.la_code and o.table in others for o in ok)
+                why = "" if supplied_any else f" ({' / '.join(others)} not supplied for {u.la_code})"
+                probs.append(pd.DataFrame([{
+                    "row": -1, "line": first, "column": col, "value": str(u.unmatched), "rule": "unmatched",
+                    "message": f"{u.label} line {first}: "
+                               f"{u.unmatched} of {int(n_rows[u.index])} rows have a {col} matching no child in "
+                               f"{where}{why}; they are kept but no measure can use them (first at line {first}). "
+                               f"Check the {col}s with the education/case-management team",
+                    "severity": chk.get("severity", "warning"),
+                }]))
+                u.problems.append(probs[-1])
 
 
 # --------------------------------------------------------------------------- main
 
 
+#: Input bytes read and validated together (a batch of whole LAs): large enough that the
+#: fixed cost of a validation run is spread over many rows, small enough that the raw
+#: strings of one batch are not all held at once.
+BATCH_BYTES = 512 * 2**20
+
+
 def ingest_folder(input_dir: Path, *, strict: bool = False, progress: bool = False,
-                  today: dt.date | None = None, la_codes: list[str] | None = None) -> IngestResult:
+                  today: dt.date | None = None, la_codes: list[str] | None = None,
+                  batch_bytes: int | None = None) -> IngestResult:
     """Read, validate and combine every LA folder under ``input_dir``.
 
     ``today`` is the date that "dates in the future" are judged against (default the
     real today); ``la_codes`` limits the ingest to those LA folders.
+
+    LAs are handled in batches of about ``batch_bytes`` of input (default
+    :data:`BATCH_BYTES`): every file of a batch is read, then the tables of the same
+    table and collection year are validated together and the cross checks run on the
+    batch at once; problems are reported per file exactly as if each file had been
+    validated alone. ``IngestResult.timings`` holds the seconds spent in each stage.
     """
     started = dt.datetime.now(dt.timezone.utc)
     input_dir = Path(input_dir)
@@ -366,37 +482,98 @@ def ingest_folder(input_dir: Path, *, strict: bool = False, progress: bool = Fal
     folders = _la_folders(input_dir, la_codes)
     if not folders:
         raise UsageError(f"{input_dir} holds no LA folders (expected <input>/<la_code>/ssda903/<year>/...)")
+    timings = dict.fromkeys(["read", "validate", "cross_checks", "combine", "report"], 0.0)
+    clock = time.perf_counter
     units: list[_Unit] = []
     ignored: list[str] = []
     all_files: list[Path] = []
-    for i, la_dir in enumerate(folders, 1):
-        la_code = la_dir.name.strip().upper()
-        files = _files(la_dir)
-        if progress:
-            print(f"[{i}/{len(folders)}] {la_code}: {len(files)} file(s)", file=sys.stderr, flush=True)
-        for f in files:
-            got = _read_file(f, input_dir, la_code, la_dir, today)
-            if got:
-                units.extend(got)
-                all_files.append(f)
-            else:
-                ignored.append(_rel(f, input_dir))
-    _cross_checks(units)
-
     frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
-    for u in units:
-        if u.frame is not None and u.table:
-            frames[u.table].append(u.frame)
-    tables: dict[str, pd.DataFrame] = {}
+    done = 0
+    batches = _la_batches(folders, batch_bytes or BATCH_BYTES)
+    for batch_folders in batches:
+        t0 = clock()
+        batch: list[_Unit] = []
+        for la_dir in batch_folders:
+            done += 1
+            la_code = la_dir.name.strip().upper()
+            files = _files(la_dir)
+            if progress:
+                print(f"[{done}/{len(folders)}] {la_code}: {len(files)} file(s)", file=sys.stderr, flush=True)
+            for f in files:
+                got = _read_file(f, input_dir, la_code, la_dir)
+                if got:
+                    for u in got:
+                        u.index = len(units)
+                        units.append(u)
+                        batch.append(u)
+                    all_files.append(f)
+                else:
+                    ignored.append(_rel(f, input_dir))
+        t1 = clock()
+        groups: dict[tuple[str, int | None], list[_Unit]] = defaultdict(list)
+        for u in batch:
+            if u.raw is not None:
+                groups[(u.table, u.year)].append(u)
+        parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
+        for (table, year), us in groups.items():
+            parts[table].append(_validate_group(us, table, year, today))
+        del groups
+        tables = {t: (fs[0] if len(fs) == 1 else pd.concat(fs, ignore_index=True)) for t, fs in parts.items()}
+        del parts
+        t2 = clock()
+        _cross_checks(tables, batch, units)
+        for t, df in tables.items():
+            unit_col = df["_unit"].to_numpy()
+            for g, n in zip(*np.unique(unit_col, return_counts=True)):
+                units[g].accepted = int(n)
+            if "collection_year" in df.columns and any(units[g].year is None for g in np.unique(unit_col)):
+                yrs = df[["_unit", "collection_year"]].dropna().drop_duplicates()
+                for g, y in zip(yrs["_unit"].to_numpy(), yrs["collection_year"].to_numpy()):
+                    units[g].years.append(int(y))
+            if len(df):
+                if len(unit_col) > 1 and (unit_col[1:] < unit_col[:-1]).any():
+                    df = df.take(np.argsort(unit_col, kind="stable"))  # the files' order, as read
+                frames[t].append(df.drop(columns="_unit").reset_index(drop=True))
+        del tables
+        t3 = clock()
+        timings["read"] += t1 - t0
+        timings["validate"] += t2 - t1
+        timings["cross_checks"] += t3 - t2
+        if progress and len(batches) > 1:
+            print(f"  batch of {len(batch_folders)} LA(s): read {t1 - t0:.1f}s, validated {t2 - t1:.1f}s, "
+                  f"cross-checked {t3 - t2:.1f}s", file=sys.stderr, flush=True)
+
+    t0 = clock()
+    tables_out: dict[str, pd.DataFrame] = {}
     repairs = []
     for t in TABLE_SOURCE:
-        fs = [f for f in frames.get(t, []) if len(f)]
-        df = pd.concat(fs, ignore_index=True) if fs else contracts.empty_frame(t)
+        fs = frames.pop(t, [])
+        df = (fs[0] if len(fs) == 1 else pd.concat(fs, ignore_index=True)) if fs else contracts.empty_frame(t)
+        del fs
         kept, rep = combine_table(df, t)
-        tables[t] = contracts.coerce_frame(kept, t)
+        del df
+        tables_out[t] = contracts.coerce_frame(kept, t)
         repairs.append(rep)
     repairs_df = pd.concat([r for r in repairs if len(r)], ignore_index=True) if any(len(r) for r in repairs) else empty_repairs()
+    timings["combine"] = clock() - t0
 
+    t0 = clock()
+    supplied = _supplied(units)
+
+    rejects = _rejects(units)
+    file_rejected = any(u.file_rejected for u in units)
+    rows_rejected = sum(u.rejected_rows for u in units)
+    exit_code = 1 if file_rejected or (strict and rows_rejected) else 0
+    ihash = input_hash(input_dir, all_files)
+    qa = _qa_report(units, ignored, input_dir, today, strict, exit_code, ihash, repairs_df)
+    timings["report"] = clock() - t0
+    return IngestResult(tables=tables_out, supplied=supplied, rejects=rejects, repairs=repairs_df, qa=qa,
+                        exit_code=exit_code, input_hash=ihash, started=started,
+                        finished=dt.datetime.now(dt.timezone.utc), timings=timings)
+
+
+def _supplied(units: list[_Unit]) -> pd.DataFrame:
+    """One row per file and table read (feeds: one per collection year their rows fall in)."""
     supplied = pd.DataFrame(
         [(u.la_code, u.source, u.table, u.year if u.year is not None else None, u.label)
          for u in units if not u.file_rejected and u.table],
@@ -407,23 +584,14 @@ def ingest_folder(input_dir: Path, *, strict: bool = False, progress: bool = Fal
         feed = supplied["collection_year"].isna()
         extra = []
         for u in units:
-            if u.year is None and u.frame is not None and u.table and len(u.frame):
-                for y in sorted(u.frame["collection_year"].dropna().unique()):
+            if u.year is None and not u.file_rejected and u.table and u.accepted:
+                for y in sorted(set(u.years)):
                     extra.append((u.la_code, u.source, u.table, int(y), u.label))
         supplied = pd.concat([supplied[~feed], pd.DataFrame(extra, columns=SUPPLIED_COLUMNS),
                               supplied[feed & ~supplied["source_file"].isin([e[4] for e in extra])]],
                              ignore_index=True)
     supplied["collection_year"] = supplied["collection_year"].astype("Int64")
-
-    rejects = _rejects(units)
-    file_rejected = any(u.file_rejected for u in units)
-    rows_rejected = sum(u.rejected_rows for u in units)
-    exit_code = 1 if file_rejected or (strict and rows_rejected) else 0
-    ihash = input_hash(input_dir, all_files)
-    qa = _qa_report(units, ignored, input_dir, today, strict, exit_code, ihash, repairs_df)
-    return IngestResult(tables=tables, supplied=supplied, rejects=rejects, repairs=repairs_df, qa=qa,
-                        exit_code=exit_code, input_hash=ihash, started=started,
-                        finished=dt.datetime.now(dt.timezone.utc))
+    return supplied
 
 
 def _unit_problems(u: _Unit) -> pd.DataFrame:
@@ -479,7 +647,7 @@ def _qa_report(units, ignored, input_dir, today, strict, exit_code, ihash, repai
                     "rule": rec.rule, "message": rec.message, "severity": rec.severity,
                 })
                 rules[(rec.rule, rec.severity)] += 1
-        accepted = 0 if u.frame is None else len(u.frame)
+        accepted = 0 if u.file_rejected else u.accepted
         rejected = u.rows_read - accepted if not u.file_rejected else u.rows_read
         entry = {
             "path": u.label, "la_code": u.la_code, "source": u.source, "table": u.table,
@@ -574,7 +742,9 @@ def ingest(input_dir: Path, warehouse_path: Path, *, qa_report: Path | None = No
     result.qa["warehouse"] = str(warehouse_path)
     result.qa["warehouse_written"] = bool(result.exit_code == 0 or keep_going)
     if result.exit_code == 0 or keep_going:
+        t0 = time.perf_counter()
         warehouse.write(Path(warehouse_path), result)
+        result.timings["write"] = time.perf_counter() - t0
     write_qa(result.qa, qa_path)
     result.qa["qa_report"] = str(qa_path)
     return result

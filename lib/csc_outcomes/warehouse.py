@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from csc_outcomes import contracts
 from csc_outcomes.keys import TABLE_SOURCE
@@ -36,12 +37,18 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, types: 
     cols = ", ".join(f'"{c}" {t}' for c, t in types.items())
     con.execute(f'CREATE TABLE "{name}" ({cols})')
     if len(df):
+        # handed to DuckDB as an Arrow table: string columns are passed without a copy to
+        # Python objects, and DuckDB reads the columns in bulk
         view = f"_df_{name}"
-        frame = df[list(types)].copy()
+        frame = df[list(types)]
+        arrays = []
         for c, t in types.items():
-            if t == "VARCHAR":
-                frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-        con.register(view, frame)
+            s = frame[c]
+            if t == "VARCHAR" and s.dtype == object:
+                s = s.where(s.notna(), None).astype(contracts._str_dtype())
+            arrays.append(pa.array(s, from_pandas=True))
+        table = pa.Table.from_arrays(arrays, names=list(types))
+        con.register(view, table)
         sel = ", ".join(f'CAST("{c}" AS {t})' for c, t in types.items())
         con.execute(f'INSERT INTO "{name}" SELECT {sel} FROM "{view}"')
         con.unregister(view)

@@ -15,7 +15,6 @@ assessment factors are any ``AssessmentFactors``/``AssessmentFactor`` leaves ins
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -84,104 +83,26 @@ _STRUCTURE = {"childidentifiers", "childcharacteristics", "disabilities", "facto
 def read(path: Path, label: str) -> tuple[list[RawTable], str | None]:
     """Read a CIN census file; return its tables and the collection year it states (if any).
 
-    One pass of ``iterparse`` end events over every element, a flat state machine (a
-    leaf's parent tells which record it belongs to); each element is handled once.
+    ``iterparse`` reports only the end of each ``Child`` element (the tag filter runs in
+    C); each child's subtree is then walked once, depth first, with the parent's kind
+    known from the walk (no ``getparent`` per element), and the child is cleared. A
+    file whose ``Child`` elements are spelt in another case falls back to matching
+    every element's local name case-insensitively. Rows are collected as dicts and
+    turned into one frame per table at the end.
     """
-    fields = {t: load_contract(t).fields for t in TABLES}
-    rows: dict[str, list[tuple]] = {t: [] for t in TABLES}
-    lines: dict[str, list[int]] = {t: [] for t in TABLES}
-    unknown: set[str] = set()
-    stated_year = None
-    n_children = 0
-    child: dict = {}
-    episode: dict = {}
-    group: dict = {}
-    factors: list = []
-    disabilities: list = []
-    child_rows: list = []     # (table, dict, line) waiting for LAchildID
-    ep_rows: list = []        # (table, dict, line) waiting for CINreferralDate
+    st = _State()
     try:
-        context = etree.iterparse(xml_source(path), events=("end",), huge_tree=True)
-        for _event, el in context:
-            name = _local(el.tag)
-            if not name:
-                continue
-            if name in _GROUP_END:
-                table = _GROUP_END[name]
-                ep_rows.append((table, group, el.sourceline or 0))
-                for code, line in factors:
-                    ep_rows.append(("assessment_factors", {"AssessmentFactor": code,
-                                    "AssessmentActualStartDate": group.get("AssessmentActualStartDate")}, line))
-                group, factors = {}, []
-                continue
-            if name == "cindetails":
-                ref = episode.get("CINreferralDate")
-                for table, r, line in ep_rows:
-                    r["CINreferralDate"] = ref
-                    child_rows.append((table, r, line))
-                child_rows.append(("cin_episodes", episode, el.sourceline or 0))
-                episode, ep_rows = {}, []
-                continue
-            if name == "child":
-                n_children += 1
-                if disabilities:
-                    child["Disabilities"] = " ".join(disabilities)
-                child_id = child.get("LAchildID")
-                rows["cin_children"].append(tuple(child.get(f) for f in fields["cin_children"]))
-                lines["cin_children"].append(el.sourceline or 0)
-                for table, r, line in child_rows:
-                    r["LAchildID"] = child_id
-                    rows[table].append(tuple(r.get(f) for f in fields[table]))
-                    lines[table].append(line)
-                child, child_rows, disabilities = {}, [], []
-                el.clear()
-                parent = el.getparent()
-                if parent is not None:
-                    while el.getprevious() is not None:
-                        del parent[0]
-                continue
-            parent = el.getparent()
-            kind = _PARENT_KIND.get(_local(parent.tag)) if parent is not None else "header"
-            text = el.text or ""
-            if kind == "child":
-                f = _CHILD_FIELDS.get(name)
-                if f:
-                    if name == "disabilities" and not text.strip():
-                        continue
-                    child[f] = text
-                elif name not in _STRUCTURE:
-                    unknown.add(f"{_local(parent.tag)}/{name}")
-            elif kind == "episode":
-                f = _EPISODE_FIELDS.get(name)
-                if f:
-                    episode[f] = text
-                elif name not in _STRUCTURE and name != "cindetails":
-                    unknown.add(f"cindetails/{name}")
-            elif kind in _GROUP_FIELDS:
-                f = _GROUP_FIELDS[kind].get(name)
-                if f:
-                    group[f] = text
-                elif name in ("assessmentfactors", "assessmentfactor"):
-                    if len(el) == 0:
-                        factors.append((text, el.sourceline or 0))
-                elif name not in _STRUCTURE:
-                    unknown.add(f"{kind}/{name}")
-            elif kind == "factor":
-                if len(el) == 0:
-                    factors.append((text, el.sourceline or 0))
-            elif kind == "disability":
-                if text.strip():
-                    disabilities.append(text.strip())
-            elif kind == "header":
-                if name == "referencedate" and stated_year is None:
-                    stated_year = text.strip()
-        root_el = context.root
+        n_children, root_el = _parse(path, st, fast=True)
         root = _local(root_el.tag) if root_el is not None else None
         if root is not None and root != "message":
             raise FileRejected(
                 f"{label}: the XML root is <{root_el.tag}>, not <Message>; this is not a CIN census "
                 "file (an SSDA903 XML export belongs in ssda903/<year>/)",
                 rule="not_expected_table", line=root_el.sourceline)
+        if n_children == 0 and root is not None:
+            st = _State()
+            n_children, root_el = _parse(path, st, fast=False)
+        stated_year = _reference_date(root_el) if root_el is not None else None
     except FileRejected:
         raise
     except (etree.XMLSyntaxError, OSError) as exc:
@@ -194,11 +115,203 @@ def read(path: Path, label: str) -> tuple[list[RawTable], str | None]:
                            rule="not_expected_table")
     out = []
     for t in TABLES:
-        frame = pd.DataFrame.from_records(rows[t], columns=fields[t]) if rows[t] else \
-            pd.DataFrame({f: pd.Series(dtype=object) for f in fields[t]})
-        out.append(RawTable(table=t, frame=frame, lines=np.asarray(lines[t], dtype="int64")))
-    if unknown:
-        out[0].notes.append(dict(line=1, column=", ".join(sorted(unknown)), value=None, rule="extra_columns",
-                                 message=f"{label}: element(s) {', '.join(sorted(unknown))} are not part of the "
+        fields = _FIELDS[t]
+        rows = st.rows[t]
+        frame = pd.DataFrame.from_records(rows, columns=fields) if rows else \
+            pd.DataFrame({f: pd.Series(dtype=object) for f in fields})
+        out.append(RawTable(table=t, frame=frame, lines=np.asarray(st.lines[t], dtype="int64")))
+    if st.unknown:
+        unknown = sorted(st.unknown)
+        out[0].notes.append(dict(line=1, column=", ".join(unknown), value=None, rule="extra_columns",
+                                 message=f"{label}: element(s) {', '.join(unknown)} are not part of the "
                                          "CIN contracts and were left out", severity="warning"))
     return out, stated_year
+
+
+_FIELDS = {t: load_contract(t).fields for t in TABLES}
+
+
+class _State:
+    """What the walk carries between elements (as the end-event state machine did)."""
+
+    __slots__ = ("rows", "lines", "unknown", "child", "episode", "group", "factors", "disabilities",
+                 "child_rows", "ep_rows")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict]] = {t: [] for t in TABLES}
+        self.lines: dict[str, list[int]] = {t: [] for t in TABLES}
+        self.unknown: set[str] = set()
+        self.child: dict = {}
+        self.episode: dict = {}
+        self.group: dict = {}
+        self.factors: list = []
+        self.disabilities: list = []
+        self.child_rows: list = []   # (table, dict, line) waiting for LAchildID
+        self.ep_rows: list = []      # (table, dict, line) waiting for CINreferralDate
+
+
+def _parse(path: Path, st: _State, fast: bool):
+    """One pass over the file: every ``Child`` element walked into ``st``; returns
+    ``(children seen, root element)``."""
+    n = 0
+    if fast:
+        context = etree.iterparse(xml_source(path), events=("end",), tag="{*}Child", huge_tree=True)
+    else:
+        context = etree.iterparse(xml_source(path), events=("end",), huge_tree=True)
+    for _event, el in context:
+        if not fast and _local(el.tag) != "child":
+            continue
+        n += 1
+        _end_child(el, st)
+        el.clear()
+        parent = el.getparent()
+        if parent is not None:
+            while el.getprevious() is not None:
+                del parent[0]
+    return n, context.root
+
+
+def _reference_date(root_el) -> str | None:
+    """The first ``ReferenceDate`` in the header part of the message (stripped)."""
+    for el in root_el.iter():
+        if _local(el.tag) == "referencedate":
+            parent = el.getparent()
+            kind = _PARENT_KIND.get(_local(parent.tag)) if parent is not None else "header"
+            if kind == "header":
+                return (el.text or "").strip()
+    return None
+
+
+def _walk(el, kind: str | None, st: _State) -> None:
+    """Handle ``el`` (whose parent is of ``kind``) after its descendants: the end events
+    of the element tree in document order."""
+    name = _local(el.tag)
+    if not name:
+        return
+    if len(el):
+        sub = _PARENT_KIND.get(name)
+        for c in el:
+            _walk(c, sub, st)
+    if name in _GROUP_END:
+        _end_group(name, el, st)
+        return
+    if name == "cindetails":
+        _end_episode(el, st)
+        return
+    if name == "child":  # a Child inside a Child: as the state machine, it ends a child
+        _end_child(el, st, walked=True)
+        return
+    text = el.text or ""
+    if kind == "child":
+        f = _CHILD_FIELDS.get(name)
+        if f:
+            if name == "disabilities" and not text.strip():
+                return
+            st.child[f] = text
+        elif name not in _STRUCTURE:
+            st.unknown.add(f"{_local(el.getparent().tag)}/{name}")
+    elif kind == "episode":
+        f = _EPISODE_FIELDS.get(name)
+        if f:
+            st.episode[f] = text
+        elif name not in _STRUCTURE and name != "cindetails":
+            st.unknown.add(f"cindetails/{name}")
+    elif kind in _GROUP_FIELDS:
+        f = _GROUP_FIELDS[kind].get(name)
+        if f:
+            st.group[f] = text
+        elif name in ("assessmentfactors", "assessmentfactor"):
+            if len(el) == 0:
+                st.factors.append((text, el.sourceline or 0))
+        elif name not in _STRUCTURE:
+            st.unknown.add(f"{kind}/{name}")
+    elif kind == "factor":
+        if len(el) == 0:
+            st.factors.append((text, el.sourceline or 0))
+    elif kind == "disability":
+        if text.strip():
+            st.disabilities.append(text.strip())
+
+
+def _end_child(el, st: _State, walked: bool = False) -> None:
+    """Walk a ``Child`` element's subtree, then emit its rows."""
+    if not walked:
+        child = st.child
+        for sec in el:
+            name = _LOCAL.get(sec.tag) or _local(sec.tag)
+            if name == "cindetails":
+                _episode(sec, st)
+            elif name == "childidentifiers" or name == "childcharacteristics":
+                for leaf in sec:
+                    lname = _LOCAL.get(leaf.tag) or _local(leaf.tag)
+                    f = _CHILD_FIELDS.get(lname)
+                    if f is not None and not len(leaf) and lname != "disabilities":
+                        child[f] = leaf.text or ""
+                    else:
+                        _walk(leaf, "child", st)
+            else:
+                _walk(sec, "child", st)
+    if st.disabilities:
+        st.child["Disabilities"] = " ".join(st.disabilities)
+    child = st.child
+    child_id = child.get("LAchildID")
+    child_row = {f: child[f] for f in _FIELDS["cin_children"] if f in child}
+    st.rows["cin_children"].append(child_row)
+    st.lines["cin_children"].append(el.sourceline or 0)
+    rows, lines = st.rows, st.lines
+    for table, r, line in st.child_rows:
+        r["LAchildID"] = child_id
+        rows[table].append(r)
+        lines[table].append(line)
+    st.child, st.child_rows, st.disabilities = {}, [], []
+
+
+def _episode(el, st: _State) -> None:
+    """A ``CINdetails`` element: the usual shape read with plain loops (leaves and the
+    four groups), anything else through :func:`_walk`; the same result as the walk."""
+    episode = st.episode
+    for x in el:
+        name = _LOCAL.get(x.tag) or _local(x.tag)
+        f = _EPISODE_FIELDS.get(name)
+        if f is not None and not len(x):
+            episode[f] = x.text or ""
+            continue
+        if name in _GROUP_END:
+            kind = _PARENT_KIND[name]
+            fields = _GROUP_FIELDS[kind]
+            group = st.group
+            for leaf in x:
+                lname = _LOCAL.get(leaf.tag) or _local(leaf.tag)
+                gf = fields.get(lname)
+                if gf is not None and not len(leaf):
+                    group[gf] = leaf.text or ""
+                else:
+                    _walk(leaf, kind, st)
+            _end_group(name, x, st)
+        else:
+            _walk(x, "episode", st)
+    _end_episode(el, st)
+
+
+def _end_group(name: str, el, st: _State) -> None:
+    """End of an Assessments / CINPlanDates / Section47 / ChildProtectionPlans element."""
+    group = st.group
+    st.ep_rows.append((_GROUP_END[name], group, el.sourceline or 0))
+    if st.factors:
+        start = group.get("AssessmentActualStartDate")
+        for code, fline in st.factors:
+            st.ep_rows.append(("assessment_factors",
+                               {"AssessmentFactor": code, "AssessmentActualStartDate": start}, fline))
+        st.factors = []
+    st.group = {}
+
+
+def _end_episode(el, st: _State) -> None:
+    """End of a ``CINdetails`` element: its rows wait for the child's ``LAchildID``."""
+    ref = st.episode.get("CINreferralDate")
+    for table, r, line in st.ep_rows:
+        r["CINreferralDate"] = ref
+        st.child_rows.append((table, r, line))
+    st.child_rows.append(("cin_episodes", st.episode, el.sourceline or 0))
+    st.episode, st.ep_rows = {}, []
+
