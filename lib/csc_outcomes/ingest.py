@@ -442,8 +442,8 @@ def _cross_checks(tables: dict[str, pd.DataFrame], batch: list[_Unit], units: li
                     "row": -1, "line": first, "column": col, "value": str(u.unmatched), "rule": "unmatched",
                     "message": f"{u.label} line {first}: "
                                f"{u.unmatched} of {int(n_rows[u.index])} rows have a {col} matching no child in "
-                               f"{where}{why}; they are kept but no measure can use them (first at line {first}). "
-                               f"Check the {col}s with the education/case-management team",
+                               f"{where}{why}; {chk.get('consequence', 'they are kept but no measure can use them')} "
+                               f"(first at line {first}). Check the {col}s with the team that supplies the feed",
                     "severity": chk.get("severity", "warning"),
                 }]))
                 u.problems.append(probs[-1])

@@ -375,6 +375,8 @@ def test_rates_at_scale_one_are_plausible(big):
 # ------------------------------------------------------------------ faults
 def test_faults_injected_and_recorded(faulty):
     t = json.loads((faulty / "synth_truth.json").read_text())
+    # the CSV faults (the CIN XML ones are tested in test_xml_faults_recorded_and_read)
+    t["faults"] = [f for f in t["faults"] if not f["file"].endswith(".xml")]
     kinds = {f["kind"] for f in t["faults"]}
     assert kinds == {"bom", "encoding_cp1252", "crlf", "trailing_blanks", "blank_line", "lower_case_code",
                      "impossible_date", "dec_before_decom", "duplicate_row", "extra_column"}
@@ -481,3 +483,256 @@ def test_model_truth_is_what_the_history_holds():
     assert followed.sum() > 100 and (gap[followed].between(1, 365)).all()
     assert (gap[~r["reref_12m"] & gap.notna()] > 366).all()
     assert np.isfinite(r["months"]).all()
+
+
+# ------------------------------------------------------------------ small scales, empty groups
+def _ssda903_year_dirs(root: Path):
+    for la_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        for year_dir in sorted((la_dir / "ssda903").iterdir()):
+            yield la_dir.name, year_dir
+
+
+def _assert_header_covers_every_child(root: Path) -> int:
+    """Every CHILD of every table of a year's return is in that year's header.csv;
+    returns the number of (table, year) files checked."""
+    checked = 0
+    for la, year_dir in _ssda903_year_dirs(root):
+        header = _read(year_dir / "header.csv")
+        assert header["CHILD"].is_unique, (la, year_dir.name)
+        known = set(header["CHILD"])
+        for f in sorted(year_dir.glob("*.csv")):
+            if f.stem == "header":
+                continue
+            missing = set(_read(f)["CHILD"]) - known
+            assert not missing, (la, year_dir.name, f.stem, sorted(missing)[:5], len(missing))
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("scale", [0.05, 0.1, 0.3])
+def test_small_scales_generate(tmp_path, scale):
+    """Seeds 0-5 at small scales (some LAs without short-break children, adoptions, UASC,
+    care leavers...) generate, and each return's header covers its children."""
+    for seed in range(6):
+        out = tmp_path / f"seed{seed}"
+        summary = generate(out, n_las=2, seed=seed, scale=scale, first_year=2025, last_year=2026,
+                           progress=False)
+        assert set(summary["las"]) == {"SYN01", "SYN02"}, seed
+        assert _assert_header_covers_every_child(out) > 0
+
+
+@pytest.mark.parametrize("scale", [1e-5, 1e-4, 1e-3])
+def test_tiny_scales_with_empty_groups_generate(tmp_path, scale):
+    """So small that some LAs have no referral, no period of care or no child known only
+    as a contact: every stage copes with an empty group."""
+    for seed in range(3):
+        out = tmp_path / f"seed{seed}"
+        generate(out, n_las=2, seed=seed, scale=scale, first_year=2025, last_year=2026,
+                 faults=seed == 1, progress=False)
+        for la in ("SYN01", "SYN02"):
+            for y in (2025, 2026):
+                assert _read(out / la / "ssda903" / str(y) / "episodes.csv").columns.tolist() == DOC_COLUMNS["episodes"]
+                etree.parse(str(out / la / "cin" / str(y) / f"cin_census_{y}.xml"))
+        _assert_header_covers_every_child(out)
+
+
+def test_stages_accept_empty_groups():
+    from csc_outcomes.synth import cla, config, people
+    rng = np.random.default_rng(0)
+    assert len(people.make_upns(rng, 0)) == 0
+    for style in ("numeric", "prefixed", "long"):
+        assert len(people.make_child_ids(rng, 0, style)) == 0
+    assert len(people.new_children(rng, np.array([], dtype="datetime64[D]"))) == 0
+    none = np.array([], dtype="datetime64[D]")
+    periods = pd.DataFrame({"pid": np.array([], int), "child": np.array([], int), "start": none, "end": none,
+                            "route": np.array([], object), "rec": np.array([], object),
+                            "need": np.array([], object), "entry_ls": np.array([], object)})
+    prof = config.draw_profile(0, 0, 1, 0.1)
+    assert len(cla.social_workers(rng, periods, prof)) == 0
+    assert len(cla.missing_episodes(rng, periods, none)) == 0
+    assert len(cla.reviews(rng, periods)) == 0
+    dob, ep = cla.short_breaks(rng, prof, np.datetime64("2021-01-01"), np.datetime64("2026-03-31"), None, 0)
+    assert len(dob) == 0 and len(ep) == 0
+
+
+# ------------------------------------------------------------------ returns hang together
+def test_every_child_of_a_return_is_in_its_header(demo, big):
+    """Care leavers with only an OC3 row included: the SSDA903 header lists every child
+    of the year's return (missing, sw_episodes, reviews, ad1, ... too)."""
+    assert _assert_header_covers_every_child(demo) == 3 * sum(10 if y >= 2024 else 9 for y in YEARS)
+    _assert_header_covers_every_child(big)
+    # OC3-only care leavers are there, with their own DOB
+    for la, year_dir in _ssda903_year_dirs(big):
+        h = _read(year_dir / "header.csv").set_index("CHILD")
+        oc3 = _read(year_dir / "oc3.csv").set_index("CHILD")
+        eps = set(_read(year_dir / "episodes.csv")["CHILD"])
+        only = oc3.index.difference(list(eps))
+        assert len(only) > 0, (la, year_dir.name)
+        assert (h.loc[oc3.index, "DOB"] == oc3["DOB"]).all()
+
+
+def test_record_keys_unique_within_each_file(demo, big):
+    """No two rows of a file share a record key (e.g. two missing incidents starting the
+    same day, or two social-worker episodes starting the same day)."""
+    from csc_outcomes.keys import RECORD_KEYS
+    for root in (demo, big):
+        for la, year_dir in _ssda903_year_dirs(root):
+            for f in sorted(year_dir.glob("*.csv")):
+                t = _read(f)
+                dup = t.duplicated(RECORD_KEYS[f.stem], keep=False)
+                assert not dup.any(), (la, year_dir.name, f.stem, t[dup].head(4).to_dict("records"))
+
+
+def test_missing_incidents_one_at_a_time(big):
+    for la, year_dir in _ssda903_year_dirs(big):
+        m = _read(year_dir / "missing.csv")
+        m["s"] = pd.to_datetime(m["MIS_START"], format="%d/%m/%Y")
+        m["e"] = pd.to_datetime(m["MIS_END"].replace("", None), format="%d/%m/%Y")
+        m = m.sort_values(["CHILD", "s"])
+        prev_end = m.groupby("CHILD")["e"].shift(1)
+        assert not (m["s"] <= prev_end).any(), (la, year_dir.name)
+        assert (m["e"].isna() | (m["e"] >= m["s"])).all()
+
+
+def test_clean_output_ingests_without_warnings(demo):
+    """The ingest's QA report on clean synthetic data: no rejects and no warnings except
+    contacts of children known only as contacts (not in the header or the CIN census: the
+    front door's NFA and advice contacts, which the ingest counts as 'unmatched')."""
+    import datetime as dt
+
+    from csc_outcomes.ingest import ingest_folder
+    result = ingest_folder(demo, today=dt.date(2026, 6, 1))
+    assert result.exit_code == 0 and result.rejects.empty
+    problems = [(f["table"], p["rule"]) for f in result.qa["files"] for p in f["problems"]]
+    assert set(problems) <= {("contacts", "unmatched")}, sorted(set(problems))
+
+
+# ------------------------------------------------------------------ faults in the CIN XML
+_RECORD_TABLE = {"Child": "cin_children", "CINdetails": "cin_episodes", "Assessments": "assessments",
+                 "CINPlanDates": "cin_plans", "Section47": "section47", "ChildProtectionPlans": "cp_plans"}
+
+
+@pytest.fixture(scope="module", params=[0, 1], ids=["indented", "one-line"])
+def xml_faulty(request, tmp_path_factory):
+    import datetime as dt
+
+    from csc_outcomes.ingest import ingest_folder
+    from csc_outcomes.synth import config
+    seed = request.param
+    assert config.draw_profile(seed, 0, 1, 0.1).xml_pretty == (seed == 0)
+    out = tmp_path_factory.mktemp("synth") / f"xmlfaults{seed}"
+    generate(out, n_las=1, seed=seed, scale=0.1, faults=True, progress=False)
+    truth = json.loads((out / "synth_truth.json").read_text())
+    return out, truth, ingest_folder(out, today=dt.date(2026, 6, 1))
+
+
+def test_xml_faults_recorded_and_read(xml_faulty):
+    """Each CIN XML fault is where synth_truth.json says; the ingest reports the impossible
+    date at the recorded line (the line of the record's start tag, its source_line) and
+    reads the others as the contracts say (lower-case codes upper-cased, ``yes`` true,
+    blanks stripped), with no problem at that line."""
+    from csc_outcomes import contracts
+    from csc_outcomes.sources import cin_census
+
+    out, truth, result = xml_faulty
+    faults = [f for f in truth["faults"] if f["file"].endswith(".xml")]
+    assert sorted(f["kind"] for f in faults) == ["boolean_yes", "impossible_date", "lower_case_code",
+                                                 "whitespace_in_date"]
+    assert len({(f["file"], f["line"], f["record"]) for f in faults}) == len(faults)
+    problems = [(f["path"], p["line"], p["rule"], p["column"]) for f in result.qa["files"] for p in f["problems"]]
+    for f in faults:
+        assert {"la", "file", "line", "column", "element", "kind", "value"} <= set(f)
+        lines = (out / f["file"]).read_text(encoding="utf-8").split("\n")
+        assert f"<{f['element']}>{f['value']}</{f['element']}>" in lines[f["element_line"] - 1], f
+        assert f"<{f['record']}>" in lines[f["line"] - 1], f
+        at_line = [p for p in problems if p[0] == f["file"] and p[1] == f["line"] and p[3] == f["element"]]
+        if f["kind"] == "impossible_date":
+            assert (f["file"], f["line"], "date_format", f["element"]) in problems, (f, at_line)
+            continue
+        assert at_line == [], (f, at_line)
+        table = _RECORD_TABLE[f["record"]]
+        raw = next(t for t in cin_census.read(out / f["file"], f["file"])[0] if t.table == table)
+        typed, _, probs = contracts.type_frame(raw.frame, contracts.load_contract(table))
+        rows = (raw.lines == f["line"]) & (raw.frame["LAchildID"] == f["child"]).to_numpy()
+        assert rows.any(), f
+        got = typed.loc[rows, f["element"]].tolist()
+        if f["kind"] == "lower_case_code":
+            assert f["value"].upper() in got and f["value"] not in got, (f, got)
+        elif f["kind"] == "boolean_yes":
+            assert True in got, (f, got)
+        else:
+            assert pd.Timestamp(f["value"].strip()) in got, (f, got)
+    assert result.exit_code == 0
+
+
+# ------------------------------------------------------------------ short breaks in the CIN census
+def _cin_episodes_by_child(path: Path) -> dict[str, list[dict]]:
+    root = etree.parse(str(path)).getroot()
+    out: dict[str, list[dict]] = {}
+    for ch in root.iter("{*}Child"):
+        cid = ch.find("{*}ChildIdentifiers/{*}LAchildID").text
+        dis = [e.text for e in ch.iter("{*}Disability")]
+        for d in ch.iter("{*}CINdetails"):
+            rec = {e: (d.find(f"{{*}}{e}").text if d.find(f"{{*}}{e}") is not None else None)
+                   for e in ("CINreferralDate", "PrimaryNeedCode", "CINclosureDate", "ReasonForClosure")}
+            rec["assessed"] = d.find("{*}Assessments") is not None
+            rec["plan"] = d.find("{*}CINPlanDates/{*}CINPlanStartDate") is not None
+            rec["disabilities"] = dis
+            out.setdefault(cid, []).append(rec)
+    return out
+
+
+def test_short_break_children_are_children_in_need(demo, big):
+    """Each short-break child (LS V3/V4) has a CIN episode with PrimaryNeedCode N1, a
+    disability and a CIN plan, open over its short breaks, in every census year they overlap."""
+    n_children = 0
+    for root, years in ((demo, YEARS), (big, (2024, 2025))):
+        for la in sorted(p.name for p in root.iterdir() if p.is_dir()):
+            e = _episodes(root / la, years)
+            sb = e[e["LS"].isin(["V3", "V4"])]
+            first = sb.groupby("CHILD")["DECOM"].min()
+            n_children += len(first)
+            for y in years:
+                ys, ye = (pd.Timestamp(d) for d in calendar.collection_year_bounds(y))
+                in_year = sb[(sb["year"] == y)]
+                cin = _cin_episodes_by_child(root / la / "cin" / str(y) / f"cin_census_{y}.xml")
+                for child, eps in in_year.groupby("CHILD"):
+                    n1 = [r for r in cin.get(child, []) if r["PrimaryNeedCode"] == "N1"
+                          and pd.Timestamp(r["CINreferralDate"]) <= first[child]]
+                    assert n1, (la, y, child)
+                    r = n1[0]
+                    last = eps["DEC"].fillna(ye).max()
+                    assert r["CINclosureDate"] is None or pd.Timestamp(r["CINclosureDate"]) >= last, (la, y, child)
+                    assert r["plan"] and not r["assessed"]
+                    assert r["disabilities"] and "NONE" not in r["disabilities"]
+                    assert r["CINclosureDate"] is None or r["ReasonForClosure"] == "RC6"
+                assert (in_year["CIN"] == "N1").all()
+    assert n_children > 0
+
+
+def test_short_break_referrals_outside_the_models():
+    from csc_outcomes.synth import cin, config, history
+    prof = config.draw_profile(5, 0, 1, 1.0)
+    h = history.build(prof, 5, 2024, 2025)
+    sb_children = np.unique(h.episodes.loc[h.episodes["short"], "child"])
+    r = h.refs
+    s = r[r["level"] == cin.SHORT_BREAK_LEVEL]
+    assert len(sb_children) > 0 and sorted(s["child"]) == sorted(sb_children)
+    assert not s["eligible"].any() and s["assess_auth"].isna().all() and (s["need"] == "N1").all()
+    assert r["ref_id"].is_unique and (r["ref_id"] == np.arange(len(r))).all()
+
+
+def test_contacts_already_open_only_for_known_children(demo):
+    """A contact with outcome ALREADY_OPEN is about a child the LA knows (in a header or
+    the CIN census), never one known only as a contact."""
+    for la in ("SYN01", "SYN02", "SYN03"):
+        d = demo / la
+        known = set()
+        for y in YEARS:
+            known |= set(_read(d / "ssda903" / str(y) / "header.csv")["CHILD"])
+            root, _ = _read_xml(d / "cin" / str(y) / f"cin_census_{y}.xml")
+            known |= {e.text for e in root.iter("{*}LAchildID")}
+        c = _read(d / "contacts" / "contacts.csv")
+        assert (c["outcome"] == "ALREADY_OPEN").any()
+        assert c.loc[c["outcome"] == "ALREADY_OPEN", "CHILD"].isin(known).all(), la
+        assert (~c["CHILD"].isin(known)).any()     # contact-only children exist

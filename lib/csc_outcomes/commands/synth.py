@@ -50,8 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "on average); the demo uses 0.15 (default 1)")
     p.add_argument("--faults", action="store_true",
                    help="inject the faults real exports carry (byte-order marks, Windows-1252, CRLF, "
-                        "blanks, lower-case codes, impossible dates, duplicates, an extra column) "
-                        "and record them in synth_truth.json")
+                        "blanks, lower-case codes, impossible dates, duplicates, an extra column; in the CIN "
+                        "XML an impossible date, a lower-case code, a boolean written yes, blanks inside "
+                        "a date) and record them in synth_truth.json")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
 

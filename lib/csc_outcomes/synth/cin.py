@@ -63,6 +63,8 @@ def simulate(rng: np.random.Generator, prof: config.LAProfile, sim_start: np.dat
         child = block["child"].to_numpy()[ok]
         ref = nd[ok]
         gen += 1
+    if not parts:   # no referral at all (a tiny LA at a tiny scale): an empty block
+        parts.append(_generation(rng, prof, child, ref, kids.dob, hols, 0))
     refs = pd.concat(parts, ignore_index=True)
     refs = refs.sort_values(["child", "ref_date"], kind="stable").reset_index(drop=True)
     refs["ref_id"] = np.arange(len(refs))
@@ -196,3 +198,49 @@ def _generation(rng, prof, child, ref, dob_all, hols, gen) -> pd.DataFrame:
     for j, code in enumerate(config.FACTORS):
         out[f"f_{code}"] = np.where(no_assess, False, x[:, j])
     return out
+
+
+#: Level written for the CIN episodes of short-break children: outside the models (no
+#: assessment in the files, closed at 18 so outside the re-referral population).
+SHORT_BREAK_LEVEL = -2
+
+
+def short_break_referrals(rng: np.random.Generator, sb_ep: pd.DataFrame, dob: np.ndarray,
+                          like: pd.DataFrame, first_ref_id: int) -> pd.DataFrame:
+    """One CIN episode per short-break child (disabled children on an agreed series of
+    short breaks are children in need): referred 30-120 days before the first break,
+    primary need ``N1`` (disability), a CIN plan from 10-29 days after the referral, both
+    open until the 18th birthday (then closed ``RC6``, transferred to adult services).
+
+    The referral and its assessment come before the first collection year (every short
+    break series starts then), so no ``Assessments`` element is written: the episodes are
+    outside the proportionality population, and, closing at 18, outside the re-referral
+    model's. ``sb_ep`` holds the short-break episodes (``child`` as in ``dob``'s index);
+    ``like`` gives the columns (a frame of referrals, as ``simulate`` returns).
+    """
+    if len(sb_ep) == 0:
+        return like.iloc[:0].copy()
+    first = sb_ep.groupby("child")["DECOM"].min()
+    child = first.index.to_numpy()
+    n = len(child)
+    first_d = first.to_numpy().astype("datetime64[D]")
+    ref = first_d - rng.integers(30, 121, n)
+    plan = ref + rng.integers(10, 30, n)
+    close = birthday(dob[child], 18)
+    source = _choice(rng, config.REFERRAL_SOURCES, config.REFERRAL_SOURCE_P, n)
+    nat = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    out = pd.DataFrame({
+        "child": child, "gen": 0, "ref_date": ref, "source": source, "need": "N1", "need_cin": "N1",
+        "nfa": False, "level": SHORT_BREAK_LEVEL, "latent": np.nan,
+        "assess_start": nat, "assess_auth": nat, "s47_start": nat, "icpc_target": nat, "icpc": nat,
+        "icpc_not_required": False, "cp_start": nat, "cp_end": nat, "cp_cat": "", "cp_latest": "",
+        "cinp_start": plan, "cinp_end": close, "care_start": nat, "care_end": nat, "route": "",
+        "care_rec": "", "closure": close, "rc": "RC6",
+        "months": (close - ref).astype(np.int64) / _DAYS_PER_MONTH, "p_reref": np.nan,
+        "eligible": False, "reref_12m": False, "next_date": nat,
+    })
+    for code in config.FACTORS:
+        out[f"f_{code}"] = False
+    out["ref_id"] = first_ref_id + np.arange(n)
+    out["n_prev_cpp"] = 0
+    return out[list(like.columns)]

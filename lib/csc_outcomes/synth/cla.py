@@ -452,9 +452,14 @@ def missing_episodes(rng, periods: pd.DataFrame, dob: np.ndarray) -> pd.DataFram
     r, c = np.nonzero(ok)
     ms = d[r, c]
     length = rng.integers(0, 5, len(r))
-    return pd.DataFrame({"child": child[r], "MIS_START": ms,
-                         "MIS_END": np.minimum(ms + length, end[r] - 0),
-                         "MISSING": np.where(rng.random(len(r)) < 0.8, "M", "A").astype(object)})
+    me = np.minimum(ms + length, end[r] - 0)
+    kind = np.where(rng.random(len(r)) < 0.8, "M", "A").astype(object)
+    # one incident at a time: drop an incident starting on or before the end of an earlier
+    # one of the same period (rows are in period, then time, order)
+    prev_end = pd.Series(me).groupby(r).cummax().groupby(r).shift(1).to_numpy()
+    keep = ~(ms <= prev_end.astype("datetime64[D]"))
+    return pd.DataFrame({"child": child[r][keep], "MIS_START": ms[keep], "MIS_END": me[keep],
+                         "MISSING": kind[keep]})
 
 
 def social_workers(rng, periods: pd.DataFrame, prof: config.LAProfile) -> pd.DataFrame:
@@ -468,6 +473,9 @@ def social_workers(rng, periods: pd.DataFrame, prof: config.LAProfile) -> pd.Dat
     k = 30
     t = np.cumsum(rng.exponential(1.0, (n, k)), axis=1) / np.maximum(rate, 1e-9)[:, None]
     t = np.floor(t).astype(np.int64) + 1
+    # at most one change a day (two changes on one day would give two episodes with one SW_DECOM)
+    step = np.arange(k)[None, :]
+    t = np.maximum.accumulate(t - step, axis=1) + step
     chg = start[:, None] + t
     ok = chg < end[:, None]
     pool = max(10, int(45 * prof.volume))
@@ -484,10 +492,10 @@ def social_workers(rng, periods: pd.DataFrame, prof: config.LAProfile) -> pd.Dat
     idx = np.flatnonzero(back)
     who[idx] = who[idx - 2]
     # never the same worker twice in a row
-    same = np.r_[False, (who[1:] == who[:-1]) & (r[1:] == r[:-1])]
+    same = np.r_[False, (who[1:] == who[:-1]) & (r[1:] == r[:-1])][:len(r)]
     who[same] = (who[same] + 1) % pool
     last = c == (nrow[r] - 1)
-    dec = np.where(last, end[r], np.r_[decom[1:], decom[:1]])
+    dec = np.where(last, end[r], np.r_[decom[1:], decom[:1]]).astype("datetime64[D]")
     reason = np.array(config.SW_REASONS, dtype=object)[rng.choice(5, len(r), p=[0.35, 0.1, 0.3, 0.1, 0.15])]
     reason = np.where(last, "", reason).astype(object)
     return pd.DataFrame({"child": child[r], "SW_ID": ids[who], "SW_DECOM": decom,
@@ -516,7 +524,7 @@ def short_breaks(rng, prof: config.LAProfile, first_day, last_day, dob_gen, n_ch
     urn = np.where(place == "K2", urn, "XXXXXXX")
     post = np.array([f"ZZ{x} {y}" for x, y in zip(rng.integers(1, 99, n), rng.integers(1, 10, n))], dtype=object)
     ep = pd.DataFrame({
-        "child": r, "DECOM": decom[r, c], "RNE": "S", "LS": ls[r], "CIN": "N2",
+        "child": r, "DECOM": decom[r, c], "RNE": "S", "LS": ls[r], "CIN": "N1",
         "PLACE": place[r], "PLACE_PROVIDER": np.where(place[r] == "K2", "PR1", "PR1"),
         "DEC": dec[r, c], "REC": "E13", "REASON_PLACE_CHANGE": "", "PL_POST": post[r],
         "URN": urn[r], "is_abs": False, "is_back": False})

@@ -111,15 +111,21 @@ def contacts(h: History, rng: np.random.Generator) -> pd.DataFrame:
     ratio = rng.uniform(0.5, 1.0)
     n_more = int(round(nref * ratio))
     known = rng.random(n_more) < 0.5
+    extra = h.extra_contact_children
+    if len(extra) == 0:      # a tiny LA: no children known only as contacts
+        known[:] = True
     pick = rng.integers(0, max(nref, 1), n_more)
     span = int((hi - lo).astype(np.int64))
     d_more = np.where(known,
                       np.clip(r["ref_date"].to_numpy().astype("datetime64[D]")[pick] + rng.integers(-300, 300, n_more), lo, hi),
                       lo + rng.integers(0, span + 1, n_more)).astype("datetime64[D]")
-    extra = h.extra_contact_children
+    if len(extra) == 0:
+        extra = np.array([""], dtype=object)   # never drawn: every extra contact is known
     c_more = np.where(known, c_ref[pick], extra[rng.integers(0, len(extra), n_more)])
     out_more = np.array(["NFA", "EARLY_HELP", "ADVICE", "SIGNPOSTED", "ALREADY_OPEN"], dtype=object)[
         rng.choice(5, n_more, p=[0.35, 0.25, 0.2, 0.15, 0.05])]
+    # a child known only as a contact has no case to be open
+    out_more = np.where(~known & (out_more == "ALREADY_OPEN"), "NFA", out_more).astype(object)
     dates = np.concatenate([d_ref, d_more])
     child = np.concatenate([c_ref, c_more]).astype(object)
     outcome = np.concatenate([np.full(nref, "REFERRAL", dtype=object), out_more])

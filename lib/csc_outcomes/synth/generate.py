@@ -96,7 +96,10 @@ def generate(out_dir, n_las: int = 3, seed: int = 0, *, first_year: int = 2022,
             "las": la_info,
             "faults": all_faults,
             "notes": [
-                "Short-break children (LS V3/V4) have SSDA903 episodes but no CIN census records.",
+                "Short-break children (LS V3/V4) have SSDA903 episodes (CIN N1) and one CIN census "
+                "episode each (PrimaryNeedCode N1, a CIN plan, open until the 18th birthday, then RC6), "
+                "referred before the first collection year and written without an Assessments element: "
+                "outside the proportionality and re-referral populations.",
                 "Children first referred before the first collection year have CIN episodes in the "
                 "files only while open in a written year.",
                 "Contacts feed covers the collection years written; outcome REFERRAL marks the contact "
@@ -157,6 +160,9 @@ def _write_la(root: Path, prof: config.LAProfile, seed: int, first_year: int, la
         data, recs = faults_mod.inject(csvs, la, config.la_rng(seed, prof.index, 4), cp1252=prof.index == 0)
     else:
         data, recs = {f.relpath: f.text.encode("utf-8") for f in csvs}, []
+    if with_faults:
+        xmls, xml_recs = faults_mod.inject_xml(xmls, la, config.la_rng(seed, prof.index, 5))
+        recs = sorted(recs + xml_recs, key=lambda r: (r["file"], r["line"] or 0, r["kind"]))
     for rel, text in xmls.items():
         data[rel] = text.encode("utf-8")
     for rel in sorted(data):

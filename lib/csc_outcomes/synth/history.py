@@ -115,6 +115,12 @@ def build(prof: config.LAProfile, seed: int, first_year: int, last_year: int) ->
     perm_date = kids.dob + (rng.random(len(kids)) * 1500).astype(np.int64) + 60
     child_draws = pd.DataFrame({"mother": mother, "mc_dob": mc_dob, "prev_perm": prev_perm,
                                 "perm_date": perm_date.astype("datetime64[D]")})
+    # short-break children are children in need: one CIN episode each (own random stream,
+    # so that everything else is as without them)
+    sb_refs = cin.short_break_referrals(config.la_rng(seed, prof.index, 6),
+                                        episodes[episodes["short"]], kids.dob, refs, len(refs))
+    if len(sb_refs):
+        refs = pd.concat([refs, sb_refs], ignore_index=True)
     return History(prof=prof, first_year=first_year, last_year=last_year, sim_start=sim_start,
                    sim_end=sim_end, kids=kids, child_id=ids[:len(kids)], home_post=home_post,
                    upn_blank=upn_blank, refs=refs, periods=periods, episodes=episodes,

@@ -60,20 +60,9 @@ def ssda903_year(h: History, year: int, rng: np.random.Generator) -> dict[str, p
     ep = ep.sort_values(["CHILD", "DECOM"], kind="stable")
     out["episodes"] = _dates(ep, ["DECOM", "DEC"])[config.SSDA903_COLUMNS["episodes"]]
 
-    # header: children looked after in the year
+    # children looked after in the year (the header is written last: it lists every child
+    # of every table of the return, care leavers with only an OC3 row included)
     c = np.unique(ep["child"].to_numpy())
-    dob = kids.dob[c]
-    age = years(dob, np.full(len(c), ye))
-    upn = np.where(h.upn_blank[c] | (age < 4), "", kids.upn[c]).astype(object)
-    draws = h.child_draws.iloc[c]
-    mc = draws["mc_dob"].to_numpy().astype("datetime64[D]")
-    is_mother = draws["mother"].to_numpy() & (mc <= ye)
-    mother = np.where(kids.male[c], "", np.where(is_mother, "1", "0")).astype(object)
-    mother = np.where(~kids.male[c] & (age < 12), "", mother)
-    header = pd.DataFrame({"CHILD": cid[c], "SEX": sex[c], "DOB": fmt(dob), "ETHNIC": kids.ethnic[c],
-                           "UPN": upn, "MOTHER": mother,
-                           "MC_DOB": fmt(np.where(is_mother, mc, np.datetime64("NaT")))})
-    out["header"] = header.sort_values("CHILD", kind="stable")
 
     # UASC
     u = c[kids.uasc[c]]
@@ -133,7 +122,34 @@ def ssda903_year(h: History, year: int, rng: np.random.Generator) -> dict[str, p
             "SW_DECOM": fmt(sw["SW_DECOM"].to_numpy().astype("datetime64[D]")),
             "SW_DEC": fmt(np.where(open_, np.datetime64("NaT"), dec)),
             "SW_REASON": np.where(open_, "", sw["SW_REASON"].to_numpy())}).sort_values("CHILD", kind="stable")
+    out["header"] = _header(h, year, out)
     return {t: out[t][config.SSDA903_COLUMNS[t]].reset_index(drop=True) for t in config.SSDA903_COLUMNS if t in out}
+
+
+def _header(h: History, year: int, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per child of any table of the year's return: children looked after in the
+    year and care leavers with only an OC3 row (the SSDA903 header covers both)."""
+    ye = year_bounds(year)[1]
+    kids = h.kids
+    cid = h.child_id
+    ids = np.concatenate([np.asarray(t["CHILD"], dtype=object) for t in tables.values()] or
+                         [np.array([], dtype=object)])
+    c = np.unique(pd.Index(cid).get_indexer(pd.unique(ids)))
+    if len(c) and c[0] < 0:
+        raise AssertionError("a CHILD of the return is not a child of the LA")
+    male_code, female_code = config.sex_codes(year)
+    dob = kids.dob[c]
+    age = years(dob, np.full(len(c), ye))
+    upn = np.where(h.upn_blank[c] | (age < 4), "", kids.upn[c]).astype(object)
+    draws = h.child_draws.iloc[c]
+    mc = draws["mc_dob"].to_numpy().astype("datetime64[D]")
+    is_mother = draws["mother"].to_numpy() & (mc <= ye)
+    mother = np.where(kids.male[c], "", np.where(is_mother, "1", "0")).astype(object)
+    mother = np.where(~kids.male[c] & (age < 12), "", mother)
+    header = pd.DataFrame({"CHILD": cid[c], "SEX": np.where(kids.male[c], male_code, female_code).astype(object),
+                           "DOB": fmt(dob), "ETHNIC": kids.ethnic[c], "UPN": upn, "MOTHER": mother,
+                           "MC_DOB": fmt(np.where(is_mother, mc, np.datetime64("NaT")))})
+    return header.sort_values("CHILD", kind="stable")
 
 
 def _flag(rng, p, n) -> np.ndarray:
