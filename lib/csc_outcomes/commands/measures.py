@@ -141,7 +141,7 @@ def load_inputs(path: Path):
                 file=sys.stderr,
             )
         return MeasureInputs.from_ingest(result)
-    return MeasureInputs.from_warehouse(path)
+    return MeasureInputs.from_warehouse(path, measures_only=True)
 
 
 def write_csv_atomic(frame: pd.DataFrame, output: Path) -> None:

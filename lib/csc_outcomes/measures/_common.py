@@ -59,10 +59,12 @@ DATES: dict[str, list[str]] = {
 
 #: Code-valued columns that measures compare (stripped and upper-cased defensively).
 CODES: dict[str, list[str]] = {
+    "header": ["UPN"],
+    "attendance": ["UPN"],
     "episodes": ["RNE", "LS", "PLACE", "URN", "PL_POST"],
     "oc3": ["IN_TOUCH", "ACTIV", "ACCOM"],
     "missing": ["MISSING"],
-    "suspensions": ["category"],
+    "suspensions": ["UPN", "category"],
 }
 
 #: The child identifier column of each table (``child_key`` is built from it and
@@ -115,6 +117,34 @@ def days(values: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
     return out
 
 
+def working_days_between(start: pd.Series, end: pd.Series) -> np.ndarray:
+    """``calendar.working_days(start, end)`` for date columns without missing values,
+    as int64: one cumulative count of working days over the dates' range, so each
+    row is two look-ups (``count(end) - count(start)``; negative when ``end`` is
+    before ``start``, as ``calendar.working_days``). Bank holidays come from
+    ``calendar.bank_holidays`` (the ``holidays`` package)."""
+    s, e = days(start), days(end)
+    if not len(s):
+        return np.zeros(0, dtype="int64")
+    lo = int(min(s.min(), e.min()))
+    hi = int(max(s.max(), e.max()))
+    span = _DAY0 + np.arange(lo, hi + 1).astype("timedelta64[D]")
+    y0, y1 = int(str(span[0])[:4]), int(str(span[-1])[:4])
+    hols = np.array(
+        [np.datetime64(d.date(), "D") for d in calendar.bank_holidays(y0 - 1, y1 + 1)],
+        dtype="datetime64[D]",
+    )
+    count = np.cumsum(np.is_busday(span, holidays=hols)).astype("int64")
+    out = count[e - lo] - count[s - lo]
+    back = e < s  # end before start: numpy's own reversed count, as calendar's
+    if back.any():
+        one = np.timedelta64(1, "D")
+        sd = (_DAY0 + s[back].astype("timedelta64[D]")) + one
+        ed = (_DAY0 + e[back].astype("timedelta64[D]")) + one
+        out[back] = np.busday_count(sd, ed, holidays=hols)
+    return out
+
+
 # --------------------------------------------------------------------------- context
 
 
@@ -123,7 +153,14 @@ class Context:
 
     ``ctx[name]`` is the canonical table ``name`` with the catalogue's duplicates rule
     applied (``keys.latest_versions``), every documented column present, dates as
-    ``datetime64[ns]`` and compared codes stripped and upper-cased.
+    ``datetime64[ns]`` and compared codes stripped and upper-cased. To keep memory
+    low a prepared table holds only what measures read: ``la_code`` is categorical
+    (the same categories in every table of the context), the child identifier is
+    replaced by the integer ``child_key`` (int32 when it fits) and lineage columns
+    other than ``collection_year`` of OC2/OC3 are dropped.
+
+    :meth:`release` drops prepared tables and memoised frames that no remaining
+    measure needs (``compute.compute_measures`` calls it between measures).
     """
 
     def __init__(
@@ -138,23 +175,32 @@ class Context:
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
             codebook = self._codebook() if CHILD_COLUMN.get(name) == "CHILD" else None
-            self._tables[name] = _prepare(self._raw.get(name), name, codebook)
+            self._tables[name] = _prepare(self._raw.get(name), name, codebook, self.la_codes())
         return self._tables[name]
+
+    def la_codes(self) -> pd.Index:
+        """Every LA code found in any table (sorted): the categories of ``la_code``."""
+        if "_las" not in self._memo:
+            las: set[str] = set()
+            for df in self._raw.values():
+                if df is None or "la_code" not in df.columns or not len(df):
+                    continue
+                las.update(str(x) for x in pd.unique(df["la_code"].dropna()))
+            self._memo["_las"] = pd.Index(sorted(las), dtype=object)
+        return self._memo["_las"]
 
     def _codebook(self) -> tuple[pd.Index, pd.Index]:
         """LA codes and SSDA903 ``CHILD`` ids of every table, so that ``child_key`` is
         the same integer for the same (LA, child) in every SSDA903 table."""
         if "_codebook" not in self._memo:
-            las: set[str] = set()
             children = []
             for t, df in self._raw.items():
                 if df is None or "la_code" not in df.columns:
                     continue
-                las.update(str(x) for x in df["la_code"].dropna().unique())
                 if CHILD_COLUMN.get(t) == "CHILD" and "CHILD" in df.columns:
-                    children.append(pd.Series(df["CHILD"].dropna().unique()).astype(str))
+                    children.append(pd.Series(pd.unique(df["CHILD"].dropna())).astype(str))
             kids = pd.concat(children, ignore_index=True).unique() if children else []
-            self._memo["_codebook"] = (pd.Index(sorted(las)), pd.Index(kids))
+            self._memo["_codebook"] = (self.la_codes(), pd.Index(kids, dtype=object))
         return self._memo["_codebook"]
 
     def memo(self, key: Any, build: Callable[[], Any]) -> Any:
@@ -162,6 +208,23 @@ class Context:
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
+
+    def release(self, names: Iterable[str]) -> None:
+        """Forget prepared tables and memoised frames named in ``names`` (a memo key
+        is named by itself when a string, else by its first element)."""
+        names = set(names)
+        for t in [t for t in self._tables if t in names]:
+            del self._tables[t]
+        for k in list(self._memo):
+            name = k if isinstance(k, str) else k[0]
+            if name in names:
+                del self._memo[k]
+
+    def cached_names(self) -> set[str]:
+        """Names of the prepared tables and memoised frames currently held."""
+        out = set(self._tables)
+        out.update(k if isinstance(k, str) else k[0] for k in self._memo)
+        return out
 
 
 def as_context(tables: Context | Mapping[str, pd.DataFrame]) -> Context:
@@ -173,8 +236,68 @@ def periods_key(periods: pd.DataFrame) -> tuple:
     return tuple(periods["period_end"].tolist())
 
 
+def _normalise_codes(s: pd.Series) -> np.ndarray:
+    """Stripped, upper-cased codes (blank -> None) as an object array.
+
+    Normalises the distinct values only and maps them back, so every row points at
+    one shared string per code (no per-row string objects)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    norm = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    norm = norm.map(lambda v: str(v).strip().upper()).to_numpy(dtype=object)
+    norm[norm == ""] = None
+    out = np.empty(len(codes), dtype=object)
+    valid = codes >= 0
+    out[valid] = norm[codes[valid]]
+    return out
+
+
+def _factorize_few(s: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` of a column with few distinct values (``la_code``).
+
+    Arrow-backed strings are dictionary-encoded by pyarrow directly: the same codes
+    (order of first appearance, -1 for missing) several times faster than pandas'
+    generic path on millions of rows. Anything else goes through ``pd.factorize``."""
+    if not isinstance(s.dtype, pd.CategoricalDtype) and hasattr(s.array, "__arrow_array__"):
+        try:
+            import pyarrow as pa
+
+            a = pa.array(s.array)
+            if isinstance(a, pa.ChunkedArray):
+                a = a.combine_chunks()
+            if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+                enc = a.dictionary_encode()
+                codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                uniques = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+                return codes.astype(np.intp), uniques
+        except Exception:  # noqa: BLE001 - fall back to pandas
+            pass
+    return pd.factorize(s, use_na_sentinel=True)
+
+
+def _la_categorical(
+    codes: np.ndarray, uniques: Any, la_codes: pd.Index | None
+) -> pd.Categorical:
+    """``la_code`` (given as ``pd.factorize`` codes and uniques) as a categorical over
+    the context's LA codes (small int codes)."""
+    names = pd.Index([str(u) for u in uniques], dtype=object)
+    if la_codes is None:
+        la_codes = pd.Index(sorted(set(names)), dtype=object)
+    pos = la_codes.get_indexer(names)
+    out = np.full(len(codes), -1, dtype="int64")
+    valid = codes >= 0
+    out[valid] = pos[codes[valid]]
+    return pd.Categorical.from_codes(out, categories=la_codes)
+
+
+#: Lineage columns a prepared table keeps (the OC2/OC3 year rule reads the year).
+KEEP_LINEAGE: dict[str, list[str]] = {"oc2": ["collection_year"], "oc3": ["collection_year"]}
+
+
 def _prepare(
-    df: pd.DataFrame | None, name: str, codebook: tuple[pd.Index, pd.Index] | None = None
+    df: pd.DataFrame | None,
+    name: str,
+    codebook: tuple[pd.Index, pd.Index] | None = None,
+    la_codes: pd.Index | None = None,
 ) -> pd.DataFrame:
     fields = FIELDS.get(name, [])
     if df is None:
@@ -193,7 +316,8 @@ def _prepare(
             if col in dates:
                 df[col] = np.full(len(df), np.datetime64("NaT"), dtype="datetime64[ns]")
             else:
-                df[col] = np.full(len(df), None, dtype=object)
+                df[col] = pd.Series(np.full(len(df), None, dtype=object), index=df.index,
+                                    dtype=object)
     for col in DATES.get(name, []):
         if pd.api.types.is_datetime64_any_dtype(df[col].dtype):
             if df[col].dtype != "datetime64[ns]":
@@ -203,31 +327,59 @@ def _prepare(
     for col in CODES.get(name, []):
         s = df[col]
         if s.notna().any():
-            s = s.astype("string").str.strip().str.upper()
-            df[col] = s.astype(object).where(s.notna() & (s != ""), None)
+            df[col] = pd.Series(_normalise_codes(s), index=df.index, dtype=object)
     df = df.reset_index(drop=True)
     child_col = CHILD_COLUMN.get(name)
-    la_codes, _ = pd.factorize(df["la_code"], use_na_sentinel=True)
+    la_codes_i, la_uniques = _factorize_few(df["la_code"])
     if child_col is not None and codebook is not None and len(df):
-        la_idx = codebook[0].get_indexer(df["la_code"].astype(str))
+        la_idx = np.asarray(_la_categorical(la_codes_i, la_uniques, codebook[0]).codes)
         ch_idx = codebook[1].get_indexer(df[child_col].astype(str))
-        ck = la_idx.astype("int64") * np.int64(len(codebook[1]) + 1) + ch_idx.astype("int64")
-        df["child_key"] = np.where((la_idx < 0) | (ch_idx < 0), -1, ck)
+        n = np.int64(len(codebook[1]) + 1)
+        ck = la_idx.astype("int64") * n + ch_idx.astype("int64")
+        df["child_key"] = _small_ints(np.where((la_idx < 0) | (ch_idx < 0), -1, ck),
+                                      (len(codebook[0]) + 1) * int(n))
     elif child_col is not None:
         ch_codes, ch_uniques = pd.factorize(df[child_col], use_na_sentinel=True)
-        ck = la_codes.astype("int64") * np.int64(len(ch_uniques) + 1) + ch_codes.astype("int64")
-        df["child_key"] = ck
+        n = np.int64(len(ch_uniques) + 1)
+        ck = la_codes_i.astype("int64") * n + ch_codes.astype("int64")
+        df["child_key"] = _small_ints(ck, (int(la_codes_i.max(initial=0)) + 2) * int(n))
+    keep_rows = None
     if not df.empty and _has_key(df, name):
-        df = _latest(df, name, la_codes)
+        keep_rows = _latest(df, name, la_codes_i)
+    # The duplicates rule is applied: drop what no measure reads (the child id is now
+    # ``child_key``; lineage except the OC2/OC3 year), before any row filtering copy.
+    drop = [c for c in ("collection_year", "source_line") if c in df.columns
+            and c not in KEEP_LINEAGE.get(name, [])]
+    if child_col is not None and child_col in df.columns:
+        drop.append(child_col)
+    if name == "contacts":
+        # contacts are counted by ``contact_id``: rows without one never count
+        valid = df["contact_id"].notna().to_numpy()
+        keep_rows = valid if keep_rows is None else keep_rows & valid
+        drop.append("contact_id")
+    if name == "contacts" and "CHILD" in df.columns:
+        drop.append("CHILD")
+    df = df.drop(columns=drop)
+    df["la_code"] = _la_categorical(la_codes_i, la_uniques, la_codes)
+    if keep_rows is not None and not keep_rows.all():
+        df = df[keep_rows]
     return df.reset_index(drop=True)
 
 
-def _latest(df: pd.DataFrame, name: str, la_codes: np.ndarray) -> pd.DataFrame:
+def _small_ints(values: np.ndarray, bound: int) -> np.ndarray:
+    """``values`` as int32 when every possible value fits, else int64."""
+    if bound < np.iinfo(np.int32).max:
+        return values.astype("int32")
+    return values.astype("int64")
+
+
+def _latest(df: pd.DataFrame, name: str, la_codes: np.ndarray) -> np.ndarray | None:
     """``keys.latest_versions`` applied only where a record key occurs more than once.
 
-    Rows whose key is unique are kept as they are (the rule cannot change them), so
-    the costly sort runs on the few duplicated records; the result is the same rows,
-    in the same order, as ``latest_versions(df, name)``. ``df`` has a RangeIndex.
+    Returns the mask of rows to keep (``None`` when every key is unique). Rows whose
+    key is unique are kept as they are (the rule cannot change them), so the costly
+    sort runs on the few duplicated records; the kept rows, in their order, are those
+    of ``latest_versions(df, name)``. ``df`` has a RangeIndex.
     """
     from csc_outcomes.keys import version_key
 
@@ -257,13 +409,18 @@ def _latest(df: pd.DataFrame, name: str, la_codes: np.ndarray) -> pd.DataFrame:
             key, bound = key.astype("int64"), len(uniq) + 1
         key = key * np.int64(n) + (codes + 1)
         bound *= n + 1
-    dup = pd.Series(key).duplicated(keep=False).to_numpy()
-    if not dup.any():
-        return df
+    # Rows whose key occurs more than once (a sort, cheaper than a hash table here).
+    sk = np.sort(key)
+    same = sk[1:] == sk[:-1]
+    if not same.any():
+        return None
+    dupvals = np.unique(sk[1:][same])
+    del sk, same
+    dup = dupvals[np.minimum(np.searchsorted(dupvals, key), len(dupvals) - 1)] == key
     chosen = latest_versions(df[dup], name)
     keep = ~dup
     keep[chosen.index.to_numpy()] = True
-    return df[keep]
+    return keep
 
 
 def _has_key(df: pd.DataFrame, name: str) -> bool:
@@ -307,7 +464,12 @@ def next_date_after(
     kb.sort()
     da = days(date_a)
     ka = key_a.astype("int64") * _SPAN + da
-    pos = np.searchsorted(kb, ka, side="right")
+    # Look the queries up in sorted order (sequential access into ``kb``: much faster
+    # than random-order binary searches over millions of rows), then put them back.
+    order = np.argsort(ka, kind="stable")
+    pos = np.empty(len(ka), dtype=np.intp)
+    pos[order] = np.searchsorted(kb, ka[order], side="right")
+    del order
     out = np.full(len(ka), -1, dtype="int64")
     inside = pos < len(kb)
     cand = kb[np.minimum(pos, len(kb) - 1)] if len(kb) else np.zeros(len(ka), dtype="int64")
@@ -392,11 +554,15 @@ def count_children(
     if frame.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     g = frame.drop_duplicates([*cols, key])
-    den = g.groupby(cols, sort=False).size().rename("denominator")
+    den = g.groupby(cols, sort=False, observed=True).size().rename("denominator")
     if flag is None:
         num = den.rename("numerator")
     else:
-        num = g[g[flag].fillna(False).astype(bool)].groupby(cols, sort=False).size()
+        mask = g[flag].eq(True)  # missing counts as False (no object fillna downcast)
+        if mask.dtype != bool:
+            mask = mask.fillna(False)
+        mask = mask.to_numpy(dtype=bool)
+        num = g[mask].groupby(cols, sort=False, observed=True).size()
         num = num.rename("numerator").reindex(den.index, fill_value=0)
     return pd.concat([num, den], axis=1).reset_index()[RESULT_COLUMNS]
 

@@ -38,7 +38,7 @@ def care_leaver_rows(ctx, periods: pd.DataFrame) -> pd.DataFrame:
         rows = rows[in_window & ~rows["IN_TOUCH"].isin(EXCLUDED).to_numpy()]
         return pd.DataFrame(
             {
-                "la_code": rows["la_code"].to_numpy(),
+                "la_code": rows["la_code"].array,
                 "period_end": rows["period_end"].to_numpy(),
                 "eet": rows["ACTIV"].isin(EET).to_numpy(),
                 "suitable": rows["ACCOM"].astype(object).fillna("").astype(str).str.endswith("1").to_numpy(),
@@ -51,7 +51,7 @@ def care_leaver_rows(ctx, periods: pd.DataFrame) -> pd.DataFrame:
 
 def _rate(tables, periods: pd.DataFrame, flag: str) -> pd.DataFrame:
     rows = care_leaver_rows(as_context(tables), periods)
-    g = rows.groupby(["la_code", "period_end"], sort=False)[flag]
+    g = rows.groupby(["la_code", "period_end"], sort=False, observed=True)[flag]
     out = pd.concat([g.sum().rename("numerator"), g.size().rename("denominator")], axis=1)
     return out.reset_index()[RESULT_COLUMNS]
 

@@ -141,11 +141,9 @@ def cla_missing(tables, periods: pd.DataFrame) -> pd.DataFrame:
         ws, pe = p["window_start"], p["period_end"]
         m = (eps["DECOM"] <= pe) & (eps["DEC"].isna() | (eps["DEC"] > ws))
         kids = eps.loc[m, ["la_code", "child_key"]].drop_duplicates("child_key")
-        went = miss[(miss["MIS_START"] >= ws) & (miss["MIS_START"] <= pe)]
-        went = went[["child_key"]].drop_duplicates().assign(flag=True)
-        kids = kids.merge(went, on="child_key", how="left")
-        kids["flag"] = kids["flag"].fillna(False).astype(bool)
-        return kids[["la_code", "child_key", "flag"]]
+        went = miss.loc[(miss["MIS_START"] >= ws) & (miss["MIS_START"] <= pe), "child_key"]
+        flag = kids["child_key"].isin(went.unique()).to_numpy(dtype=bool)
+        return kids.assign(flag=flag)[["la_code", "child_key", "flag"]]
 
     return count_children(per_period(periods, one), "flag")
 
@@ -185,7 +183,7 @@ def year_rows(
     )
     choice = years.merge(per, how="cross")
     choice = choice[choice["collection_year"] <= choice["target"]]
-    choice = choice.groupby(["la_code", "period_end"], as_index=False)["collection_year"].max()
+    choice = choice.groupby(["la_code", "period_end"], as_index=False, observed=True)["collection_year"].max()
     out = dated.astype({"collection_year": "int64"}).merge(
         choice, on=["la_code", "collection_year"], how="inner"
     )
@@ -206,7 +204,7 @@ def oc2_cohort(ctx: Context, periods: pd.DataFrame) -> pd.DataFrame:
             periods[["period_end", "window_start"]], on="period_end"
         )
         cohort = cohort[cohort["poc_start"] <= cohort["window_start"]]
-        oc2 = year_rows(ctx, "oc2", periods).drop(columns=["DOB", "la_code", "CHILD"])
+        oc2 = year_rows(ctx, "oc2", periods).drop(columns=["DOB", "la_code", "CHILD"], errors="ignore")
         merged = cohort.merge(oc2, on=["child_key", "period_end"], how="inner")
         return with_dob(ctx, merged)
 

@@ -10,6 +10,12 @@ and applies the catalogue's output rules in one place:
 - a rate or ratio has ``value = numerator / denominator`` and an empty ``value`` when
   the denominator is 0;
 - sorted by ``la_code``, ``period_end``, then catalogue order.
+
+Memory: measures are computed family by family (``EXECUTION_ORDER``) and, after each
+one, the prepared tables and shared intermediates that no remaining measure uses
+(``USES``) are released, so the CIN census frames are gone before the looked-after
+frames are built. A name missing from ``USES`` is only released early (and rebuilt
+on demand), never wrong.
 """
 
 from __future__ import annotations
@@ -26,6 +32,58 @@ from csc_outcomes.measures.catalogue import CATALOGUE, Measure
 from csc_outcomes.measures.inputs import MeasureInputs
 
 OUTPUT_COLUMNS = ["la_code", "period_end", "measure_id", "numerator", "denominator", "value"]
+
+
+_CIN_REF = frozenset({"cin_episodes", "referral_events"})
+_CLA = frozenset({"episodes", "_codebook", "prepared_episodes", "cla_cohort"})
+
+#: The prepared tables and memoised frames (``_common.Context`` names) each measure
+#: reads, directly or through a shared intermediate.
+USES: dict[str, frozenset[str]] = {
+    "referrals": _CIN_REF,
+    "rereferrals_within_12m": _CIN_REF,
+    "referrals_nfa": _CIN_REF,
+    "contacts_to_referrals": _CIN_REF | {"contacts"},
+    "cin_closures_sustained_12m": frozenset({"cin_episodes"}),
+    "assessments_within_45wd": frozenset({"assessments"}),
+    "icpc_within_15wd": frozenset({"section47"}),
+    "cpp_started": frozenset({"cp_plans"}),
+    "cpp_second_or_subsequent": frozenset({"cp_plans"}),
+    "cpp_ended_2y_plus": frozenset({"cp_plans"}),
+    "cla_at_period_end": _CLA,
+    "cla_started": _CLA,
+    "cla_3plus_placements": _CLA,
+    "cla_long_term_stability": _CLA | {"header"},
+    "cla_missing": _CLA | {"missing"},
+    "cla_3plus_social_workers": _CLA | {"sw_episodes"},
+    **{m: _CLA | {"header", "oc2", "oc2_cohort"} for m in (
+        "oc2_health_check", "oc2_teeth_check", "oc2_immunisations", "oc2_sdq_recorded")},
+    **{m: _CLA | {"header", "attendance", "suspensions", "education_keyed", "matched_children"}
+       for m in ("cla_attendance_rate", "cla_persistent_absence", "cla_suspended")},
+    **{m: frozenset({"_codebook", "header", "oc3", "care_leavers"}) for m in (
+        "care_leavers_eet_19_21", "care_leavers_suitable_accom_19_21",
+        "care_leavers_in_touch_19_21")},
+}
+
+#: The order measures are computed in (families together, so that each family's
+#: intermediates can be released before the next is built); output order is the
+#: catalogue's whatever this order.
+EXECUTION_ORDER = [
+    "referrals", "rereferrals_within_12m", "referrals_nfa", "contacts_to_referrals",
+    "cin_closures_sustained_12m", "assessments_within_45wd", "icpc_within_15wd",
+    "cpp_started", "cpp_second_or_subsequent", "cpp_ended_2y_plus",
+    "cla_at_period_end", "cla_started", "cla_3plus_placements", "cla_long_term_stability",
+    "cla_missing", "cla_3plus_social_workers", "oc2_health_check", "oc2_teeth_check",
+    "oc2_immunisations", "oc2_sdq_recorded", "cla_attendance_rate", "cla_persistent_absence",
+    "cla_suspended", "care_leavers_eet_19_21", "care_leavers_suitable_accom_19_21",
+    "care_leavers_in_touch_19_21",
+]
+
+
+def execution_order(ids: Sequence[str]) -> list[str]:
+    """``ids`` in ``EXECUTION_ORDER`` (ids it does not list come last, in given order)."""
+    rank = {m: i for i, m in enumerate(EXECUTION_ORDER)}
+    return sorted(ids, key=lambda m: rank.get(m, len(rank)))
 
 
 def empty_measures() -> pd.DataFrame:
@@ -115,16 +173,20 @@ def compute_measures(
     periods = make_periods(period_ends)
     feeds = feeds_by_la(inputs)
     ctx = Context(inputs.tables, supplied=getattr(inputs, "supplied", None))
+    order = {m: i for i, m in enumerate(CATALOGUE)}
+    todo = [m for m in execution_order(ids) if eligible_las(CATALOGUE[m], feeds)]
     parts = []
-    for mid in ids:
+    for i, mid in enumerate(todo):
         measure = CATALOGUE[mid]
-        las = eligible_las(measure, feeds)
-        if not las:
-            continue
         raw = measure.function(ctx, periods)
-        part = finish(measure, raw, las, periods)
-        part["_order"] = list(CATALOGUE).index(mid)
+        part = finish(measure, raw, eligible_las(measure, feeds), periods)
+        del raw
+        part["_order"] = order[mid]
         parts.append(part)
+        # Release what no remaining measure reads (shared frames go with their family).
+        needed = set().union(*(USES.get(m, frozenset()) for m in todo[i + 1:]))
+        ctx.release(ctx.cached_names() - needed - {"_las"})
+    del ctx
     if not parts:
         return empty_measures()
     out = pd.concat(parts, ignore_index=True)

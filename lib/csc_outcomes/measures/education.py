@@ -8,6 +8,7 @@ LA (``la_code`` and ``UPN``). Missing session counts are read as 0.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from csc_outcomes.measures._common import (
@@ -21,6 +22,9 @@ from csc_outcomes.measures.cohorts import cla_cohort, with_dob
 
 
 def _norm_upn(s: pd.Series) -> pd.Series:
+    """UPNs stripped and upper-cased, blank -> missing (prepared tables already are)."""
+    if s.dtype == object:
+        return s
     s = s.astype("string").str.strip().str.upper()
     return s.where(s != "", None)
 
@@ -29,18 +33,19 @@ def _keyed(ctx, periods: pd.DataFrame):
     """Cohort, attendance and suspensions with one integer key per (LA, UPN)."""
 
     def build():
+        # UPNs are prepared as codes (stripped, upper-cased, blank -> missing) and
+        # ``la_code`` is categorical, so the key is built from integer codes.
         cohort = with_dob(ctx, cla_cohort(ctx, periods))
-        cohort = cohort.assign(UPN=_norm_upn(cohort["UPN"]))
         cohort = cohort[cohort["UPN"].notna()]
         att = ctx["attendance"]
         att = att[att["UPN"].notna() & att["term_start"].notna()]
         sus = ctx["suspensions"]
         sus = sus[(sus["category"] == "FIXD") & sus["start_date"].notna() & sus["UPN"].notna()]
         frames = [cohort, att, sus]
-        la = pd.concat([f["la_code"].astype(str) for f in frames], ignore_index=True)
-        upn = pd.concat([_norm_upn(f["UPN"]) for f in frames], ignore_index=True)
-        la_c, _ = pd.factorize(la)
+        la_c, _ = pd.factorize(pd.concat([f["la_code"] for f in frames], ignore_index=True))
+        upn = np.concatenate([_norm_upn(f["UPN"]).to_numpy(dtype=object) for f in frames])
         upn_c, upn_u = pd.factorize(upn)
+        del upn
         key = la_c.astype("int64") * (len(upn_u) + 1) + upn_c
         n1, n2 = len(cohort), len(cohort) + len(att)
         cohort = cohort.assign(upn_key=key[:n1])[["la_code", "child_key", "period_end", "upn_key"]]
@@ -98,7 +103,7 @@ def cla_attendance_rate(tables, periods: pd.DataFrame) -> pd.DataFrame:
     sessions possible, summed over the window's terms."
     """
     m = matched_children(as_context(tables), periods)
-    g = m.groupby(["la_code", "period_end"], sort=False)
+    g = m.groupby(["la_code", "period_end"], sort=False, observed=True)
     out = pd.concat(
         [g["attended"].sum().rename("numerator"), g["possible"].sum().rename("denominator")],
         axis=1,

@@ -52,7 +52,7 @@ def prepared_episodes(ctx: Context) -> pd.DataFrame:
         e = e[e["DECOM"].notna()]
         f = pd.DataFrame(
             {
-                "la_code": e["la_code"].to_numpy(),
+                "la_code": e["la_code"].array,
                 "child_key": e["child_key"].to_numpy(),
                 "DECOM": e["DECOM"].to_numpy(),
                 "DEC": e["DEC"].to_numpy(),

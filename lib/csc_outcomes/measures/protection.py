@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures._common import as_context, rate_frame, window_sums
+from csc_outcomes.measures._common import (
+    as_context,
+    rate_frame,
+    window_sums,
+    working_days_between,
+)
 
 
 def assessments_within_45wd(tables, periods: pd.DataFrame) -> pd.DataFrame:
@@ -21,12 +26,12 @@ def assessments_within_45wd(tables, periods: pd.DataFrame) -> pd.DataFrame:
     ctx = as_context(tables)
     a = ctx["assessments"]
     a = a[a["AssessmentAuthorisationDate"].notna() & a["AssessmentActualStartDate"].notna()]
-    wd = calendar.working_days(a["AssessmentActualStartDate"], a["AssessmentAuthorisationDate"])
+    wd = working_days_between(a["AssessmentActualStartDate"], a["AssessmentAuthorisationDate"])
     ev = pd.DataFrame(
         {
-            "la_code": a["la_code"].to_numpy(),
+            "la_code": a["la_code"].array,
             "date": a["AssessmentAuthorisationDate"].to_numpy(),
-            "ok": (wd <= 45).fillna(False).astype(bool).to_numpy(),
+            "ok": wd <= 45,
         }
     )
     out = window_sums(ev, "date", periods, {"numerator": "ok", "denominator": None})
@@ -49,12 +54,12 @@ def icpc_within_15wd(tables, periods: pd.DataFrame) -> pd.DataFrame:
         & s["S47ActualStartDate"].notna()
         & (s["DateOfInitialCPC"] >= s["S47ActualStartDate"])
     ]
-    wd = calendar.working_days(s["S47ActualStartDate"], s["DateOfInitialCPC"])
+    wd = working_days_between(s["S47ActualStartDate"], s["DateOfInitialCPC"])
     ev = pd.DataFrame(
         {
-            "la_code": s["la_code"].to_numpy(),
+            "la_code": s["la_code"].array,
             "date": s["DateOfInitialCPC"].to_numpy(),
-            "ok": (wd <= 15).fillna(False).astype(bool).to_numpy(),
+            "ok": wd <= 15,
         }
     )
     out = window_sums(ev, "date", periods, {"numerator": "ok", "denominator": None})
@@ -67,7 +72,7 @@ def _plans(ctx) -> pd.DataFrame:
         p = p[p["CPPstartDate"].notna()]
         frame = pd.DataFrame(
             {
-                "la_code": p["la_code"].to_numpy(),
+                "la_code": p["la_code"].array,
                 "child_key": p["child_key"].to_numpy(),
                 "start": p["CPPstartDate"].to_numpy(),
                 "end": p["CPPendDate"].to_numpy(),

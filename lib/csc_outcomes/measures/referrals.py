@@ -14,6 +14,7 @@ import pandas as pd
 
 from csc_outcomes import calendar
 from csc_outcomes.measures._common import (
+    _SPAN,
     Context,
     as_context,
     days,
@@ -37,7 +38,7 @@ def referral_events(ctx: Context) -> pd.DataFrame:
         ref = ref[ref["CINreferralDate"].notna()]
         frame = pd.DataFrame(
             {
-                "la_code": ref["la_code"].to_numpy(),
+                "la_code": ref["la_code"].array,
                 "child_key": ref["child_key"].to_numpy(),
                 "date": ref["CINreferralDate"].to_numpy(),
                 "nfa": is_true(ref["ReferralNFA"]).to_numpy(),
@@ -45,7 +46,10 @@ def referral_events(ctx: Context) -> pd.DataFrame:
         )
         # De-duplicated on (LA, child, date), so the previous row of the same child is
         # the latest earlier referral.
-        order = np.lexsort((frame["date"].to_numpy(), frame["child_key"].to_numpy()))
+        # One int64 sort key (child, then date) instead of a two-key lexsort.
+        sort_key = frame["child_key"].to_numpy().astype("int64") * _SPAN + days(frame["date"])
+        order = np.argsort(sort_key, kind="stable")
+        del sort_key
         frame = frame.iloc[order].reset_index(drop=True)
         same = frame["child_key"].eq(frame["child_key"].shift(1))
         prev = frame["date"].shift(1).where(same)
@@ -110,7 +114,7 @@ def cin_closures_sustained_12m(tables, periods: pd.DataFrame) -> pd.DataFrame:
     sustained = (nxt < 0) | (nxt > horizon)
     ev = pd.DataFrame(
         {
-            "la_code": closed["la_code"].to_numpy(),
+            "la_code": closed["la_code"].array,
             "date": closed["CINclosureDate"].to_numpy(),
             "sustained": sustained,
         }
@@ -130,12 +134,12 @@ def contacts_to_referrals(tables, periods: pd.DataFrame) -> pd.DataFrame:
     referrals)."
     """
     ctx = as_context(tables)
-    contacts = ctx["contacts"]
-    contacts = contacts[contacts["contact_id"].notna()]
+    contacts = ctx["contacts"]  # prepared: only rows with a contact_id, one per id
     num = window_sums(contacts, "contact_date", periods, {"numerator": None})
     den = window_sums(referral_events(ctx), "date", periods, {"denominator": None})
     out = num.merge(den, on=["la_code", "period_end"], how="outer")
-    out[["numerator", "denominator"]] = out[["numerator", "denominator"]].fillna(0).astype("int64")
+    for col in ("numerator", "denominator"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype("int64")
     return rate_frame(out)
 
 
