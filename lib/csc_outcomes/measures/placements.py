@@ -74,41 +74,68 @@ def prepared_episodes(ctx: Context) -> pd.DataFrame:
         f["poc_id"] = np.cumsum(~linked)
         f["poc_start"] = f.groupby("poc_id", sort=False)["DECOM"].transform("first")
 
-        absence = f["PLACE"].isin(TEMPORARY_ABSENCES).to_numpy()
+        absence, new_placement, carer_change = placement_flags(
+            f["child_key"].to_numpy(), f["RNE"], f["PLACE"], f["URN"], f["PL_POST"]
+        )
         f["absence"] = absence
-        prev_absent = np.r_[False, absence[:-1]] & same_prev if len(f) else np.zeros(0, bool)
-
-        nt = f.loc[~absence, ["child_key", "RNE", "PLACE", "URN", "PL_POST"]]
-        nck = nt["child_key"].to_numpy()
-        has_prev = np.r_[False, nck[1:] == nck[:-1]] if len(nt) else np.zeros(0, bool)
-        prev = nt[["PLACE", "URN", "PL_POST"]].shift(1)
-        after_absence = prev_absent[~absence] & has_prev
-        same_place = (
-            eq_or_both_missing(nt["PLACE"], prev["PLACE"])
-            & eq_or_both_missing(nt["URN"], prev["URN"])
-            & eq_or_both_missing(nt["PL_POST"], prev["PL_POST"])
-        )
-        adoption_by_carer = (
-            nt["PLACE"].isin(ADOPTION_WITH_CARER).to_numpy()
-            & prev["PLACE"].isin(FOSTER).to_numpy()
-            & has_prev
-        )
-        rne = nt["RNE"]
-        moves = rne.isin(["P", "B", "T", "U"]).to_numpy()
-        new = (
-            ~has_prev
-            | (rne == "S").to_numpy()
-            | (moves & ~adoption_by_carer & ~(after_absence & same_place))
-        )
-        f["new_placement"] = False
-        f.loc[~absence, "new_placement"] = new
-        f["carer_change"] = False
-        f.loc[~absence, "carer_change"] = new & has_prev & rne.isin(["P", "B"]).to_numpy()
-        f["new_placement"] = f["new_placement"].astype(bool)
-        f["carer_change"] = f["carer_change"].astype(bool)
+        f["new_placement"] = new_placement
+        f["carer_change"] = carer_change
         return f
 
     return ctx.memo("prepared_episodes", build)
+
+
+def placement_flags(
+    child_key: np.ndarray,
+    rne: pd.Series,
+    place: pd.Series,
+    urn: pd.Series,
+    pl_post: pd.Series,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The catalogue's placement rule for episodes sorted by child, then ``DECOM``.
+
+    Returns three boolean arrays aligned with the input: ``absence`` (``PLACE``
+    T0-T4), ``new_placement`` (the episode starts a placement: the child's first
+    non-absence episode, ``RNE = S``, or a move ``P``/``B``/``T``/``U`` that is neither
+    adoption by the current foster carer nor a return to the same placement after an
+    absence; False on absences) and ``carer_change`` (a new placement with ``RNE``
+    ``P``/``B`` other than the child's first). The one implementation of the rule:
+    the measures count with it and ``stats.frames`` counts moves with it.
+    """
+    child_key = np.asarray(child_key)
+    n = len(child_key)
+    same_prev = np.r_[False, child_key[1:] == child_key[:-1]] if n else np.zeros(0, bool)
+    absence = place.isin(TEMPORARY_ABSENCES).to_numpy()
+    prev_absent = np.r_[False, absence[:-1]] & same_prev if n else np.zeros(0, bool)
+
+    keep = ~absence
+    nck = child_key[keep]
+    has_prev = np.r_[False, nck[1:] == nck[:-1]] if len(nck) else np.zeros(0, bool)
+    nt = pd.DataFrame({"RNE": rne.to_numpy()[keep], "PLACE": place.to_numpy()[keep],
+                       "URN": urn.to_numpy()[keep], "PL_POST": pl_post.to_numpy()[keep]})
+    prev = nt[["PLACE", "URN", "PL_POST"]].shift(1)
+    after_absence = prev_absent[keep] & has_prev
+    same_place = (
+        eq_or_both_missing(nt["PLACE"], prev["PLACE"])
+        & eq_or_both_missing(nt["URN"], prev["URN"])
+        & eq_or_both_missing(nt["PL_POST"], prev["PL_POST"])
+    )
+    adoption_by_carer = (
+        nt["PLACE"].isin(ADOPTION_WITH_CARER).to_numpy()
+        & prev["PLACE"].isin(FOSTER).to_numpy()
+        & has_prev
+    )
+    moves = nt["RNE"].isin(["P", "B", "T", "U"]).to_numpy()
+    new = (
+        ~has_prev
+        | (nt["RNE"] == "S").to_numpy()
+        | (moves & ~adoption_by_carer & ~(after_absence & same_place))
+    )
+    new_placement = np.zeros(n, dtype=bool)
+    new_placement[keep] = new
+    carer_change = np.zeros(n, dtype=bool)
+    carer_change[keep] = new & has_prev & nt["RNE"].isin(["P", "B"]).to_numpy()
+    return absence, new_placement, carer_change
 
 
 def placements_in_window(

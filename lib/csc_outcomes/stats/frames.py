@@ -60,6 +60,8 @@ import pandas as pd
 
 from csc_outcomes import calendar
 from csc_outcomes.keys import latest_versions
+from csc_outcomes.measures._common import is_true
+from csc_outcomes.measures.placements import placement_flags
 
 __all__ = [
     "LEVEL_LABELS",
@@ -148,15 +150,6 @@ def _table(tables: Any, name: str, la_code: str | None) -> pd.DataFrame:
         except KeyError:  # a fixture without some key column: keep as given
             pass
     return df.reset_index(drop=True)
-
-
-def _is_true(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return s.fillna(False).astype(bool)
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        return (s.fillna(0) == 1).astype(bool)
-    txt = s.astype(object).where(s.notna(), "").astype(str).str.strip().str.lower()
-    return txt.isin(["1", "true", "t", "yes", "y", "1.0"])
 
 
 def factor_columns(frame: pd.DataFrame) -> list[str]:
@@ -304,7 +297,7 @@ def closure_frame(
     reref = _any_in_range(c2, nxt, _KEYS, "_ref", "_lo", "_hi")
 
     out = closed[["la_code", "LAchildID", "CINreferralDate", "CINclosureDate"]].copy()
-    out["nfa"] = _is_true(closed["ReferralNFA"]).to_numpy().astype("int64")
+    out["nfa"] = is_true(closed["ReferralNFA"]).to_numpy().astype("int64")
     out["level"] = level.astype("int64")
     out["level_group"] = np.where(out["nfa"] == 1, "nfa", out["level"].astype(str))
     days = (closed["CINclosureDate"] - closed["CINreferralDate"]).dt.days
@@ -372,33 +365,16 @@ def attendance_frame(
 def _placement_changes(eps: pd.DataFrame) -> pd.DataFrame:
     """Episodes that change placement (catalogue rules), as ``la_code, CHILD, DECOM``.
 
-    Temporary absences (``T0``-``T4``) are dropped; each remaining episode is compared
-    with the child's previous remaining one. A change is ``RNE`` in P/B/T/U except
-    placed for adoption (``A3``/``A5``) with the current foster carer (previous
-    ``U1``-``U6``) and except a return after an absence to the same ``PLACE``, ``URN``
-    and ``PL_POST``; the child's first episode and ``RNE = S`` are never changes.
+    A change is a new placement, by the measures' own rule
+    (:func:`csc_outcomes.measures.placements.placement_flags`), other than the child's
+    first placement and the start of a period of care (``RNE = S``): moves within care.
     """
     e = eps.sort_values(["la_code", "CHILD", "DECOM"], kind="stable").reset_index(drop=True)
-    absence = e["PLACE"].isin(["T0", "T1", "T2", "T3", "T4"]).to_numpy()
-    same_child = np.r_[False, (e["CHILD"].to_numpy()[1:] == e["CHILD"].to_numpy()[:-1])
-                       & (e["la_code"].to_numpy()[1:] == e["la_code"].to_numpy()[:-1])]
-    prev_absent = np.r_[False, absence[:-1]] & same_child
-    nt = e.loc[~absence].copy()
-    nt["_after_absence"] = prev_absent[~absence]
-    ch = nt["CHILD"].to_numpy()
-    la = nt["la_code"].to_numpy()
-    has_prev = np.r_[False, (ch[1:] == ch[:-1]) & (la[1:] == la[:-1])] if len(nt) else np.zeros(0, bool)
-    prev = nt[["PLACE", "URN", "PL_POST"]].shift(1)
-
-    def same(a: pd.Series, b: pd.Series) -> np.ndarray:
-        av = a.astype(object).where(a.notna(), "\x00").astype(str).to_numpy()
-        bv = b.astype(object).where(b.notna(), "\x00").astype(str).to_numpy()
-        return av == bv
-
-    same_place = same(nt["PLACE"], prev["PLACE"]) & same(nt["URN"], prev["URN"]) & same(
-        nt["PL_POST"], prev["PL_POST"])
-    adoption_by_carer = (nt["PLACE"].isin(["A3", "A5"]).to_numpy()
-                         & prev["PLACE"].isin([f"U{i}" for i in range(1, 7)]).to_numpy())
-    move = nt["RNE"].isin(["P", "B", "T", "U"]).to_numpy()
-    change = has_prev & move & ~adoption_by_carer & ~(nt["_after_absence"].to_numpy() & same_place)
-    return nt.loc[change, ["la_code", "CHILD", "DECOM"]].reset_index(drop=True)
+    child_key = e.groupby(["la_code", "CHILD"], sort=False, dropna=False).ngroup().to_numpy()
+    _absence, new_placement, _carer = placement_flags(
+        child_key, e["RNE"], e["PLACE"], e["URN"], e["PL_POST"])
+    ck = child_key[~_absence]
+    first = np.ones(len(e), dtype=bool)
+    first[~_absence] = np.r_[True, ck[1:] != ck[:-1]] if len(ck) else np.zeros(0, bool)
+    change = new_placement & ~first & (e["RNE"] != "S").to_numpy()
+    return e.loc[change, ["la_code", "CHILD", "DECOM"]].reset_index(drop=True)
