@@ -736,3 +736,19 @@ def test_contacts_already_open_only_for_known_children(demo):
         assert (c["outcome"] == "ALREADY_OPEN").any()
         assert c.loc[c["outcome"] == "ALREADY_OPEN", "CHILD"].isin(known).all(), la
         assert (~c["CHILD"].isin(known)).any()     # contact-only children exist
+
+
+def test_adoption_match_never_precedes_the_decision(tmp_path):
+    """AD1: DATE_MATCH >= DATE_INT (guards the generator rule; the one national-run case
+    it fixed, SYN110 of seed 153, is too rare to reproduce cheaply here)."""
+    import pandas as pd
+
+    from csc_outcomes.synth import generate
+
+    generate(tmp_path / "out", n_las=3, seed=110, first_year=2024, last_year=2026, scale=1.0,
+             progress=False)
+    for path in (tmp_path / "out").glob("*/ssda903/*/ad1.csv"):
+        ad1 = pd.read_csv(path, dtype=str)
+        start = pd.to_datetime(ad1["DATE_INT"], format="%d/%m/%Y")
+        match = pd.to_datetime(ad1["DATE_MATCH"], format="%d/%m/%Y")
+        assert (match >= start).all(), path

@@ -247,9 +247,12 @@ def _ad1(rng, h: History, ad: pd.DataFrame) -> pd.DataFrame:
     sex1 = np.where(u < 0.8, "F1", "M1")
     v = rng.random(n)
     ls2 = np.where(v < 0.6, "L0", np.where(v < 0.85, "L2", np.where(v < 0.95, "L11", "L12")))
+    date_int = e1 - rng.integers(20, 120, n)
+    # matched with adopters after the decision to place for adoption, never before
+    date_match = np.maximum(placed - rng.integers(5, 40, n), date_int)
     return pd.DataFrame({
-        "CHILD": h.child_id[c], "DOB": fmt(h.kids.dob[c]), "DATE_INT": fmt(e1 - rng.integers(20, 120, n)),
-        "DATE_MATCH": fmt(placed - rng.integers(5, 40, n)),
+        "CHILD": h.child_id[c], "DOB": fmt(h.kids.dob[c]), "DATE_INT": fmt(date_int),
+        "DATE_MATCH": fmt(date_match),
         "FOSTER_CARE": np.where(ad["foster_carer"].to_numpy(), "1", "0"),
         "NB_ADOPTR": nb, "SEX_ADOPTR": np.where(nb == "1", sex1, sex2),
         "LS_ADOPTR": np.where(nb == "1", "L3", ls2)}).sort_values("CHILD", kind="stable")
