@@ -12,9 +12,9 @@ RANGES = {
     "rereferrals_within_12m": (0.226, 0.15, 0.32),
     "assessments_within_45wd": (0.86, 0.70, 1.0),
     "icpc_within_15wd": (0.81, 0.60, 0.97),
-    "cpp_ended_2y_plus": (0.044, 0.005, 0.16),
-    "cla_3plus_placements": (0.10, 0.04, 0.20),
-    "cla_long_term_stability": (0.69, 0.50, 0.88),
+    "cpp_ended_2y_plus": (0.044, 0.015, 0.09),
+    "cla_3plus_placements": (0.10, 0.05, 0.16),
+    "cla_long_term_stability": (0.69, 0.58, 0.80),
     "cla_3plus_social_workers": (0.27, 0.12, 0.42),
     "care_leavers_suitable_accom_19_21": (0.85, 0.65, 0.97),
 }

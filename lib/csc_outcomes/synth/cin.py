@@ -31,6 +31,13 @@ MAX_REFERRAL_AGE_DAYS = int(17.6 * 365.25)
 #: The re-referral model applies to closures before the child is 6026 days (16.5 years)
 #: old, so that a re-referral within 12 months still comes before 17.6.
 REREF_MAX_AGE_DAYS = 6026
+#: Share of plans with an earlier plan the LA's own records do not show (elsewhere, or
+#: before its history begins); with the plans the history itself repeats, about a
+#: fifth of plans are second or subsequent.
+PRIOR_PLAN_ELSEWHERE = 0.16
+#: Spread (log scale) of child protection plan lengths around the LA's median: about
+#: 4-5% of plans last two years or more, as in England (4.4% in 2025).
+CP_LEN_SIGMA = 0.62
 
 
 def expit(x):
@@ -71,6 +78,13 @@ def simulate(rng: np.random.Generator, prof: config.LAProfile, sim_start: np.dat
     # number of previous child protection plans (any time before, in this LA)
     has_cp = refs["cp_start"].notna()
     refs["n_prev_cpp"] = has_cp.astype(int).groupby(refs["child"]).cumsum() - has_cp.astype(int)
+    # plans the LA's own history does not show (in another LA, or before its records
+    # begin): DfE counts them through NumberOfPreviousCPP, about a fifth of plans being
+    # second or subsequent nationally. A separate stream keeps every other draw as it was.
+    base = rng.bit_generator.seed_seq
+    own = np.random.default_rng(np.random.SeedSequence(base.entropy, spawn_key=(*base.spawn_key, 7)))
+    elsewhere = own.random(len(refs)) < PRIOR_PLAN_ELSEWHERE
+    refs["n_prev_cpp"] += (has_cp.to_numpy() & elsewhere).astype(int)
     # unaccompanied asylum-seeking children: some boys entering care at 14+
     first_care = refs[refs["level"] == 3].drop_duplicates("child")
     age_c = (first_care["care_start"].to_numpy().astype("datetime64[D]")
@@ -129,7 +143,7 @@ def _generation(rng, prof, child, ref, dob_all, hols, gen) -> pd.DataFrame:
     not_required = not_required | s47_l3_noconf
 
     cp_start = np.where(~np.isnat(icpc), icpc, nat)
-    cp_len = np.maximum(np.round(rng.lognormal(np.log(prof.cp_median_days), 0.78, n)), 14).astype(np.int64)
+    cp_len = np.maximum(np.round(rng.lognormal(np.log(prof.cp_median_days), CP_LEN_SIGMA, n)), 14).astype(np.int64)
     cp_end = np.where(level == 2, cp_start + cp_len, nat)
     cp_end = np.where(level == 3, care_start, cp_end)
     cp_end = np.where(np.isnat(cp_start), nat, cp_end)

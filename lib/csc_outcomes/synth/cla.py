@@ -30,7 +30,7 @@ from .dates import birthday, years
 MOVE_SHAPE = 0.5
 EARLY_MULT = 4.5
 MID_MULT = 0.4
-LATE_MULT = 0.12
+LATE_MULT = 0.35
 MOVE_CAP = 2.5
 
 ROUTES = ["home", "adopt", "sgo", "cao", "long"]
