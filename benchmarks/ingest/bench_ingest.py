@@ -9,7 +9,8 @@ output with the same LAs, seed and scale; a folder given with --input is used as
 It prints progress (one line per LA and per batch, on stderr), then the figures:
 rows read; seconds per stage (read/parse, validate, cross checks, combine, QA report,
 warehouse write); rows/s validated and rows/s for the whole ingest (read to warehouse
-written); peak RSS of the process (ru_maxrss); CPU seconds of the process; and the
+written); peak RSS of the process (ru_maxrss) and of the largest reader process; CPU
+seconds of the process and of its reader processes (--jobs); and the
 machine facts (cores, load average before and after, date, git commit). With --record
 the figures are appended to benchmarks/ingest/RESULTS.md.
 
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="warehouse to write (default: <input>.duckdb beside the input folder)")
     ap.add_argument("--batch-mb", type=int, default=None,
                     help="input MB read and validated together (default: ingest.BATCH_BYTES, 512 MB)")
+    ap.add_argument("--jobs", type=int, default=None,
+                    help="reader processes (default: ingest.default_jobs(), min(2, cores); 1 = read in-process)")
     ap.add_argument("--record", action="store_true", help="append the figures to benchmarks/ingest/RESULTS.md")
     ap.add_argument("--quiet", action="store_true", help="no per-LA progress lines")
     return ap
@@ -147,16 +150,21 @@ def main(argv=None) -> int:
 
     contracts.validate = timed_validate
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    kid0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     try:
-        result = ingest_mod.ingest(inp, wh, today=TODAY, progress=not args.quiet, keep_going=True)
+        result = ingest_mod.ingest(inp, wh, today=TODAY, progress=not args.quiet, keep_going=True, jobs=args.jobs)
     finally:
         contracts.validate = real_validate
     seconds = time.perf_counter() - t
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    kid1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the reader processes (ended with the ingest)
+    cpu_main = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    cpu_workers = (kid1.ru_utime - kid0.ru_utime) + (kid1.ru_stime - kid0.ru_stime)
+    cpu = cpu_main + cpu_workers
     load_after = os.getloadavg()
     rss_mb = cpu1.ru_maxrss / 1024  # KiB on Linux
+    worker_rss_mb = kid1.ru_maxrss / 1024  # the largest child's peak (includes synth when it was generated here)
     s = result.qa["summary"]
     rows = s["rows_read"]
     tm = result.timings
@@ -182,8 +190,10 @@ def main(argv=None) -> int:
         "rows_per_s_whole_ingest": round(rows / seconds),
         "rows_per_s_validate_stage": round(rows / max(tm.get("validate", 0.0), 1e-9)),
         "rows_per_s_contracts_validate": round(spent["rows"] / max(spent["seconds"], 1e-9)),
-        "cpu_seconds": round(cpu, 1), "rows_per_cpu_s": round(rows / max(cpu, 1e-9)),
-        "peak_rss_mb": round(rss_mb), "batch_mb": round(ingest_mod.BATCH_BYTES / 2**20), **facts,
+        "cpu_seconds": round(cpu, 1), "cpu_seconds_main": round(cpu_main, 1),
+        "cpu_seconds_workers": round(cpu_workers, 1), "rows_per_cpu_s": round(rows / max(cpu, 1e-9)),
+        "jobs": args.jobs if args.jobs is not None else ingest_mod.default_jobs(),
+        "peak_rss_mb": round(rss_mb), "peak_rss_mb_largest_worker": round(worker_rss_mb), "batch_mb": round(ingest_mod.BATCH_BYTES / 2**20), **facts,
     }
     print(json.dumps(out, indent=1))
     print(f"\n{rows:,} rows in {seconds:.1f}s: {rows / seconds:,.0f} rows/s whole ingest "

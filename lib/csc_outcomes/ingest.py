@@ -452,6 +452,33 @@ def _cross_checks(tables: dict[str, pd.DataFrame], batch: list[_Unit], units: li
 # --------------------------------------------------------------------------- main
 
 
+# worker processes that read and parse files (ingest_folder(jobs=...), --jobs)
+def default_jobs() -> int:
+    """``min(2, os.cpu_count())``: the readers' processes when ``jobs`` is not given."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _read_file_job(path: Path, input_dir: Path, la_code: str, la_dir: Path, debug: bool) -> list[_Unit]:
+    """:func:`_read_file` in a worker process (``CSC_OUTCOMES_DEBUG`` as in the caller)."""
+    if debug:
+        os.environ["CSC_OUTCOMES_DEBUG"] = "1"
+    else:
+        os.environ.pop("CSC_OUTCOMES_DEBUG", None)
+    return _read_file(path, input_dir, la_code, la_dir)
+
+
+def _reader_pool(n: int) -> "Any | None":
+    """A pool of ``n`` reader processes, forked now (at the start of the ingest, while
+    the process is small): no re-import of the caller's ``__main__``, so scripts and
+    notebooks without an ``if __name__ == "__main__"`` guard work."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in mp.get_all_start_methods():  # Windows: read in this process
+        return None
+    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
+
+
 #: Input bytes read and validated together (a batch of whole LAs): large enough that the
 #: fixed cost of a validation run is spread over many rows, small enough that the raw
 #: strings of one batch are not all held at once.
@@ -460,7 +487,7 @@ BATCH_BYTES = 512 * 2**20
 
 def ingest_folder(input_dir: Path, *, strict: bool = False, progress: bool = False,
                   today: dt.date | None = None, la_codes: list[str] | None = None,
-                  batch_bytes: int | None = None) -> IngestResult:
+                  batch_bytes: int | None = None, jobs: int | None = None) -> IngestResult:
     """Read, validate and combine every LA folder under ``input_dir``.
 
     ``today`` is the date that "dates in the future" are judged against (default the
@@ -471,6 +498,12 @@ def ingest_folder(input_dir: Path, *, strict: bool = False, progress: bool = Fal
     table and collection year are validated together and the cross checks run on the
     batch at once; problems are reported per file exactly as if each file had been
     validated alone. ``IngestResult.timings`` holds the seconds spent in each stage.
+
+    ``jobs`` worker processes read, decode and parse the files (default
+    :func:`default_jobs`); each returns one file's raw tables, and the main process
+    takes them in the files' order, so the result is the same for any ``jobs``. While
+    a batch is validated, the workers read the next one. ``jobs=1`` reads in this
+    process. With workers, ``timings["read"]`` is the time spent waiting for them.
     """
     started = dt.datetime.now(dt.timezone.utc)
     input_dir = Path(input_dir)
@@ -490,58 +523,87 @@ def ingest_folder(input_dir: Path, *, strict: bool = False, progress: bool = Fal
     frames: dict[str, list[pd.DataFrame]] = defaultdict(list)
     done = 0
     batches = _la_batches(folders, batch_bytes or BATCH_BYTES)
-    for batch_folders in batches:
-        t0 = clock()
-        batch: list[_Unit] = []
-        for la_dir in batch_folders:
-            done += 1
-            la_code = la_dir.name.strip().upper()
-            files = _files(la_dir)
-            if progress:
-                print(f"[{done}/{len(folders)}] {la_code}: {len(files)} file(s)", file=sys.stderr, flush=True)
-            for f in files:
-                got = _read_file(f, input_dir, la_code, la_dir)
-                if got:
-                    for u in got:
-                        u.index = len(units)
-                        units.append(u)
-                        batch.append(u)
-                    all_files.append(f)
-                else:
-                    ignored.append(_rel(f, input_dir))
-        t1 = clock()
-        groups: dict[tuple[str, int | None], list[_Unit]] = defaultdict(list)
-        for u in batch:
-            if u.raw is not None:
-                groups[(u.table, u.year)].append(u)
-        parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
-        for (table, year), us in groups.items():
-            parts[table].append(_validate_group(us, table, year, today))
-        del groups
-        tables = {t: (fs[0] if len(fs) == 1 else pd.concat(fs, ignore_index=True)) for t, fs in parts.items()}
-        del parts
-        t2 = clock()
-        _cross_checks(tables, batch, units)
-        for t, df in tables.items():
-            unit_col = df["_unit"].to_numpy()
-            for g, n in zip(*np.unique(unit_col, return_counts=True)):
-                units[g].accepted = int(n)
-            if "collection_year" in df.columns and any(units[g].year is None for g in np.unique(unit_col)):
-                yrs = df[["_unit", "collection_year"]].dropna().drop_duplicates()
-                for g, y in zip(yrs["_unit"].to_numpy(), yrs["collection_year"].to_numpy()):
-                    units[g].years.append(int(y))
-            if len(df):
-                if len(unit_col) > 1 and (unit_col[1:] < unit_col[:-1]).any():
-                    df = df.take(np.argsort(unit_col, kind="stable"))  # the files' order, as read
-                frames[t].append(df.drop(columns="_unit").reset_index(drop=True))
-        del tables
-        t3 = clock()
-        timings["read"] += t1 - t0
-        timings["validate"] += t2 - t1
-        timings["cross_checks"] += t3 - t2
-        if progress and len(batches) > 1:
-            print(f"  batch of {len(batch_folders)} LA(s): read {t1 - t0:.1f}s, validated {t2 - t1:.1f}s, "
-                  f"cross-checked {t3 - t2:.1f}s", file=sys.stderr, flush=True)
+    n_jobs = default_jobs() if jobs is None else int(jobs)
+    if n_jobs < 1:
+        raise UsageError(f"jobs must be at least 1 (got {jobs})")
+    plan = [[(la_dir, _files(la_dir)) for la_dir in b] for b in batches]
+    pool = None
+    if n_jobs > 1 and sum(len(fs) for b in plan for _, fs in b) > 1:
+        pool = _reader_pool(n_jobs)
+    debug = bool(os.environ.get("CSC_OUTCOMES_DEBUG"))
+
+    def submit(batch_plan):
+        """Queue every file of a batch on the pool, in order (None per LA without a pool)."""
+        if pool is None:
+            return [None] * len(batch_plan)
+        return [[pool.submit(_read_file_job, f, input_dir, la_dir.name.strip().upper(), la_dir, debug)
+                 for f in files] for la_dir, files in batch_plan]
+
+    try:
+        pending = submit(plan[0]) if plan else []
+        for bi, batch_folders in enumerate(batches):
+            t0 = clock()
+            futures = pending
+            # the next batch is read by the workers while this one is validated here
+            pending = submit(plan[bi + 1]) if bi + 1 < len(plan) else []
+            batch: list[_Unit] = []
+            for (la_dir, files), futs in zip(plan[bi], futures):
+                done += 1
+                la_code = la_dir.name.strip().upper()
+                if progress:
+                    print(f"[{done}/{len(folders)}] {la_code}: {len(files)} file(s)", file=sys.stderr, flush=True)
+                for k, f in enumerate(files):
+                    if futs is None:
+                        got = _read_file(f, input_dir, la_code, la_dir)
+                    else:
+                        got = futs[k].result()
+                        futs[k] = None  # the units are ours now: the future need not keep them
+                    if got:
+                        for u in got:
+                            u.index = len(units)
+                            units.append(u)
+                            batch.append(u)
+                        all_files.append(f)
+                    else:
+                        ignored.append(_rel(f, input_dir))
+            del futures
+            t1 = clock()
+            groups: dict[tuple[str, int | None], list[_Unit]] = defaultdict(list)
+            for u in batch:
+                if u.raw is not None:
+                    groups[(u.table, u.year)].append(u)
+            parts: dict[str, list[pd.DataFrame]] = defaultdict(list)
+            for (table, year), us in groups.items():
+                parts[table].append(_validate_group(us, table, year, today))
+            del groups
+            tables = {t: (fs[0] if len(fs) == 1 else pd.concat(fs, ignore_index=True)) for t, fs in parts.items()}
+            del parts
+            t2 = clock()
+            _cross_checks(tables, batch, units)
+            for t, df in tables.items():
+                unit_col = df["_unit"].to_numpy()
+                for g, n in zip(*np.unique(unit_col, return_counts=True)):
+                    units[g].accepted = int(n)
+                if "collection_year" in df.columns and any(units[g].year is None for g in np.unique(unit_col)):
+                    yrs = df[["_unit", "collection_year"]].dropna().drop_duplicates()
+                    for g, y in zip(yrs["_unit"].to_numpy(), yrs["collection_year"].to_numpy()):
+                        units[g].years.append(int(y))
+                if len(df):
+                    if len(unit_col) > 1 and (unit_col[1:] < unit_col[:-1]).any():
+                        df = df.take(np.argsort(unit_col, kind="stable"))  # the files' order, as read
+                    frames[t].append(df.drop(columns="_unit").reset_index(drop=True))
+            del tables
+            t3 = clock()
+            timings["read"] += t1 - t0
+            timings["validate"] += t2 - t1
+            timings["cross_checks"] += t3 - t2
+            if progress and len(batches) > 1:
+                print(f"  batch of {len(batch_folders)} LA(s): read {t1 - t0:.1f}s, validated {t2 - t1:.1f}s, "
+                      f"cross-checked {t3 - t2:.1f}s", file=sys.stderr, flush=True)
+
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     t0 = clock()
     tables_out: dict[str, pd.DataFrame] = {}
@@ -728,16 +790,17 @@ def write_qa(qa: dict, path: Path) -> None:
 
 def ingest(input_dir: Path, warehouse_path: Path, *, qa_report: Path | None = None, strict: bool = False,
            progress: bool = True, today: dt.date | None = None, la_codes: list[str] | None = None,
-           keep_going: bool = False) -> IngestResult:
+           keep_going: bool = False, jobs: int | None = None) -> IngestResult:
     """Ingest ``input_dir`` and write the warehouse (atomically) and the QA report.
 
     The warehouse is replaced only when the ingest completed (exit code 0), or with
     ``keep_going`` also when a file was rejected; otherwise the previous warehouse is
-    left as it was. The QA report is always written.
+    left as it was. The QA report is always written. ``jobs``: reader processes (see
+    :func:`ingest_folder`; default :func:`default_jobs`, 1 = read in this process).
     """
     from csc_outcomes import warehouse
 
-    result = ingest_folder(input_dir, strict=strict, progress=progress, today=today, la_codes=la_codes)
+    result = ingest_folder(input_dir, strict=strict, progress=progress, today=today, la_codes=la_codes, jobs=jobs)
     qa_path = Path(qa_report) if qa_report else default_qa_path(Path(warehouse_path))
     result.qa["warehouse"] = str(warehouse_path)
     result.qa["warehouse_written"] = bool(result.exit_code == 0 or keep_going)

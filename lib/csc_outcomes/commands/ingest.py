@@ -40,6 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--today", metavar="YYYY-MM-DD", default=None,
                    help="date that 'dates in the future' are judged against (default: today; "
                         "for reproducible re-runs)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="processes that read and parse the files (default: min(2, cores)); "
+                        "1 reads in this process. The result is the same for any N")
     p.set_defaults(func=run)
 
 
@@ -54,9 +57,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"ingest: --today {args.today!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 2
+    if args.jobs is not None and args.jobs < 1:
+        print("ingest: --jobs must be at least 1", file=sys.stderr)
+        return 2
     try:
         result = ingest(args.input, args.warehouse, qa_report=args.qa_report, strict=args.strict,
-                        progress=not args.quiet, today=today, la_codes=args.la, keep_going=args.keep_going)
+                        progress=not args.quiet, today=today, la_codes=args.la, keep_going=args.keep_going,
+                        jobs=args.jobs)
     except UsageError as exc:
         print(f"ingest: {exc}", file=sys.stderr)
         return 2

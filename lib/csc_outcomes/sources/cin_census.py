@@ -233,20 +233,45 @@ def _walk(el, kind: str | None, st: _State) -> None:
             st.disabilities.append(text.strip())
 
 
+# local names that end something (a group, an episode, a child) wherever they appear:
+# an element so named is never a plain leaf value
+_SPECIAL = frozenset(["cindetails", "child", "assessments", "cinplandates", "section47", "childprotectionplans"])
+
+
 def _end_child(el, st: _State, walked: bool = False) -> None:
     """Walk a ``Child`` element's subtree, then emit its rows."""
     if not walked:
         child = st.child
+        local = _LOCAL
         for sec in el:
-            name = _LOCAL.get(sec.tag) or _local(sec.tag)
+            tag = sec.tag
+            name = local.get(tag) or _local(tag)
             if name == "cindetails":
                 _episode(sec, st)
             elif name == "childidentifiers" or name == "childcharacteristics":
                 for leaf in sec:
-                    lname = _LOCAL.get(leaf.tag) or _local(leaf.tag)
+                    ltag = leaf.tag
+                    lname = local.get(ltag) or _local(ltag)
                     f = _CHILD_FIELDS.get(lname)
-                    if f is not None and not len(leaf) and lname != "disabilities":
-                        child[f] = leaf.text or ""
+                    if f is not None and lname != "disabilities":
+                        if not len(leaf):
+                            child[f] = leaf.text or ""
+                        else:
+                            _walk(leaf, "child", st)
+                    elif lname == "disabilities":
+                        # Disability leaves, then the element's own text (as the walk does)
+                        for d in leaf:
+                            dtag = d.tag
+                            dname = local.get(dtag) or _local(dtag)
+                            if dname and not len(d) and dname not in _SPECIAL:
+                                v = (d.text or "").strip()
+                                if v:
+                                    st.disabilities.append(v)
+                            else:
+                                _walk(d, "disability", st)
+                        text = leaf.text or ""
+                        if text.strip():
+                            st.child[f] = text
                     else:
                         _walk(leaf, "child", st)
             else:
@@ -267,11 +292,14 @@ def _end_child(el, st: _State, walked: bool = False) -> None:
 
 
 def _episode(el, st: _State) -> None:
-    """A ``CINdetails`` element: the usual shape read with plain loops (leaves and the
-    four groups), anything else through :func:`_walk`; the same result as the walk."""
+    """A ``CINdetails`` element: the usual shape read with plain loops (leaves, the four
+    groups and their ``AssessmentFactors`` lists), anything else through :func:`_walk`;
+    the same result as the walk."""
     episode = st.episode
+    local = _LOCAL
     for x in el:
-        name = _LOCAL.get(x.tag) or _local(x.tag)
+        tag = x.tag
+        name = local.get(tag) or _local(tag)
         f = _EPISODE_FIELDS.get(name)
         if f is not None and not len(x):
             episode[f] = x.text or ""
@@ -281,10 +309,20 @@ def _episode(el, st: _State) -> None:
             fields = _GROUP_FIELDS[kind]
             group = st.group
             for leaf in x:
-                lname = _LOCAL.get(leaf.tag) or _local(leaf.tag)
+                ltag = leaf.tag
+                lname = local.get(ltag) or _local(ltag)
                 gf = fields.get(lname)
                 if gf is not None and not len(leaf):
                     group[gf] = leaf.text or ""
+                elif lname == "assessmentfactors" and gf is None and len(leaf):
+                    # AssessmentFactor leaves (the walk with the parent kind "factor")
+                    for c in leaf:
+                        ctag = c.tag
+                        cname = local.get(ctag) or _local(ctag)
+                        if cname and not len(c) and cname not in _SPECIAL:
+                            st.factors.append((c.text or "", c.sourceline or 0))
+                        else:
+                            _walk(c, "factor", st)
                 else:
                     _walk(leaf, kind, st)
             _end_group(name, x, st)
