@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -429,6 +430,36 @@ def say(text: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(text))
+
+
+def shared_result(name: str, cache_dir: str | Path | None, build: Callable[[], Any]) -> Any:
+    """``build()`` once per run, shared by every LA's notebook through ``cache_dir``.
+
+    The pooled models (proportionality, re-referral, attendance) are fitted on every
+    LA's records, so each LA's notebook would otherwise load the whole warehouse and
+    fit the same model again. ``csc-outcomes run`` gives the notebooks a restricted
+    folder for the run (``restricted/<period>/.shared-<run_id>``, removed when the run
+    ends); the first notebook to need a result builds and pickles it there, the others
+    read it. Without ``cache_dir`` (a notebook opened in JupyterLab) it just builds.
+    The pickle holds child-level frames: it lives in the restricted tree only, for the
+    length of one run, and is read only by the run that wrote it.
+    """
+    if not cache_dir:
+        return build()
+    import pickle
+    import tempfile
+
+    path = Path(cache_dir) / f"{name}.pkl"
+    if path.is_file():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    result = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".pkl", dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return result
 
 
 def load_inputs(warehouse: str | Path):

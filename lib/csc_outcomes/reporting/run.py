@@ -341,6 +341,8 @@ def run_reports(
     # ---- 1. notebooks
     jobs_list: list[NotebookJob] = []
     la_names: dict[str, str] = {}
+    # pooled models fitted once per run and shared by the LAs' notebooks (restricted)
+    shared_dir = period_restricted / f".shared-{run_id}"
     for la in las:
         la_params = load_la_parameters(la, params_dir)
         if la_params.get("name"):
@@ -353,6 +355,7 @@ def run_reports(
                 "la_name": la_names.get(la, la),
                 "comparators": list(la_params.get("statistical_neighbours") or []),
                 "suppression_threshold": threshold,
+                "cache_dir": str(shared_dir),
             }
             params.update(extra_parameters or {})
             jobs_list.append(NotebookJob(notebook=nb, la_code=la, period_end=period,
@@ -361,8 +364,11 @@ def run_reports(
     log(f"run {run_id}: {len(nb_paths)} notebook(s) x {len(las)} LA(s) for {period}, "
         f"{jobs} at once; renderer {chosen}")
     t0 = time.perf_counter()
-    results = run_notebooks(jobs_list, max_workers=jobs, kernel_name=kernel_name,
-                            progress=print_progress if progress else None)
+    try:
+        results = run_notebooks(jobs_list, max_workers=jobs, kernel_name=kernel_name,
+                                progress=print_progress if progress else None)
+    finally:
+        shutil.rmtree(shared_dir, ignore_errors=True)
     t_notebooks = time.perf_counter() - t0
     result.executed = [r.output_path for r in results if r.output_path]
     runs = [_run_record(r, restricted_dir) for r in results]
