@@ -41,3 +41,21 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_exit_1(monkeypatch, tmp_path, capsys) -> None:
+    import csc_outcomes.synth as synth
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(synth, "generate", broken)
+    monkeypatch.delenv("CSC_OUTCOMES_DEBUG", raising=False)
+    assert main(["synth", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "csc-outcomes synth: failed (RuntimeError: disk on fire)" in err
+    assert "CSC_OUTCOMES_DEBUG=1" in err and "Traceback" not in err
+
+    monkeypatch.setenv("CSC_OUTCOMES_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        main(["synth", str(tmp_path / "out"), "--quiet"])

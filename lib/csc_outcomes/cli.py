@@ -2,7 +2,10 @@
 
 Each subcommand lives in ``csc_outcomes.commands.<name>`` and exposes
 ``add_parser(subparsers)``, which registers its arguments and sets ``func`` to a
-callable taking the parsed arguments and returning an exit code. Exit codes: 0 done,
+callable taking the parsed arguments and returning an exit code (and, optionally,
+``failure_note``: what to tell the user about the state left after an unexpected
+failure). Unexpected errors are caught here, once for every command: a one-line
+message and exit 1, or the traceback with ``CSC_OUTCOMES_DEBUG=1``. Exit codes: 0 done,
 1 the data or a run failed (the message says what to fix), 2 a usage error.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,6 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left in place", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place no traceback reaches the user
+        if os.environ.get("CSC_OUTCOMES_DEBUG"):
+            raise
+        note = getattr(args, "failure_note", None)
+        print(f"{parser.prog} {args.command}: failed ({type(exc).__name__}: {exc})"
+              + (f"; {note}" if note else "")
+              + ". Set CSC_OUTCOMES_DEBUG=1 to see the traceback.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

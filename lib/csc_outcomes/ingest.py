@@ -211,21 +211,13 @@ def _read_file(path: Path, input_dir: Path, la_code: str, la_dir: Path) -> list[
                 u.raw = raw
                 units.append(u)
             return units
-        if source == "school_census":
-            if suffix != ".csv":
-                return []
-            raw = school_census.read(path, label)
-            u = _Unit(la_code, "school_census", raw.table, label, None)
-            u.raw = raw
-            return [u]
-        if source == "contacts":
-            if suffix != ".csv":
-                return []
-            raw = contacts.read(path, label)
-            u = _Unit(la_code, "contacts", raw.table, label, None)
-            u.raw = raw
-            return [u]
-        return []
+        feed_reader = {"school_census": school_census.read, "contacts": contacts.read}.get(source)
+        if feed_reader is None or suffix != ".csv":
+            return []
+        raw = feed_reader(path, label)
+        u = _Unit(la_code, source, raw.table, label, None)
+        u.raw = raw
+        return [u]
     except FileRejected as exc:
         u = _Unit(la_code, source or "unknown", None, label, None)
         _reject_file(u, exc)

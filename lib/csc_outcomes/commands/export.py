@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -45,11 +44,6 @@ def run(args: argparse.Namespace) -> int:
         written = export(args.warehouse, args.research, key=key, la_codes=args.la)
     except ExportError as exc:
         print(f"export: {exc}", file=sys.stderr)
-        return 1
-    except Exception as exc:  # noqa: BLE001 - never a traceback for the user
-        if os.environ.get("CSC_OUTCOMES_DEBUG"):
-            raise
-        print(f"export: failed ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 1
     print(f"export: wrote {len(written)} file(s) to {args.research}")
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -43,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="processes that read and parse the files (default: min(2, cores)); "
                         "1 reads in this process. The result is the same for any N")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, failure_note="the previous warehouse was left as it was")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,12 +66,6 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"ingest: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - never a traceback for the user
-        if os.environ.get("CSC_OUTCOMES_DEBUG"):
-            raise
-        print(f"ingest: failed ({type(exc).__name__}: {exc}); the previous warehouse was left as it was",
-              file=sys.stderr)
-        return 1
     if args.quiet:
         for f in result.qa["files"]:
             if f["status"] == "rejected":
