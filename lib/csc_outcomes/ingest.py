@@ -67,12 +67,6 @@ class IngestResult:
     #: seconds per stage: read, validate, cross_checks, combine, report (and write, by ``ingest``)
     timings: dict = field(default_factory=dict)
 
-    def measure_inputs(self):
-        """The tables as ``measures.inputs.MeasureInputs``."""
-        from csc_outcomes.measures.inputs import MeasureInputs
-
-        return MeasureInputs.from_ingest(self)
-
     def summary(self) -> str:
         """A readable summary of the QA report."""
         return format_summary(self.qa)

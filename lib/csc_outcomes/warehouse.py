@@ -145,10 +145,3 @@ def read_table(path: Path, name: str, la_codes: list[str] | None = None) -> pd.D
     """Any one warehouse table (``rejects``, ``repairs``, ...) as a DataFrame."""
     with connect(path) as con:
         return _read(con, name, la_codes)
-
-
-def load_measure_inputs(path: Path, la_codes: list[str] | None = None):
-    """``measures.inputs.MeasureInputs`` from a warehouse file."""
-    from csc_outcomes.measures.inputs import MeasureInputs
-
-    return MeasureInputs.from_warehouse(path, la_codes=la_codes)

@@ -27,7 +27,9 @@ def test_clean_fixture_ingests_without_rejects(clean_dir):
     assert {"la_code", "collection_year", "source_file", "source_line"} <= set(ep.columns)
     assert ep["DECOM"].dtype == "datetime64[ns]" and ep["collection_year"].dtype == "Int64"
     assert set(r.supplied.columns) == {"la_code", "source", "table_name", "collection_year", "source_file"}
-    assert r.measure_inputs().has("E1", "cp_plans")
+    from csc_outcomes.measures.inputs import MeasureInputs
+
+    assert MeasureInputs.from_ingest(r).has("E1", "cp_plans")
 
 
 def test_cin_tables_flattened(clean_dir):
