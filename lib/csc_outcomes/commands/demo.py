@@ -88,7 +88,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     t = _step(f"3/4 measures -> {measures_path}")
     periods = calendar.month_ends(calendar.add_years(period_end, -3), period_end)
-    table = compute_measures(MeasureInputs.from_warehouse(warehouse), periods)
+    table = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True), periods)
     measures_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = measures_path.with_suffix(".csv.tmp")
     table.to_csv(tmp, index=False)

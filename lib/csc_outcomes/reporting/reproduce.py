@@ -112,7 +112,7 @@ def _compare_measures(man: dict[str, Any], recompute: bool) -> list[Comparison]:
             from csc_outcomes.measures.compute import compute_measures
             from csc_outcomes.measures.inputs import MeasureInputs
 
-            new = compute_measures(MeasureInputs.from_warehouse(warehouse), [period])
+            new = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True), [period])
             new["period_end"] = pd.to_datetime(new["period_end"]).dt.date.astype(str)
             las = set(man.get("la_codes") or [])
             with tempfile.TemporaryDirectory() as tmp:

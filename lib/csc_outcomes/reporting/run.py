@@ -192,7 +192,7 @@ def ensure_measures(warehouse: str | Path, measures_path: str | Path, period_end
     end = pd.Timestamp(period_end)
     periods = [end - pd.DateOffset(years=k) for k in (2, 1, 0)]
     try:
-        new = compute_measures(MeasureInputs.from_warehouse(warehouse), periods)
+        new = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True), periods)
     except Exception as exc:  # noqa: BLE001 - reported, not a traceback
         raise RunError(f"computing the measures for {period_end} from {warehouse} failed: "
                        f"{type(exc).__name__}: {exc}. Run 'csc-outcomes measures' to see "
