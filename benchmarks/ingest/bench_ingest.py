@@ -127,8 +127,8 @@ def main(argv=None) -> int:
             return 1
         say(f"generated in {time.perf_counter() - t:.0f}s")
 
-    from csc_outcomes import contracts
-    from csc_outcomes import ingest as ingest_mod
+    from csc_outcomes.ingest import contracts
+    from csc_outcomes.ingest import pipeline as ingest_mod
 
     files = [p for p in inp.rglob("*") if p.is_file()]
     in_bytes = sum(p.stat().st_size for p in files)

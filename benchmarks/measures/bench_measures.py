@@ -229,7 +229,8 @@ def load_direct(folder: Path):
 
 
 def build_synth(folder: Path, n_las: int, seed: int) -> Path:
-    from csc_outcomes import ingest, synth
+    from csc_outcomes import synth
+    from csc_outcomes.ingest import pipeline as ingest
 
     folder.mkdir(parents=True, exist_ok=True)
     wh = folder / "warehouse.duckdb"

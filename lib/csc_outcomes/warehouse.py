@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from csc_outcomes import contracts
+from csc_outcomes.ingest import contracts
 from csc_outcomes.keys import TABLE_SOURCE
 
 META_TABLES = ["rejects", "repairs", "supplied", "ingest_runs"]

@@ -7,7 +7,7 @@ import shutil
 
 import pandas as pd
 
-from csc_outcomes.ingest import ingest_folder
+from csc_outcomes.ingest.pipeline import ingest_folder
 
 from .conftest import TODAY, write
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csc_outcomes import contracts
+from csc_outcomes.ingest import contracts
 
 TODAY = dt.date(2026, 1, 1)
 

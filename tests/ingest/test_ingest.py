@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from csc_outcomes.ingest import UsageError, ingest_folder
+from csc_outcomes.ingest.pipeline import UsageError, ingest_folder
 
 from .conftest import EPISODE_COLS, HEADER_COLS, TODAY, file_entry, one_la, problems_of
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from csc_outcomes import synth
-from csc_outcomes.ingest import UsageError, ingest, ingest_folder
+from csc_outcomes.ingest.pipeline import UsageError, ingest, ingest_folder
 
 from .conftest import TODAY
 

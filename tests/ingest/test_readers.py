@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csc_outcomes.ingest import ingest_folder
+from csc_outcomes.ingest.pipeline import ingest_folder
 
 from .conftest import FIXTURES, TODAY, one_la, problems_of
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from csc_outcomes.cli import main
-from csc_outcomes.ingest import ingest
-from csc_outcomes.research_export import ExportError, export, load_key
+from csc_outcomes.ingest.pipeline import ingest
+from csc_outcomes.research.export import ExportError, export, load_key
 
 from .conftest import TODAY
 

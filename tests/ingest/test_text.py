@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csc_outcomes.sources.text import decode_bytes, read_csv_text
+from csc_outcomes.ingest.sources.text import decode_bytes, read_csv_text
 
 from .conftest import write
 

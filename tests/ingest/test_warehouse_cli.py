@@ -12,7 +12,7 @@ import pytest
 
 from csc_outcomes import warehouse
 from csc_outcomes.cli import main
-from csc_outcomes.ingest import ingest
+from csc_outcomes.ingest.pipeline import ingest
 
 from .conftest import TODAY, write
 

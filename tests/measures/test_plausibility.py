@@ -22,7 +22,7 @@ RANGES = {
 
 def test_synthetic_measures_in_englands_ranges(tmp_path):
     synth = pytest.importorskip("csc_outcomes.synth")
-    ingest = pytest.importorskip("csc_outcomes.ingest")
+    ingest = pytest.importorskip("csc_outcomes.ingest.pipeline")
     from csc_outcomes.measures.compute import compute_measures
     from csc_outcomes.measures.inputs import MeasureInputs
 

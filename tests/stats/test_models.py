@@ -154,7 +154,7 @@ def test_coef_plot_accepts_model_tables(ordered_fit):
     import matplotlib
 
     matplotlib.use("Agg")
-    from csc_outcomes import plots
+    from csc_outcomes.reporting import plots
 
     fig = plots.coef_plot(prop.odds_ratio_table(ordered_fit[0]))
     assert len(fig.axes[0].get_yticklabels()) == 8

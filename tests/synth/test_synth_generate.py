@@ -600,7 +600,7 @@ def test_clean_output_ingests_without_warnings(demo):
     front door's NFA and advice contacts, which the ingest counts as 'unmatched')."""
     import datetime as dt
 
-    from csc_outcomes.ingest import ingest_folder
+    from csc_outcomes.ingest.pipeline import ingest_folder
     result = ingest_folder(demo, today=dt.date(2026, 6, 1))
     assert result.exit_code == 0 and result.rejects.empty
     problems = [(f["table"], p["rule"]) for f in result.qa["files"] for p in f["problems"]]
@@ -616,7 +616,7 @@ _RECORD_TABLE = {"Child": "cin_children", "CINdetails": "cin_episodes", "Assessm
 def xml_faulty(request, tmp_path_factory):
     import datetime as dt
 
-    from csc_outcomes.ingest import ingest_folder
+    from csc_outcomes.ingest.pipeline import ingest_folder
     from csc_outcomes.synth import config
     seed = request.param
     assert config.draw_profile(seed, 0, 1, 0.1).xml_pretty == (seed == 0)
@@ -631,8 +631,8 @@ def test_xml_faults_recorded_and_read(xml_faulty):
     date at the recorded line (the line of the record's start tag, its source_line) and
     reads the others as the contracts say (lower-case codes upper-cased, ``yes`` true,
     blanks stripped), with no problem at that line."""
-    from csc_outcomes import contracts
-    from csc_outcomes.sources import cin_census
+    from csc_outcomes.ingest import contracts
+    from csc_outcomes.ingest.sources import cin_census
 
     out, truth, result = xml_faulty
     faults = [f for f in truth["faults"] if f["file"].endswith(".xml")]

@@ -57,7 +57,8 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the flow; returns an exit code."""
     import pandas as pd
 
-    from csc_outcomes import calendar, ingest, synth
+    from csc_outcomes import calendar, synth
+    from csc_outcomes.ingest import pipeline as ingest
     from csc_outcomes.measures.compute import compute_measures
     from csc_outcomes.measures.inputs import MeasureInputs
     from csc_outcomes.reporting.run import RunError, run_reports

@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the export; return the exit code."""
-    from csc_outcomes.research_export import ExportError, export, load_key
+    from csc_outcomes.research.export import ExportError, export, load_key
 
     try:
         if not args.warehouse.exists():

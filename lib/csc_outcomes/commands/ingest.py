@@ -47,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ingest; return the exit code."""
-    from csc_outcomes.ingest import UsageError, format_summary, ingest
+    from csc_outcomes.ingest.pipeline import UsageError, format_summary, ingest
 
     today = None
     if args.today:

@@ -131,7 +131,7 @@ def load_inputs(path: Path):
     from csc_outcomes.measures.inputs import MeasureInputs
 
     if path.is_dir():
-        from csc_outcomes import ingest
+        from csc_outcomes.ingest import pipeline as ingest
 
         result = ingest.ingest_folder(path)
         if getattr(result, "exit_code", 0):

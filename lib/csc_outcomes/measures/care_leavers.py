@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures._common import RESULT_COLUMNS, as_context, periods_key
+from csc_outcomes.measures.base import RESULT_COLUMNS, as_context, periods_key
 from csc_outcomes.measures.cohorts import year_rows
 
 EET = ("F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures._common import (
+from csc_outcomes.measures.base import (
     RESULT_COLUMNS,
     SHORT_BREAKS,
     Context,

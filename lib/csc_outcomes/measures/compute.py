@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from csc_outcomes.keys import TABLE_SOURCE
-from csc_outcomes.measures._common import Context, make_periods
+from csc_outcomes.measures.base import Context, make_periods
 from csc_outcomes.measures.catalogue import CATALOGUE, Measure
 from csc_outcomes.measures.inputs import MeasureInputs
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from csc_outcomes.measures._common import (
+from csc_outcomes.measures.base import (
     RESULT_COLUMNS,
     as_context,
     count_children,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures._common import as_context, count_children, is_true
+from csc_outcomes.measures.base import as_context, count_children, is_true
 from csc_outcomes.measures.cohorts import oc2_cohort
 
 

@@ -80,8 +80,9 @@ class MeasureInputs:
     def _from_warehouse_slim(cls, path: Path, la_codes: list[str] | None) -> "MeasureInputs":
         """Only the tables and columns measures read, one table at a time, through
         ``warehouse.connect`` (the warehouse's SQL access)."""
-        from csc_outcomes import contracts, warehouse
-        from csc_outcomes.measures._common import FIELDS
+        from csc_outcomes import warehouse
+        from csc_outcomes.ingest import contracts
+        from csc_outcomes.measures.base import FIELDS
 
         wanted = [c.strip().upper() for c in la_codes] if la_codes else None
         where, params = "", []

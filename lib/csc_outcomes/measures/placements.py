@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures._common import (
+from csc_outcomes.measures.base import (
     ADOPTION_WITH_CARER,
     FOSTER,
     TEMPORARY_ABSENCES,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures._common import (
+from csc_outcomes.measures.base import (
     _SPAN,
     Context,
     as_context,

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csc_outcomes import calendar, disclosure
+from csc_outcomes import calendar
+from csc_outcomes.reporting import disclosure
 
 LEVELS = {"at_risk": "Children at risk of harm", "in_care": "Children in care",
           "leaving_care": "Children leaving care"}
@@ -56,7 +57,7 @@ def measure_info() -> pd.DataFrame:
         info = catalogue_frame()[["measure_id", "label", "kind", "level", "group", "polarity", "order"]]
         return info
     except Exception:  # noqa: BLE001 - catalogue not importable: use the plots' fallback
-        from csc_outcomes.plots import _FALLBACK_CATALOGUE
+        from csc_outcomes.reporting.plots import _FALLBACK_CATALOGUE
 
         rows = [{"measure_id": k, "label": v[2], "kind": v[3], "level": v[0], "group": v[1],
                  "polarity": "neutral", "order": i}

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from csc_outcomes.paths import repo_root
 import datetime as dt
 import hashlib
 import json
@@ -35,7 +36,6 @@ from typing import Any
 import nbformat
 
 MANIFEST_VERSION = 1
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 #: Distributions whose versions are recorded.
 PACKAGES = [
@@ -87,11 +87,12 @@ def tree_hash(folders: Iterable[str | Path], patterns=("*.py", "*.ipynb", "*.yam
     return h.hexdigest()
 
 
-def git_commit(repo: str | Path = REPO_ROOT) -> dict[str, Any] | None:
+def git_commit(repo: str | Path | None = None) -> dict[str, Any] | None:
     """The HEAD commit and whether the tree is dirty; None without git or commits.
 
     Read-only: ``rev-parse`` and ``--no-optional-locks status`` never write.
     """
+    repo = Path(repo) if repo is not None else repo_root()
     try:
         head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                               text=True, timeout=20)
@@ -106,10 +107,10 @@ def git_commit(repo: str | Path = REPO_ROOT) -> dict[str, Any] | None:
         return None
 
 
-def code_version(repo: str | Path = REPO_ROOT) -> dict[str, Any]:
+def code_version(repo: str | Path | None = None) -> dict[str, Any]:
     from csc_outcomes import __version__
 
-    repo = Path(repo)
+    repo = Path(repo) if repo is not None else repo_root()
     out: dict[str, Any] = {"package_version": __version__,
                            "tree_hash": tree_hash([repo / "lib" / "csc_outcomes", repo / "notebooks"])}
     git = git_commit(repo)

@@ -31,10 +31,8 @@ from typing import Any
 
 import nbformat
 
+from csc_outcomes import paths
 from csc_outcomes.reporting import frontmatter
-
-#: The repository's template folder (``reports/templates`` beside ``lib/``).
-REPO_TEMPLATES = Path(__file__).resolve().parents[3] / "reports" / "templates"
 
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell"}
 REMOVE_INPUT_TAGS = {"remove-input", "remove_input", "hide-input"}
@@ -52,7 +50,7 @@ class RenderError(RuntimeError):
 
 def templates_dir(explicit: str | Path | None = None) -> Path | None:
     """The template folder to use: ``explicit`` when given and present, else the repo's."""
-    for cand in (explicit, REPO_TEMPLATES):
+    for cand in (explicit, paths.templates_dir()):
         if cand and Path(cand).is_dir():
             return Path(cand)
     return None

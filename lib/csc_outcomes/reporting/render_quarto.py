@@ -23,13 +23,13 @@ atomically. Anything else raises ``QuartoRenderError`` with Quarto's stderr.
 
 from __future__ import annotations
 
+from csc_outcomes.paths import reports_project_dir
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-REPO_REPORTS = Path(__file__).resolve().parents[3] / "reports"
 
 
 class QuartoRenderError(RuntimeError):
@@ -76,7 +76,7 @@ def render(executed: str | Path, out_dir: str | Path, stem: str, formats=("html"
     if not exe:
         raise QuartoRenderError("quarto is not on PATH")
     executed, out_dir = Path(executed), Path(out_dir)
-    project = Path(project_dir) if project_dir else REPO_REPORTS
+    project = Path(project_dir) if project_dir else reports_project_dir()
     results: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="csc-quarto-") as tmp:
         work = Path(tmp)

@@ -38,14 +38,14 @@ from typing import Any
 import nbformat
 import yaml
 
+from csc_outcomes.paths import notebooks_dir, parameters_dir
 from csc_outcomes.reporting import frontmatter, manifest as mf, render_builtin, render_quarto, site
 from csc_outcomes.reporting.papermill_runs import (
     KERNEL_NAME, NotebookJob, NotebookResult, format_failures, print_progress, run_notebooks,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-PARAMETERS_DIR = REPO_ROOT / "parameters"
+NOTEBOOKS_DIR = notebooks_dir()
+PARAMETERS_DIR = parameters_dir()
 DEFAULT_NOTEBOOKS = ["cohort_outcomes", "rereferrals", "placement_stability", "proportionality"]
 FORMATS = ("html", "pdf")
 
@@ -451,7 +451,7 @@ def run_reports(
 
     t0 = time.perf_counter()
     ids = identifiers if identifiers is not None else _identifiers_or_fail(warehouse, las)
-    from csc_outcomes.disclosure import scan_for_leaks
+    from csc_outcomes.reporting.disclosure import scan_for_leaks
 
     leaks = scan_for_leaks([staging], ids)
     timings["leak_scan_s"] = round(time.perf_counter() - t0, 3)

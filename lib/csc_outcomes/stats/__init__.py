@@ -9,7 +9,7 @@
 * :mod:`.stability` - OLS of school attendance on placement moves, clustered by child.
 
 Model outputs are child-level summaries: pass any table of counts through
-:mod:`csc_outcomes.disclosure` before publishing it.
+:mod:`csc_outcomes.reporting.disclosure` before publishing it.
 """
 
 from csc_outcomes.stats.funnel import FunnelResult, funnel_limits, limits_on_grid, measure_funnel

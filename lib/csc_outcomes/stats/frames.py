@@ -60,7 +60,7 @@ import pandas as pd
 
 from csc_outcomes import calendar
 from csc_outcomes.keys import latest_versions
-from csc_outcomes.measures._common import is_true
+from csc_outcomes.measures.base import is_true
 from csc_outcomes.measures.placements import placement_flags
 
 __all__ = [

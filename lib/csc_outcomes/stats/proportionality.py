@@ -20,7 +20,7 @@ cut-points where the linear predictor falls). The mode (``how="mode"``) is domin
 by the commonest level; the median is what "the typical response to these needs"
 means. Observed above predicted: more intervention than needs alone suggest; below:
 less. Counts in these tables are of children: suppress them
-(:mod:`csc_outcomes.disclosure`) before publishing.
+(:mod:`csc_outcomes.reporting.disclosure`) before publishing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from csc_outcomes.stats._summary import coefficient_table
+from csc_outcomes.stats.summary import coefficient_table
 from csc_outcomes.stats.frames import LEVEL_LABELS, factor_columns
 
 #: Codes recording the absence of factors ("21": no factors identified).

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from csc_outcomes.stats._summary import coefficient_table
+from csc_outcomes.stats.summary import coefficient_table
 
 __all__ = ["StabilityFit", "fit_stability", "coef_table"]
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from csc_outcomes import disclosure as d
+from csc_outcomes.reporting import disclosure as d
 
 
 def test_primary_suppression_of_counts():

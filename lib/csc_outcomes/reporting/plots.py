@@ -7,7 +7,7 @@ backend and leave pyplot's global state alone.
 
 Disclosure: charts go into published reports, so no chart labels a count from 1 to 5.
 Counts that small, and rates whose numerator or denominator is that small, are drawn
-as gaps with a ``c`` marker and a footnote (:mod:`csc_outcomes.disclosure`); funnel
+as gaps with a ``c`` marker and a footnote (:mod:`csc_outcomes.reporting.disclosure`); funnel
 plots leave out units with such small numbers.
 
 The palette is Okabe and Ito's colour-blind-safe set; the font is DejaVu Sans (always
@@ -25,7 +25,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from csc_outcomes import disclosure
+from csc_outcomes.reporting import disclosure
 
 __all__ = [
     "PALETTE",

@@ -38,10 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from csc_outcomes import contracts
-from csc_outcomes.combine import REPAIR_COLUMNS, combine_table, empty_repairs
+from csc_outcomes.ingest import contracts
+from csc_outcomes.ingest.combine import REPAIR_COLUMNS, combine_table, empty_repairs
 from csc_outcomes.keys import TABLE_SOURCE
-from csc_outcomes.sources import FileRejected, RawTable, cin_census, contacts, school_census, ssda903
+from csc_outcomes.ingest.sources import FileRejected, RawTable, cin_census, contacts, school_census, ssda903
 
 REJECT_COLUMNS = ["la_code", "source_file", "table_name", "source_line", "column", "value", "rule", "message"]
 SUPPLIED_COLUMNS = ["la_code", "source", "table_name", "collection_year", "source_file"]

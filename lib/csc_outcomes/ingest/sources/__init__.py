@@ -3,7 +3,7 @@
 
 Readers only read: they return :class:`RawTable` objects holding every cell as a
 stripped-or-not string under the contract's column names, with the source line of
-each row. Typing and validation are ``csc_outcomes.contracts``' job.
+each row. Typing and validation are ``csc_outcomes.ingest.contracts``' job.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csc_outcomes.contracts import load_contract
+from csc_outcomes.ingest.contracts import load_contract
 
 
 class FileRejected(Exception):
@@ -102,7 +102,7 @@ def guess_table(found: list[str], exclude: str | None = None) -> str | None:
 
 def table_from_csv(path: Path, table: str, label: str) -> RawTable:
     """Read a CSV file for ``table``: decode, keep line numbers, map columns."""
-    from csc_outcomes.sources.text import read_csv_text
+    from csc_outcomes.ingest.sources.text import read_csv_text
 
     try:
         raw = read_csv_text(path)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import yaml
 
-from csc_outcomes.contracts import contracts_dir
+from csc_outcomes.paths import contracts_dir
 
 
 @lru_cache(maxsize=None)

@@ -38,6 +38,7 @@ try:  # pandera >= 0.24
 except ImportError:  # pragma: no cover - older pandera
     import pandera as pa
 
+from csc_outcomes.paths import contracts_dir
 from csc_outcomes.keys import LINEAGE_COLUMNS, RECORD_KEYS, TABLE_SOURCE
 
 #: Years the contracts cover (the year a return ends).
@@ -46,14 +47,6 @@ FIRST_YEAR, LAST_YEAR = 2017, 2027
 PROBLEM_COLUMNS = ["row", "line", "column", "value", "rule", "message", "severity"]
 
 
-def contracts_dir() -> Path:
-    """The ``data_contracts`` folder (repository root, beside ``lib``)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        cand = parent / "data_contracts"
-        if cand.is_dir():
-            return cand
-    raise FileNotFoundError("data_contracts/ folder not found beside the package")
 
 
 # --------------------------------------------------------------------------- loading

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
-from csc_outcomes.contracts import load_contract
-from csc_outcomes.sources import FileRejected, RawTable
-from csc_outcomes.sources.text import xml_source
+from csc_outcomes.ingest.contracts import load_contract
+from csc_outcomes.ingest.sources import FileRejected, RawTable
+from csc_outcomes.ingest.sources.text import xml_source
 
 TABLES = ["cin_children", "cin_episodes", "assessments", "assessment_factors", "cin_plans", "section47", "cp_plans"]
 

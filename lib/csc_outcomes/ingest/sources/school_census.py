@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from csc_outcomes.sources import FileRejected, RawTable, table_from_csv
+from csc_outcomes.ingest.sources import FileRejected, RawTable, table_from_csv
 
 TABLES = {"attendance": "attendance", "suspensions": "suspensions", "exclusions": "suspensions"}
 

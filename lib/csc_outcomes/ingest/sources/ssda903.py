@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
-from csc_outcomes.contracts import load_contract
-from csc_outcomes.sources import FileRejected, RawTable, match_columns, table_from_csv
-from csc_outcomes.sources.text import xml_source
+from csc_outcomes.ingest.contracts import load_contract
+from csc_outcomes.ingest.sources import FileRejected, RawTable, match_columns, table_from_csv
+from csc_outcomes.ingest.sources.text import xml_source
 
 TABLES = [
     "header", "episodes", "uasc", "reviews", "oc2", "oc3", "ad1",

@@ -1,6 +1,6 @@
 """Readable names for assessment factor codes come from data_contracts/."""
 
-from csc_outcomes.codes import assessment_factor_labels, factor_term_labels
+from csc_outcomes.reporting.labels import assessment_factor_labels, factor_term_labels
 
 
 def test_known_factor_codes_have_names() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from csc_outcomes.sources import RawTable, table_from_csv
+from csc_outcomes.ingest.sources import RawTable, table_from_csv
 
 
 def read(path: Path, label: str) -> RawTable:

@@ -12,7 +12,7 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from csc_outcomes import plots
+from csc_outcomes.reporting import plots
 from csc_outcomes.stats.funnel import funnel_limits
 
 SMALL = {"1", "2", "3", "4", "5"}

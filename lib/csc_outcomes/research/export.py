@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from csc_outcomes import contracts
+from csc_outcomes.ingest import contracts
 from csc_outcomes.keys import TABLE_SOURCE
 
 KEY_ENV = "CSC_OUTCOMES_PSEUDONYM_KEY"
