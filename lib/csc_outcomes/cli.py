@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from csc_outcomes import __version__
 
 #: Subcommands in the order of the flow (the order ``--help`` lists them).
-COMMANDS = ["synth", "ingest", "measures", "run", "demo", "export", "reproduce"]
+COMMANDS = ["synth", "ingest", "measures", "published", "run", "demo", "export", "reproduce"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,10 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # the reader went away (`| head`): not a failure of ours
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left in place", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place no traceback reaches the user
+    except Exception as exc:  # the one place no traceback reaches the user
         if os.environ.get("CSC_OUTCOMES_DEBUG"):
             raise
         note = getattr(args, "failure_note", None)

@@ -30,6 +30,11 @@ def contracts_dir() -> Path:
     return repo_root() / "data_contracts"
 
 
+def published_dir() -> Path:
+    """``published/``: DfE's published statistics, as published (Open Government Licence)."""
+    return repo_root() / "published"
+
+
 def notebooks_dir() -> Path:
     """``notebooks/``: the parameterised notebooks a run executes."""
     return repo_root() / "notebooks"
