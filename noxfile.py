@@ -2,6 +2,7 @@
 
 ``nox -s demo``   synthetic LAs -> ingest -> measures -> notebooks -> reports
 ``nox -s tests``  the test suite (what CI runs)
+``nox -s lint``   the gates: ruff over code and notebooks, mypy over the package
 ``nox -s lab``    JupyterLab with the project installed as the kernel
 ``nox -s bench``  the national-scale benchmarks (slow; figures go to benchmarks/)
 
@@ -39,6 +40,25 @@ def tests(session: nox.Session) -> None:
     install_project(session, "test", "browser")
     args = session.posargs or ["-n", "2", "--dist", "loadgroup"]
     session.run("python", "-m", "pytest", *args)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """The gates CI runs: ruff (code, tests, notebooks through nbQA) and mypy (lib).
+
+    Pass the checks to run after ``--`` (``ruff``, ``notebooks``, ``mypy``); all by default.
+    """
+    install_project(session, "lint")
+    checks = session.posargs or ["ruff", "notebooks", "mypy"]
+    unknown = sorted(set(checks) - {"ruff", "notebooks", "mypy"})
+    if unknown:
+        session.error(f"unknown check(s) {unknown}: choose from ruff, notebooks, mypy")
+    if "ruff" in checks:
+        session.run("ruff", "check", "lib", "tests", "benchmarks", "noxfile.py")
+    if "notebooks" in checks:
+        session.run("nbqa", "ruff", "notebooks")
+    if "mypy" in checks:
+        session.run("mypy")
 
 
 @nox.session(python=PYTHON)

@@ -31,3 +31,12 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
 def test_mode_is_set_before_the_file_appears(tmp_path: Path) -> None:
     target = atomic.write_bytes(tmp_path / "restricted.bin", b"x", mode=0o600)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_without_a_mode_a_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    target = atomic.write_text(tmp_path / "report.html", "<p>")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask

@@ -44,7 +44,7 @@ def test_unknown_command_is_a_usage_error() -> None:
 
 
 def test_an_unexpected_error_is_one_line_and_exit_1(monkeypatch, tmp_path, capsys) -> None:
-    import csc_outcomes.synth as synth
+    from csc_outcomes import synth
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")

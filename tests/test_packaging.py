@@ -18,10 +18,11 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[ ]", requirement, maxsplit=1)[0].strip().lower()
 
 
-def test_environment_yml_installs_every_runtime_and_test_dependency() -> None:
+def test_environment_yml_installs_every_runtime_test_and_lint_dependency() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     wanted = {_name(r) for r in pyproject["project"]["dependencies"]}
-    wanted |= {_name(r) for r in pyproject["project"]["optional-dependencies"]["test"]}
+    for extra in ("test", "lint"):
+        wanted |= {_name(r) for r in pyproject["project"]["optional-dependencies"][extra]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda, pip = set(), set()
     for dep in env["dependencies"]:
@@ -45,6 +46,15 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "python -m pip install nox && nox -s tests" in readme
     assert "python -m pip install nox && nox -s demo" in readme
     assert "nox -s tests" in ci
+    assert "nox -s lint" in ci, "CI runs the gates too"
+
+
+def test_pre_commit_runs_the_same_gates_as_nox_lint() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {h["id"]: h for repo in config["repos"] for h in repo["hooks"]}
+    assert {"nbstripout", "ruff", "nbqa-ruff", "mypy"} <= set(hooks)
+    noxfile = (ROOT / "noxfile.py").read_text()
+    assert '"ruff", "check"' in noxfile and '"nbqa", "ruff"' in noxfile and '"mypy"' in noxfile
 
 
 def test_committed_notebooks_carry_no_outputs() -> None:

@@ -31,12 +31,18 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+from csc_outcomes.paths import repo_root
+
+ROOT = repo_root()
+HERE = ROOT / "benchmarks" / "ingest"
 WORK = ROOT / "benchmarks" / ".work"
 TODAY = dt.date(2026, 6, 1)  # "today" for the future-date checks: after the synthetic years
+#: The stages timed (``IngestResult.timings``).
+STAGES = ["read", "validate", "cross_checks", "combine", "report", "write"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,7 +94,7 @@ def _git_commit() -> str:
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "lib", "benchmarks/ingest"],
-                               capture_output=True, text=True).stdout.strip()
+                               capture_output=True, text=True, check=False).stdout.strip()
         return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -104,42 +110,42 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
-
-    given = args.input is not None
-    inp = (args.input or _default_input(args.las, args.scale, args.seed)).resolve()
-    wh = (args.warehouse or inp.with_name(inp.name + ".duckdb")).resolve()
-    if given:
+def _input_folder(args: argparse.Namespace, say: Callable[..., None]) -> Path | None:
+    """The folder to ingest: the one given, or the synthetic one (generated when
+    missing or incomplete); None when it cannot be had."""
+    if args.input is not None:
+        inp = args.input.resolve()
         if not inp.is_dir():
             print(f"bench_ingest: no input folder {inp}", file=sys.stderr)
-            return 2
-    elif _complete(inp, args.las, args.scale, args.seed):
+            return None
+        return inp
+    inp = _default_input(args.las, args.scale, args.seed).resolve()
+    if _complete(inp, args.las, args.scale, args.seed):
         say(f"reusing the complete synthetic input {inp}")
-    else:
-        say(f"generating {args.las} LAs (scale {args.scale:g}, seed {args.seed}) into {inp} ...")
-        t = time.perf_counter()
-        cmd = [sys.executable, "-m", "csc_outcomes", "synth", str(inp), "--las", str(args.las),
-               "--seed", str(args.seed), "--scale", str(args.scale)]
-        if subprocess.run(cmd).returncode != 0:
-            print("bench_ingest: synth failed", file=sys.stderr)
-            return 1
-        say(f"generated in {time.perf_counter() - t:.0f}s")
+        return inp
+    say(f"generating {args.las} LAs (scale {args.scale:g}, seed {args.seed}) into {inp} ...")
+    t = time.perf_counter()
+    cmd = [sys.executable, "-m", "csc_outcomes", "synth", str(inp), "--las", str(args.las),
+           "--seed", str(args.seed), "--scale", str(args.scale)]
+    if subprocess.run(cmd, check=False).returncode != 0:
+        print("bench_ingest: synth failed", file=sys.stderr)
+        return None
+    say(f"generated in {time.perf_counter() - t:.0f}s")
+    return inp
 
-    from csc_outcomes.ingest import contracts
-    from csc_outcomes.ingest import pipeline as ingest_mod
 
-    files = [p for p in inp.rglob("*") if p.is_file()]
-    in_bytes = sum(p.stat().st_size for p in files)
-    if args.batch_mb:
-        ingest_mod.BATCH_BYTES = args.batch_mb * 2**20
-    load_before = os.getloadavg()
-    say(f"ingesting {inp} ({len(files):,} files, {in_bytes / 2**30:.2f} GiB) into {wh}; "
-        f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+def _cpu_seconds(before: resource.struct_rusage, after: resource.struct_rusage) -> float:
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _timed_ingest(inp: Path, wh: Path, args: argparse.Namespace, batch_bytes: int) -> tuple[Any, dict]:
+    """The ingest into the warehouse, with its wall-clock and CPU seconds, the seconds
+    and rows inside ``schema.validate`` and the peak memory."""
+    from csc_outcomes.ingest import schema
+    from csc_outcomes.warehouse import ingest_into
 
     spent = {"seconds": 0.0, "rows": 0}
-    real_validate = contracts.validate
+    real_validate = schema.validate
 
     def timed_validate(raw, *a, **kw):
         t0 = time.perf_counter()
@@ -148,65 +154,101 @@ def main(argv=None) -> int:
         spent["rows"] += len(raw)
         return out
 
-    contracts.validate = timed_validate
+    schema.validate = timed_validate
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     kid0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     try:
-        result = ingest_mod.ingest(inp, wh, today=TODAY, progress=not args.quiet, keep_going=True, jobs=args.jobs)
+        result = ingest_into(inp, wh, today=TODAY, progress=not args.quiet, keep_going=True, jobs=args.jobs,
+                             batch_bytes=batch_bytes)
     finally:
-        contracts.validate = real_validate
+        schema.validate = real_validate
     seconds = time.perf_counter() - t
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     kid1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the reader processes (ended with the ingest)
-    cpu_main = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    cpu_workers = (kid1.ru_utime - kid0.ru_utime) + (kid1.ru_stime - kid0.ru_stime)
-    cpu = cpu_main + cpu_workers
-    load_after = os.getloadavg()
-    rss_mb = cpu1.ru_maxrss / 1024  # KiB on Linux
-    worker_rss_mb = kid1.ru_maxrss / 1024  # the largest child's peak (includes synth when it was generated here)
-    s = result.qa["summary"]
-    rows = s["rows_read"]
-    tm = result.timings
-    stages = ["read", "validate", "cross_checks", "combine", "report", "write"]
+    return result, {
+        "seconds": seconds, "validate_seconds": spent["seconds"], "validate_rows": spent["rows"],
+        "cpu_main": _cpu_seconds(cpu0, cpu1), "cpu_workers": _cpu_seconds(kid0, kid1),
+        "rss_mb": cpu1.ru_maxrss / 1024,  # KiB on Linux
+        "worker_rss_mb": kid1.ru_maxrss / 1024,  # the largest child's peak (synth too, when generated here)
+    }
+
+
+def _facts(argv: list[str] | None, load_before: tuple[float, ...]) -> dict:
+    """The machine and code the figures were measured on."""
     import duckdb
     import pandas as pd
 
-    facts = {
+    return {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "commit": _git_commit(),
         "cpu": f"{_cpu_model()}, {os.cpu_count()} cores",
         "python": f"{platform.python_version()}, pandas {pd.__version__}, duckdb {duckdb.__version__}",
         "load_before": " ".join(f"{x:.2f}" for x in load_before),
-        "load_after": " ".join(f"{x:.2f}" for x in load_after),
+        "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "command": "python benchmarks/ingest/bench_ingest.py " + " ".join(sys.argv[1:] if argv is None else argv),
     }
-    out = {
-        "input": str(inp), "warehouse": str(wh), "las": sum(1 for _ in {f["la_code"] for f in result.qa["files"]}),
+
+
+def _figures(result: Any, run: dict, inp: Path, wh: Path, in_bytes: int, jobs: int, batch_bytes: int,
+             facts: dict) -> dict:
+    """Every figure of the run, as recorded."""
+    s = result.qa["summary"]
+    rows, seconds, tm = s["rows_read"], run["seconds"], result.timings
+    cpu = run["cpu_main"] + run["cpu_workers"]
+    return {
+        "input": str(inp), "warehouse": str(wh), "las": len({f["la_code"] for f in result.qa["files"]}),
         "files": s["files"], "input_gib": round(in_bytes / 2**30, 2), "rows_read": rows,
         "rows_accepted": s["rows_accepted"], "rows_rejected": s["rows_rejected"], "repairs": s["repairs"],
-        "seconds_total": round(seconds, 1), "seconds": {k: round(tm.get(k, 0.0), 1) for k in stages},
-        "seconds_contracts_validate": round(spent["seconds"], 1),
+        "seconds_total": round(seconds, 1), "seconds": {k: round(tm.get(k, 0.0), 1) for k in STAGES},
+        "seconds_contracts_validate": round(run["validate_seconds"], 1),
         "rows_per_s_whole_ingest": round(rows / seconds),
         "rows_per_s_validate_stage": round(rows / max(tm.get("validate", 0.0), 1e-9)),
-        "rows_per_s_contracts_validate": round(spent["rows"] / max(spent["seconds"], 1e-9)),
-        "cpu_seconds": round(cpu, 1), "cpu_seconds_main": round(cpu_main, 1),
-        "cpu_seconds_workers": round(cpu_workers, 1), "rows_per_cpu_s": round(rows / max(cpu, 1e-9)),
-        "jobs": args.jobs if args.jobs is not None else ingest_mod.default_jobs(),
-        "peak_rss_mb": round(rss_mb), "peak_rss_mb_largest_worker": round(worker_rss_mb), "batch_mb": round(ingest_mod.BATCH_BYTES / 2**20), **facts,
+        "rows_per_s_contracts_validate": round(run["validate_rows"] / max(run["validate_seconds"], 1e-9)),
+        "cpu_seconds": round(cpu, 1), "cpu_seconds_main": round(run["cpu_main"], 1),
+        "cpu_seconds_workers": round(run["cpu_workers"], 1), "rows_per_cpu_s": round(rows / max(cpu, 1e-9)),
+        "jobs": jobs, "peak_rss_mb": round(run["rss_mb"]),
+        "peak_rss_mb_largest_worker": round(run["worker_rss_mb"]), "batch_mb": round(batch_bytes / 2**20),
+        **facts,
     }
+
+
+def _record(out: dict, result: Any, scale: str) -> None:
+    """Append the figures to RESULTS.md: a table row and the JSON."""
+    s, tm = result.qa["summary"], result.timings
+    line = (f"| {out['date'][:10]} | {out['las']} | {scale} | {s['rows_read']:,} | {out['seconds_total']:.1f} | "
+            f"{out['rows_per_s_whole_ingest']:,} | {tm.get('validate', 0.0):.1f} | "
+            f"{out['rows_per_s_validate_stage']:,} | {s['rows_rejected']:,} | {out['peak_rss_mb']:,.0f} |")
+    with (HERE / "RESULTS.md").open("a") as fh:
+        fh.write("\n" + line + "\n\n```json\n" + json.dumps(out, indent=1) + "\n```\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    inp = _input_folder(args, say)
+    if inp is None:
+        return 2 if args.input is not None else 1
+    wh = (args.warehouse or inp.with_name(inp.name + ".duckdb")).resolve()
+
+    from csc_outcomes.ingest import BATCH_BYTES, default_jobs
+
+    batch_bytes = args.batch_mb * 2**20 if args.batch_mb else BATCH_BYTES
+    files = [p for p in inp.rglob("*") if p.is_file()]
+    in_bytes = sum(p.stat().st_size for p in files)
+    load_before = os.getloadavg()
+    say(f"ingesting {inp} ({len(files):,} files, {in_bytes / 2**30:.2f} GiB) into {wh}; "
+        f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+    result, run = _timed_ingest(inp, wh, args, batch_bytes)
+    jobs = args.jobs if args.jobs is not None else default_jobs()
+    out = _figures(result, run, inp, wh, in_bytes, jobs, batch_bytes, _facts(argv, load_before))
+    rows, seconds = out["rows_read"], run["seconds"]
     print(json.dumps(out, indent=1))
     print(f"\n{rows:,} rows in {seconds:.1f}s: {rows / seconds:,.0f} rows/s whole ingest "
           f"({out['rows_per_cpu_s']:,} rows per CPU second), validation {out['rows_per_s_validate_stage']:,} rows/s; "
-          f"peak RSS {rss_mb:,.0f} MB")
+          f"peak RSS {run['rss_mb']:,.0f} MB")
     if args.record:
-        res = HERE / "RESULTS.md"
-        scale = "-" if given else f"{args.scale:g}"
-        line = (f"| {facts['date'][:10]} | {out['las']} | {scale} | {rows:,} | {seconds:.1f} | "
-                f"{out['rows_per_s_whole_ingest']:,} | {tm.get('validate', 0.0):.1f} | "
-                f"{out['rows_per_s_validate_stage']:,} | {s['rows_rejected']:,} | {rss_mb:,.0f} |")
-        with res.open("a") as fh:
-            fh.write("\n" + line + "\n\n```json\n" + json.dumps(out, indent=1) + "\n```\n")
+        _record(out, result, "-" if args.input is not None else f"{args.scale:g}")
     return 0 if result.exit_code == 0 else 1
 
 

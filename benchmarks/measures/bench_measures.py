@@ -11,7 +11,7 @@ Target (the issue): <= 20 s and <= 3 GB peak memory on a 2-core machine.
 national volume (about 3M referrals and 400k episodes over 5 years), writes them once
 to ``benchmarks/.work/measures-direct/`` (git-ignored, parquet) and reuses them.
 ``--source synth`` uses the project's generator and ingest (``synth.generate`` then
-``ingest.ingest``) to build ``benchmarks/.work/measures-synth/warehouse.duckdb`` once,
+``warehouse.ingest_into``) to build ``benchmarks/.work/measures-synth/warehouse.duckdb`` once,
 when both exist in the tree. ``--source warehouse --path FILE`` times an existing
 warehouse (the project's real flow: synth -> ingest -> warehouse), loaded with
 ``MeasureInputs.from_warehouse`` (``--load measures``, the default: only the columns
@@ -39,8 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from csc_outcomes import paths
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = paths.repo_root()
 WORK = ROOT / "benchmarks" / ".work"
 RESULTS = HERE / "RESULTS.md"
 PERIOD_ENDS = [str(p.date()) for p in pd.date_range("2024-04-30", periods=12, freq="ME")]
@@ -70,7 +72,18 @@ def build_direct(out: Path, n_las: int = 153, seed: int = 1) -> None:
     def la_of(n):
         return las[rng.integers(0, n_las, n)]
 
-    # CIN: ~3M referrals over five years for ~1.9M children
+    _write_cin(out, rng, la_of)
+    _write_contacts(out, rng, la_of)
+    kids = _write_looked_after(out, rng, la_of)
+    _write_oc2_oc3(out, rng, kids)
+    _write_missing_and_social_workers(out, rng, kids)
+    _write_school_census(out, rng, kids)
+    (out / "DONE").write_text("ok\n")
+
+
+def _write_cin(out: Path, rng, la_of) -> None:
+    """CIN census: ~3M referrals over five years for ~1.9M children, with assessments,
+    section 47 enquiries and plans."""
     n_ref = 3_000_000
     n_kids = 1_900_000
     kid = rng.integers(0, n_kids, n_ref)
@@ -123,6 +136,10 @@ def build_direct(out: Path, n_las: int = 153, seed: int = 1) -> None:
         "collection_year": 2025,
     })
     cp.to_parquet(out / "cp_plans.parquet")
+
+
+def _write_contacts(out: Path, rng, la_of) -> None:
+    """The local contacts feed: 4M contacts."""
     contacts = pd.DataFrame({
         "la_code": la_of(4_000_000),
         "contact_id": np.arange(4_000_000).astype(str).astype(object),
@@ -132,7 +149,10 @@ def build_direct(out: Path, n_las: int = 153, seed: int = 1) -> None:
     })
     contacts.to_parquet(out / "contacts.parquet")
 
-    # SSDA903: ~150k children, ~400k episodes in chains
+
+def _write_looked_after(out: Path, rng, la_of) -> pd.DataFrame:
+    """SSDA903 episodes (~150k children, ~400k episodes in chains) and the header,
+    which is returned (the other SSDA903 tables and the school census sample it)."""
     n_cla = 150_000
     n_eps = rng.integers(1, 6, n_cla)
     child = np.repeat(np.arange(n_cla), n_eps)
@@ -169,6 +189,11 @@ def build_direct(out: Path, n_las: int = 153, seed: int = 1) -> None:
         "collection_year": 2025,
     })
     kids.to_parquet(out / "header.parquet")
+    return kids
+
+
+def _write_oc2_oc3(out: Path, rng, kids: pd.DataFrame) -> None:
+    """OC2 and OC3 rows for five collection years."""
     rows = []
     for year in range(2021, 2026):
         oc2 = kids.sample(frac=0.5, random_state=year)[["la_code", "CHILD"]].copy()
@@ -189,6 +214,10 @@ def build_direct(out: Path, n_las: int = 153, seed: int = 1) -> None:
         oc3["ACCOM"] = rng.choice(["B1", "C1", "U2", "0"], len(oc3)).astype(object)
         rows.append(oc3)
     pd.concat(rows, ignore_index=True).to_parquet(out / "oc3.parquet")
+
+
+def _write_missing_and_social_workers(out: Path, rng, kids: pd.DataFrame) -> None:
+    """Missing episodes and social-worker episodes."""
     m = kids.sample(n=200_000, replace=True, random_state=4)
     pd.DataFrame({"la_code": m["la_code"].to_numpy(), "CHILD": m["CHILD"].to_numpy(),
                   "MISSING": rng.choice(["M", "A"], len(m)).astype(object),
@@ -201,6 +230,10 @@ def build_direct(out: Path, n_las: int = 153, seed: int = 1) -> None:
                   "SW_DECOM": sw_start.astype("datetime64[ns]"),
                   "SW_DEC": pd.to_datetime(sw_start + rng.integers(30, 400, len(w)).astype("timedelta64[D]")),
                   "collection_year": 2025}).to_parquet(out / "sw_episodes.parquet")
+
+
+def _write_school_census(out: Path, rng, kids: pd.DataFrame) -> None:
+    """Attendance by term and suspensions, for children with a UPN."""
     withupn = kids[kids["UPN"].notna()]
     terms = pd.to_datetime([f"{y}-{md}" for y in range(2020, 2026) for md in ("01-04", "04-15", "09-01")])
     att = withupn[["la_code", "UPN"]].merge(pd.DataFrame({"term_start": terms}), how="cross")
@@ -215,7 +248,6 @@ def build_direct(out: Path, n_las: int = 153, seed: int = 1) -> None:
                   "start_date": _dates(rng, len(sus)).astype("datetime64[ns]"),
                   "category": rng.choice(["FIXD", "PERM"], len(sus), p=[.95, .05]).astype(object),
                   "collection_year": 2025}).to_parquet(out / "suspensions.parquet")
-    (out / "DONE").write_text("ok\n")
 
 
 def load_direct(folder: Path):
@@ -230,13 +262,13 @@ def load_direct(folder: Path):
 
 def build_synth(folder: Path, n_las: int, seed: int) -> Path:
     from csc_outcomes import synth
-    from csc_outcomes.ingest import pipeline as ingest
+    from csc_outcomes.warehouse import ingest_into
 
     folder.mkdir(parents=True, exist_ok=True)
     wh = folder / "warehouse.duckdb"
     if not wh.exists():
         synth.generate(folder / "input", n_las, seed)
-        ingest.ingest(folder / "input", wh)
+        ingest_into(folder / "input", wh)
     return wh
 
 
@@ -283,8 +315,8 @@ def child(source: str, path: str, last_month: str, load: str, dump: str | None) 
         "compute_cpu_s": round(c2 - c1, 2), "load_avg": round(os.getloadavg()[0], 1),
         "load_peak_mb": round(load_peak_kb / 1024),
         "peak_mb": round(peak_kb / 1024), "rows": len(res), "las": int(res["la_code"].nunique()),
-        "n_referrals": int(len(inputs.table("cin_episodes"))),
-        "n_episodes": int(len(inputs.table("episodes"))),
+        "n_referrals": len(inputs.table("cin_episodes")),
+        "n_episodes": len(inputs.table("episodes")),
         "periods": [periods[0], periods[-1]],
         "median_values": summary,
     }))
@@ -295,9 +327,9 @@ def git_commit() -> str:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "lib"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+                               capture_output=True, text=True, check=True).stdout.strip()
         return out + ("+uncommitted" if dirty else "")
-    except Exception:  # noqa: BLE001
+    except (OSError, subprocess.CalledProcessError):  # no git, or not a checkout
         return "unknown"
 
 
@@ -337,7 +369,7 @@ def main(argv=None) -> int:
            "--last-month", args.last_month, "--load", args.load]
     if args.dump:
         cmd += ["--dump", str(Path(args.dump).resolve())]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
     if proc.returncode:
         print(proc.stderr, file=sys.stderr)
         return 1

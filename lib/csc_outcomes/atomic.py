@@ -15,13 +15,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+#: The process's umask, read once: a new file gets the permissions ``open`` would give
+#: it (``mkstemp`` alone would make every file owner-only).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 @contextmanager
 def atomic_path(target: str | Path, *, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success move it onto ``target``.
 
     The caller writes the whole file to the yielded path (by any library). ``mode``
-    sets the permission bits before the move (e.g. ``0o600`` for restricted files).
+    sets the permission bits before the move (e.g. ``0o600`` for restricted files);
+    without it the file gets the usual ``0o666`` less the umask.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -30,8 +36,7 @@ def atomic_path(target: str | Path, *, mode: int | None = None) -> Iterator[Path
     tmp = Path(name)
     try:
         yield tmp
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_UMASK)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

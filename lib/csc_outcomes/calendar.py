@@ -8,7 +8,7 @@ and Wales bank holidays, one-off ones included), never from a hand-typed list.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import overload
 
 import holidays
@@ -17,15 +17,15 @@ import pandas as pd
 
 __all__ = [
     "add_years",
-    "months_before",
-    "window_start",
     "age_at",
-    "birthday",
-    "working_days",
     "bank_holidays",
-    "month_ends",
+    "birthday",
     "collection_year",
     "collection_year_bounds",
+    "month_ends",
+    "months_before",
+    "window_start",
+    "working_days",
 ]
 
 DateLike = pd.Timestamp | str
@@ -66,7 +66,23 @@ def window_start(period_end: DateLike) -> pd.Timestamp:
     return add_years(_ts(period_end), -1) + pd.Timedelta(days=1)
 
 
-def age_at(dob: pd.Series | DateLike, date: pd.Series | DateLike) -> pd.Series | int:
+def _series_pair(a: pd.Series | DateLike, b: pd.Series | DateLike) -> tuple[pd.Series, pd.Series]:
+    """Two Series on one index, at least one of ``a`` and ``b`` being a Series: a
+    scalar date becomes a Series on the other's index."""
+    if isinstance(a, pd.Series):
+        return a, b if isinstance(b, pd.Series) else pd.Series(_ts(b), index=a.index)
+    if isinstance(b, pd.Series):
+        return pd.Series(_ts(a), index=b.index), b
+    raise TypeError("at least one of the two dates must be a Series")
+
+
+@overload
+def age_at(dob: pd.Series, date: pd.Series | DateLike) -> pd.Series: ...
+@overload
+def age_at(dob: DateLike, date: pd.Series) -> pd.Series: ...
+@overload
+def age_at(dob: DateLike, date: DateLike) -> int: ...
+def age_at(dob, date):
     """Whole years completed on ``date``.
 
     Comparing (month, day) pairs means a child born on 29 February becomes a year
@@ -75,11 +91,7 @@ def age_at(dob: pd.Series | DateLike, date: pd.Series | DateLike) -> pd.Series |
     if not isinstance(dob, pd.Series) and not isinstance(date, pd.Series):
         b, d = _ts(dob), _ts(date)
         return d.year - b.year - int((d.month, d.day) < (b.month, b.day))
-    dob_s = dob if isinstance(dob, pd.Series) else pd.Series(_ts(dob), index=date.index)
-    if isinstance(date, pd.Series):
-        date_s = date
-    else:
-        date_s = pd.Series(_ts(date), index=dob_s.index)
+    dob_s, date_s = _series_pair(dob, date)
     d_md = date_s.dt.month * 100 + date_s.dt.day
     b_md = dob_s.dt.month * 100 + dob_s.dt.day
     return date_s.dt.year - dob_s.dt.year - (d_md < b_md).astype("int64")
@@ -98,7 +110,7 @@ def birthday(dob: pd.Series, age: int) -> pd.Series:
     return shifted.where(~clipped, shifted + pd.Timedelta(days=1))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _holiday_array(first_year: int, last_year: int) -> np.ndarray:
     cal = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     return np.array(sorted(cal.keys()), dtype="datetime64[D]")
@@ -109,7 +121,13 @@ def bank_holidays(first_year: int, last_year: int) -> list[pd.Timestamp]:
     return [pd.Timestamp(d) for d in _holiday_array(first_year, last_year)]
 
 
-def working_days(start: pd.Series | DateLike, end: pd.Series | DateLike) -> pd.Series | int:
+@overload
+def working_days(start: pd.Series, end: pd.Series | DateLike) -> pd.Series: ...
+@overload
+def working_days(start: DateLike, end: pd.Series) -> pd.Series: ...
+@overload
+def working_days(start: DateLike, end: DateLike) -> int | None: ...
+def working_days(start, end):
     """Working days d with ``start < d <= end`` (Monday-Friday, not a bank holiday).
 
     The same day gives 0 and Friday to the next Monday gives 1, as the catalogue
@@ -117,19 +135,14 @@ def working_days(start: pd.Series | DateLike, end: pd.Series | DateLike) -> pd.S
     ``start`` gives a negative count (the number of working days between them, negated).
     """
     scalar = not isinstance(start, pd.Series) and not isinstance(end, pd.Series)
-    s = pd.Series([start]) if scalar else start
-    e = pd.Series([end]) if scalar else end
-    if not isinstance(s, pd.Series):
-        s = pd.Series(_ts(s), index=e.index)
-    if not isinstance(e, pd.Series):
-        e = pd.Series(_ts(e), index=s.index)
+    s, e = (pd.Series([start]), pd.Series([end])) if scalar else _series_pair(start, end)
     s = pd.to_datetime(s)
     e = pd.to_datetime(e)
     valid = s.notna() & e.notna()
     result = pd.Series(pd.NA, index=s.index, dtype="Int64")
     if valid.any():
-        sv = s[valid].values.astype("datetime64[D]")
-        ev = e[valid].values.astype("datetime64[D]")
+        sv = np.asarray(s[valid].values).astype("datetime64[D]")
+        ev = np.asarray(e[valid].values).astype("datetime64[D]")
         years = pd.DatetimeIndex(np.concatenate([sv, ev])).year
         hols = _holiday_array(int(years.min()) - 1, int(years.max()) + 1)
         one = np.timedelta64(1, "D")

@@ -8,6 +8,7 @@ one record, the later collection year winning, then the later row in the file.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 #: The source each canonical table comes from (used for the "absent sources" rule).
@@ -73,6 +74,27 @@ def version_key(table: str) -> list[str]:
     if table in PER_YEAR_TABLES:
         key.append("collection_year")
     return key
+
+
+def _shown(s: pd.Series) -> np.ndarray:
+    """Values as text for messages: dates as ``yyyy-mm-dd``, missing as ``""``."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        out = s.dt.strftime("%Y-%m-%d")
+    else:
+        out = s.astype(object).where(s.notna(), None).astype(str)
+    return out.fillna("").to_numpy(dtype=object)
+
+
+def key_text(df: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """``KEY=value, ...`` of each row's record key, for messages and the repairs table
+    (``la_code`` and ``collection_year`` left out: they are shown apart)."""
+    parts = None
+    for k in key:
+        if k in ("la_code", "collection_year"):
+            continue
+        v = k + "=" + _shown(df[k])
+        parts = v if parts is None else parts + ", " + v
+    return parts if parts is not None else np.array([""] * len(df), dtype=object)
 
 
 def latest_versions(df: pd.DataFrame, table: str) -> pd.DataFrame:

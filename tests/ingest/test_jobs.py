@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from csc_outcomes import synth
-from csc_outcomes.ingest.pipeline import UsageError, ingest, ingest_folder
+from csc_outcomes.ingest import UsageError, ingest_folder
+from csc_outcomes.warehouse import ingest_into
 
 from .conftest import TODAY
 
@@ -39,7 +40,7 @@ def test_jobs_give_the_same_warehouse_and_qa_report(tmp_path, capsys):
     qa = tmp_path / "out" / "w.qa.json"
     runs = {}
     for jobs in (1, 2):
-        res = ingest(inp, wh, qa_report=qa, today=TODAY, progress=True, keep_going=True, jobs=jobs)
+        res = ingest_into(inp, wh, qa_report=qa, today=TODAY, progress=True, keep_going=True, jobs=jobs)
         err = capsys.readouterr().err
         runs[jobs] = (res, qa.read_bytes(), _dump(wh), [ln for ln in err.splitlines() if ln.startswith("[")])
     r1, qa1, wh1, prog1 = runs[1]

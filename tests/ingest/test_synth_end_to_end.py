@@ -10,7 +10,7 @@ import pytest
 
 synth = pytest.importorskip("csc_outcomes.synth")
 
-from csc_outcomes.ingest.pipeline import ingest_folder  # noqa: E402
+from csc_outcomes.ingest.pipeline import ingest_folder
 
 TODAY = dt.date(2026, 6, 1)
 #: Fault kinds that are problems to report; the others (BOM, CRLF, blanks, case, encoding)

@@ -8,7 +8,7 @@ from .conftest import write
 
 
 def test_decode_variants():
-    assert decode_bytes("a,é\r\nb\r\n".encode("utf-8")) == ("a,é\nb\n", "utf-8")
+    assert decode_bytes("a,é\r\nb\r\n".encode()) == ("a,é\nb\n", "utf-8")
     assert decode_bytes(b"\xef\xbb\xbfa,\xc3\xa9\n") == ("a,é\n", "utf-8-sig")
     assert decode_bytes("a,é\r\n".encode("cp1252")) == ("a,é\n", "windows-1252")
     assert decode_bytes(b"a\rb\r") == ("a\nb\n", "utf-8")

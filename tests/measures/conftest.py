@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from csc_outcomes.measures.base import DATES
 from csc_outcomes.measures.compute import compute_measures
+from csc_outcomes.measures.fields import DATES
 from csc_outcomes.measures.inputs import MeasureInputs
 
 

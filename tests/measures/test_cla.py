@@ -7,7 +7,7 @@ from .conftest import get, has_row, inputs, result, table
 PE = "2024-03-31"  # window 2023-04-01 .. 2024-03-31
 
 
-def ep(child, decom, dec=None, rne="P", ls="C2", place="U1", urn=None, post=None, la="LA1"):
+def ep(child, decom, dec=None, *, rne="P", ls="C2", place="U1", urn=None, post=None, la="LA1"):
     return {"la_code": la, "CHILD": child, "DECOM": decom, "DEC": dec, "RNE": rne, "LS": ls,
             "PLACE": place, "URN": urn, "PL_POST": post}
 
@@ -26,7 +26,7 @@ def chain(child, *steps, **kw):
         urn = rest[1] if len(rest) > 1 else None
         post = rest[2] if len(rest) > 2 else None
         dec = steps[i + 1][0] if i + 1 < len(steps) else kw.get("end")
-        rows.append(ep(child, decom, dec, rne, ls, place, urn, post))
+        rows.append(ep(child, decom, dec, rne=rne, ls=ls, place=place, urn=urn, post=post))
     return rows
 
 
@@ -139,7 +139,7 @@ def stability_rows():
     rows += chain("l9", ("2020-01-01", "S", "U1"))  # 16 on PE: not eligible
     rows += chain("l10", ("2020-01-01", "S", "U1"))  # 15 on PE: eligible, ok
     # l11: returned to care in 2022 after a gap: the continuous period starts 2022-02-01.
-    rows += [ep("l11", "2019-01-01", "2022-01-01", "S"), ep("l11", "2022-02-01", None, "S")]
+    rows += [ep("l11", "2019-01-01", "2022-01-01", rne="S"), ep("l11", "2022-02-01", None, rne="S")]
     # l12: a legal-status change continues the chain started in 2019: eligible, ok.
     rows += chain("l12", ("2019-01-01", "S", "U1"), ("2021-01-01", "L", "U1", "C1"))
     # l13: change of carer and legal status (B) inside the last two years: changed.
@@ -154,7 +154,7 @@ def test_cla_long_term_stability():
     headers = [hdr(c) for c in ["l1", "l2", "l3", "l4", "l5", "l7", "l8", "l11", "l12", "l13"]]
     headers += [hdr("l9", "2008-03-31"), hdr("l10", "2008-04-01")]
     res = result(inputs(episodes=stability_rows(), header=headers), [PE])
-    n, d, v = get(res, "cla_long_term_stability", PE)
+    n, d, _ = get(res, "cla_long_term_stability", PE)
     assert (n, d) == (7, 9)
 
 

@@ -29,10 +29,9 @@ def fixture(with_suspensions=True):
         att("A5", "2023-09-01", 100, 50, 0),
         att("A6", "2023-04-17", 50, 10, 0),  # 80%
     ]
-    tables = dict(episodes=eps, header=headers, attendance=table("attendance", attendance))
+    tables = {"episodes": eps, "header": headers, "attendance": table("attendance", attendance)}
     tables["attendance"] = tables["attendance"].astype(
-        {c: "Int64" for c in ["sessions_possible", "sessions_authorised_absence",
-                              "sessions_unauthorised_absence"]})
+        dict.fromkeys(["sessions_possible", "sessions_authorised_absence", "sessions_unauthorised_absence"], "Int64"))
     if with_suspensions:
         tables["suspensions"] = table("suspensions", [
             susp("A2", "2023-10-01", "FIXD"), susp("A4", "2023-10-01", "FIXD"),

@@ -1,5 +1,5 @@
 """Plausibility: on a synthetic set (synth -> ingest -> measures) the national figures
-fall in broad ranges around England's published ones (shared/reference/sources.md)."""
+fall in broad ranges around England's published ones (published/, docs/published-statistics.md)."""
 
 from __future__ import annotations
 

@@ -74,6 +74,6 @@ def test_child_protection_plans():
     ]
     res = result(inputs(cp_plans=rows), ["2024-03-31"])
     assert get(res, "cpp_started", "2024-03-31") == (3, None, 3.0)
-    n, d, v = get(res, "cpp_second_or_subsequent", "2024-03-31")
+    n, d, _ = get(res, "cpp_second_or_subsequent", "2024-03-31")
     assert (n, d) == (2, 3)
     assert get(res, "cpp_ended_2y_plus", "2024-03-31") == (1, 2, 0.5)

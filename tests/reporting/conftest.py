@@ -13,6 +13,9 @@ import nbformat
 import pandas as pd
 import pytest
 
+from csc_outcomes.reporting.config import RunConfig
+from csc_outcomes.reporting.run import run
+
 PERIOD = "2026-03-31"
 
 FRONT = """---
@@ -34,15 +37,16 @@ leak = \"\""""
 
 BODY = [
     ("markdown", "## Context\n\nThis tiny report puts a number in context."),
-    ("code", "import pandas as pd\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
-             "m = pd.read_csv(measures_path, dtype={'la_code': str})\n"
-             "mine = m[(m.la_code == la_code) & (m.period_end == period_end)]\n"
-             "if fail:\n    raise ValueError('deliberate failure for ' + la_code)"),
-    ("code", "#| fig-alt: Bar chart of the measures\n"
-             "fig, ax = plt.subplots(figsize=(4, 2.5))\n"
-             "ax.bar(mine.measure_id, mine.value.fillna(0))\nax.set_title('Measures')\nplt.show()"),
-    ("code", "print(leak) if leak else None\n"
-             "mine[['measure_id', 'value']].reset_index(drop=True)"),
+    ("code", ("import pandas as pd\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
+              "m = pd.read_csv(measures_path, dtype={'la_code': str})\n"
+              "mine = m[(m.la_code == la_code) & (m.period_end == period_end)]\n"
+              "if fail:\n    raise ValueError('deliberate failure for ' + la_code)")),
+    ("code", ("#| fig-alt: Bar chart of the measures\n"
+              "fig, ax = plt.subplots(figsize=(4, 2.5))\n"
+              "ax.bar(mine.measure_id, mine.value.fillna(0))\nax.set_title('Measures')\n"
+              "plt.show()")),
+    ("code", ("print(leak) if leak else None\n"
+              "mine[['measure_id', 'value']].reset_index(drop=True)")),
     ("code", "import warnings\nwarnings.warn('a warning that must not be published')"),
 ]
 
@@ -90,18 +94,25 @@ def tiny_setup(tmp_path_factory):
     return root
 
 
+def tiny_config(tiny_setup: Path, out: Path, la_codes=("SYN01",), **options) -> RunConfig:
+    """A run of the tiny notebook into ``out`` (no warehouse; a known identifier)."""
+    settings = {
+        "period_end": PERIOD, "la_codes": tuple(la_codes),
+        "warehouse": out / "no-warehouse.duckdb",
+        "measures_path": tiny_setup / "data" / "measures.csv",
+        "reports_dir": out / "reports", "restricted_dir": out / "restricted", "jobs": 2,
+        "notebooks_dir": tiny_setup / "notebooks", "parameters_dir": tiny_setup / "parameters",
+        "renderer": "builtin", "identifiers": frozenset({"C0000123456"}), "progress": False,
+        **options,
+    }
+    return RunConfig(**settings)
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tiny_setup, tmp_path_factory):
     """One successful run of the tiny notebook for two LAs, html and pdf (shared)."""
-    from csc_outcomes.reporting.run import run_reports
-
     out = tmp_path_factory.mktemp("run")
-    res = run_reports(
-        PERIOD, ["SYN01", "SYN02"], warehouse=out / "no-warehouse.duckdb",
-        measures_path=tiny_setup / "data" / "measures.csv", reports_dir=out / "reports",
-        restricted_dir=out / "restricted", formats=("html", "pdf"), jobs=2,
-        notebooks_dir=tiny_setup / "notebooks", parameters_dir=tiny_setup / "parameters",
-        renderer="builtin", identifiers={"C0000123456"}, progress=False)
+    res = run(tiny_config(tiny_setup, out, ["SYN01", "SYN02"], formats=("html", "pdf")))
     return res, out
 
 

@@ -3,7 +3,6 @@
 import os
 
 import pytest
-
 from conftest import PERIOD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -18,7 +17,7 @@ def test_index_to_report_in_chromium(tiny_run):
                     "(apt-get install -y chromium); the browser check did not run")
     sync_api = pytest.importorskip("playwright.sync_api",
                                    reason="SKIPPED LOUDLY: playwright is not installed")
-    res, out = tiny_run
+    res, _ = tiny_run
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

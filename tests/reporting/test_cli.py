@@ -2,8 +2,8 @@
 
 import nbformat
 import pytest
-
 from conftest import PERIOD
+
 from csc_outcomes.cli import main
 
 
@@ -53,11 +53,30 @@ def test_run_failure_exit_code(tiny_setup, tmp_path, capsys):
 
 
 def test_monthly_schedule_resolves():
-    from csc_outcomes.reporting.run import PARAMETERS_DIR, last_month_end, load_schedule, resolve_period_end
     import datetime as dt
 
-    assert last_month_end(dt.date(2026, 4, 15)) == dt.date(2026, 3, 31)
-    assert last_month_end(dt.date(2026, 1, 1)) == dt.date(2025, 12, 31)
-    assert resolve_period_end("last_month_end", today=dt.date(2026, 3, 2)) == "2026-02-28"
-    sched = load_schedule("monthly", PARAMETERS_DIR)
+    from csc_outcomes.measures.table import parse_period_end
+    from csc_outcomes.reporting.parameters import load_schedule
+
+    sched = load_schedule("monthly")
     assert sched["period_end"] == "last_month_end"
+    assert parse_period_end(sched["period_end"], today=dt.date(2026, 3, 2)) == dt.date(2026, 2, 28)
+
+
+def test_run_options_come_from_command_line_then_schedule_then_defaults(tmp_path):
+    from csc_outcomes.cli import build_parser
+    from csc_outcomes.commands.run import build_config
+
+    params = tmp_path / "parameters"
+    (params / "schedules").mkdir(parents=True)
+    (params / "defaults.yaml").write_text("period_end: 2025-03-31\nformats: [pdf]\njobs: 3\n"
+                                          "measures: m.csv\n")
+    (params / "schedules" / "nightly.yaml").write_text("la_codes: all\nformats: [html, pdf]\n"
+                                                       "notebooks: [rereferrals]\n")
+    args = build_parser().parse_args(["run", "--parameters-dir", str(params), "--schedule",
+                                      "nightly", "--la", "SYN02", "--jobs", "1"])
+    config = build_config(args)
+    assert config.period_end == "2025-03-31"  # defaults.yaml, a YAML date
+    assert config.la_codes == ("SYN02",) and config.jobs == 1  # command line
+    assert config.formats == ("html", "pdf") and config.notebooks == ("rereferrals",)
+    assert str(config.measures_path) == "m.csv" and config.renderer == "auto"

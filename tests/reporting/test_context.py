@@ -2,7 +2,6 @@
 funnels, suppression in what the reports show."""
 
 import pandas as pd
-import pytest
 
 from csc_outcomes.reporting import context as ctx
 

@@ -3,7 +3,9 @@
 import nbformat
 import pytest
 
+from csc_outcomes.paths import notebooks_dir
 from csc_outcomes.reporting import frontmatter as fm
+from csc_outcomes.reporting.config import DEFAULT_NOTEBOOKS
 
 
 def nb_with(first_cell):
@@ -53,12 +55,8 @@ def test_set_front_matter_creates_cell():
 
 
 def test_shipped_notebooks_have_front_matter():
-    from csc_outcomes.reporting.run import DEFAULT_NOTEBOOKS, NOTEBOOKS_DIR
-
     for name in DEFAULT_NOTEBOOKS:
-        path = NOTEBOOKS_DIR / f"{name}.ipynb"
-        if not path.exists():
-            pytest.skip(f"{path} not written yet")
+        path = notebooks_dir() / f"{name}.ipynb"
         nb = nbformat.read(str(path), as_version=4)
         front = fm.read_front_matter(nb)
         assert front.get("title"), name

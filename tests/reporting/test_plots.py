@@ -145,7 +145,7 @@ def test_outcome_grid(measures):
     fig = plots.outcome_grid(measures, "SYN01", "2025-03-31")
     assert len(fig.axes) == 6
     titles = [ax.get_title() for ax in fig.axes[:3]]
-    assert titles == list(plots.GRID_LEVELS.values())
+    assert titles == list(plots.LEVELS.values())  # the registry's levels, in order
     all_text = _label_texts(fig)
     assert "c" in all_text  # the planted count of 4 referrals is suppressed
     assert "75.0%" in all_text

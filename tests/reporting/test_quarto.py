@@ -4,8 +4,8 @@ tests skip, saying so; with it they render a tiny executed notebook with --no-ex
 import shutil
 
 import pytest
-
 from conftest import PERIOD
+
 from csc_outcomes.reporting import render_quarto
 
 QUARTO = shutil.which("quarto")
@@ -34,7 +34,8 @@ def test_quarto_absent_is_reported(monkeypatch, tmp_path):
     assert render_quarto.quarto_path() is None
     with pytest.raises(render_quarto.QuartoRenderError, match="not on PATH"):
         render_quarto.render(tmp_path / "x.ipynb", tmp_path, "x")
-    from csc_outcomes.reporting.run import RunError, choose_renderer
+    from csc_outcomes.reporting.config import RunError
+    from csc_outcomes.reporting.plan import choose_renderer
 
     assert choose_renderer("auto") == "builtin"
     with pytest.raises(RunError, match="quarto is not on PATH"):
@@ -49,7 +50,7 @@ def test_quarto_failure_checks_exit_code_and_file(monkeypatch, tmp_path):
     nb.write_text("{}")
     monkeypatch.setattr(render_quarto, "quarto_path", lambda: "/usr/bin/quarto-fake")
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, "", ""))
-    with pytest.raises(render_quarto.QuartoRenderError, match="no output file n.html"):
+    with pytest.raises(render_quarto.QuartoRenderError, match=r"no output file n\.html"):
         render_quarto.render(nb, tmp_path / "out", "n", ["html"])
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "boom"))
     with pytest.raises(render_quarto.QuartoRenderError, match="exit code 1"):

@@ -4,8 +4,8 @@ import re
 import time
 
 import pytest
-
 from conftest import PERIOD
+
 from csc_outcomes.reporting import render_builtin
 
 
@@ -57,6 +57,6 @@ def test_pdf_is_a_pdf(tiny_run, executed, tmp_path):
 def test_render_errors_name_the_notebook(tmp_path):
     bad = tmp_path / "broken.ipynb"
     bad.write_text("not a notebook")
-    with pytest.raises(render_builtin.RenderError, match="broken.ipynb"):
+    with pytest.raises(render_builtin.RenderError, match=r"broken\.ipynb"):
         render_builtin.render_html(bad, tmp_path / "x.html")
     assert not (tmp_path / "x.html").exists()

@@ -1,11 +1,12 @@
 """reproduce re-runs a manifest into a scratch folder and compares."""
 
 from conftest import PERIOD
+
 from csc_outcomes.reporting.reproduce import reproduce
 
 
 def test_reproduce_tiny_run(tiny_run, tmp_path):
-    res, out = tiny_run
+    res, _ = tiny_run
     report = reproduce(res.manifest_path, workdir=tmp_path / "scratch",
                        identifiers={"C0000123456"}, recompute_measures=False)
     assert report.rerun_error is None, report.summary()

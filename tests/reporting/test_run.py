@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-import nbformat
 import pytest
+from conftest import PERIOD, tiny_config
 
-from conftest import PERIOD, make_notebook
 from csc_outcomes.reporting import manifest as mf
+from csc_outcomes.reporting.config import RunConfig, RunError
 from csc_outcomes.reporting.papermill_runs import KERNEL_NAME, ensure_kernel
-from csc_outcomes.reporting.run import RunError, run_reports
+from csc_outcomes.reporting.run import run
 
 
 def test_kernel_runs_this_interpreter():
@@ -82,12 +82,7 @@ def test_executed_notebook_gets_subtitle(tiny_run):
 
 
 def _run(tiny_setup, tmp_path, la_codes, **kw):
-    return run_reports(
-        PERIOD, la_codes, warehouse=tmp_path / "none.duckdb",
-        measures_path=tiny_setup / "data" / "measures.csv", reports_dir=tmp_path / "reports",
-        restricted_dir=tmp_path / "restricted", jobs=2, notebooks_dir=tiny_setup / "notebooks",
-        parameters_dir=tiny_setup / "parameters", renderer="builtin",
-        identifiers={"C0000123456"}, progress=False, **kw)
+    return run(tiny_config(tiny_setup, tmp_path, la_codes, **kw))
 
 
 def test_failing_notebook_fails_run_naming_notebook_and_la(tiny_setup, tmp_path):
@@ -118,10 +113,14 @@ def test_bad_options_fail_before_running(tiny_setup, tmp_path):
     with pytest.raises(RunError, match="unknown format"):
         _run(tiny_setup, tmp_path, ["SYN01"], formats=("docx",))
     with pytest.raises(RunError, match="notebook 'nope' not found"):
-        _run(tiny_setup, tmp_path, ["SYN01"], notebooks=["nope"])
+        _run(tiny_setup, tmp_path, ["SYN01"], notebooks=("nope",))
     with pytest.raises(RunError, match="restricted folder must not be inside"):
-        run_reports(PERIOD, ["SYN01"], warehouse=tmp_path / "w", measures_path=tmp_path / "m",
-                    reports_dir=tmp_path / "r", restricted_dir=tmp_path / "r" / "x")
+        run(RunConfig(PERIOD, la_codes=("SYN01",), warehouse=tmp_path / "w",
+                      measures_path=tmp_path / "m", reports_dir=tmp_path / "r",
+                      restricted_dir=tmp_path / "r" / "x"))
+    with pytest.raises(RunError, match="is not a date"):
+        _run(tiny_setup, tmp_path, ["SYN01"], period_end="31/03/2026")
+    assert not (tmp_path / "restricted").exists(), "nothing may run before the checks"
 
 
 def test_papermill_records_error_cell(tiny_setup, tmp_path):

@@ -5,6 +5,7 @@ import re
 from html.parser import HTMLParser
 
 from conftest import PERIOD
+
 from csc_outcomes.reporting import site
 
 
@@ -51,7 +52,7 @@ def test_index_links_every_report(tmp_path):
 
 
 def test_index_of_the_tiny_run(tiny_run):
-    res, out = tiny_run
+    res, _ = tiny_run
     text = res.index_path.read_text()
     assert f"{PERIOD}/SYN01/tiny.html" in text and f"{PERIOD}/SYN02/tiny.pdf" in text
     assert f"{PERIOD}/manifest.json" in text

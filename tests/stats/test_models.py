@@ -49,7 +49,7 @@ def test_proportionality_view(ordered_fit):
     fit, df = ordered_fit
     tab = prop.proportionality_table(fit)
     labels = list(prop.LEVEL_LABELS.values())
-    assert list(tab.index) == labels + ["All"] and list(tab.columns) == labels + ["All"]
+    assert list(tab.index) == [*labels, "All"] and list(tab.columns) == [*labels, "All"]
     assert tab.loc["All", "All"] == len(df)
     assert (tab.loc["All", labels].to_numpy() >= 0).all()
     # median prediction = the cut-point interval the linear predictor falls in

@@ -1,7 +1,7 @@
 """Slow: frames built from ingested synthetic data recover the generator's true effects.
 
-Runs when both the generator (``csc_outcomes.synth.generate``) and the ingest
-(``csc_outcomes.ingest.pipeline.ingest_folder``) are in the tree. The truth is read from
+The generator (``csc_outcomes.synth.generate``) writes the files and the ingest
+(``csc_outcomes.ingest.pipeline.ingest_folder``) reads them. The truth is read from
 ``synth_truth.json`` (``models.proportionality``, ``models.rereferral``,
 ``models.attendance``).
 """
@@ -20,10 +20,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    synth = pytest.importorskip("csc_outcomes.synth")
-    ingest = pytest.importorskip("csc_outcomes.ingest.pipeline")
-    if not hasattr(synth, "generate") or not hasattr(ingest, "ingest_folder"):
-        pytest.skip("synth.generate or ingest.ingest_folder not in the tree yet")
+    from csc_outcomes import synth
+    from csc_outcomes.ingest import pipeline as ingest
+
     out = tmp_path_factory.mktemp("synth")
     synth.generate(out, n_las=3, seed=20250331, scale=0.5)
     truth = json.loads((Path(out) / "synth_truth.json").read_text(encoding="utf-8"))["models"]

@@ -18,8 +18,8 @@ from csc_outcomes.synth import SynthError, generate, is_synth_output
 
 YEARS = range(2022, 2027)
 
-# Columns as documented in statutory-data.md (typed here, not taken from the generator).
-DOC_COLUMNS = {
+# Columns as documented in docs/input-formats.md (typed here, not taken from the generator).
+_DOC_COLUMNS = {
     "header": "CHILD, SEX, DOB, ETHNIC, UPN, MOTHER, MC_DOB",
     "episodes": "CHILD, DECOM, RNE, LS, CIN, PLACE, PLACE_PROVIDER, DEC, REC, REASON_PLACE_CHANGE, "
                 "HOME_POST, PL_POST, URN",
@@ -34,10 +34,12 @@ DOC_COLUMNS = {
     "missing": "CHILD, DOB, MISSING, MIS_START, MIS_END",
     "sw_episodes": "CHILD, DOB, SW_ID, SW_DECOM, SW_DEC, SW_REASON",
 }
-DOC_COLUMNS = {k: v.split(", ") for k, v in DOC_COLUMNS.items()}
-PLACE_BASE = set("A3 A4 A5 A6 H5 K1 K2 P1 P2 P3 R1 R2 R3 R5 S1 T0 T1 T2 T3 T4 U1 U2 U3 U4 U5 U6 Z1".split())
-LS = set("C1 C2 D1 E1 V2 V3 V4 L1 L2 L3 J1 J2 J3".split())
-REC = set("X1 E11 E12 E2 E3 E4A E4B E13 E41 E45 E46 E47 E48 E5 E6 E7 E9 E14 E15 E16 E17 E8".split())
+DOC_COLUMNS = {k: v.split(", ") for k, v in _DOC_COLUMNS.items()}
+PLACE_BASE = {"A3", "A4", "A5", "A6", "H5", "K1", "K2", "P1", "P2", "P3", "R1", "R2", "R3", "R5",
+              "S1", "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z1"}
+LS = {"C1", "C2", "D1", "E1", "V2", "V3", "V4", "L1", "L2", "L3", "J1", "J2", "J3"}
+REC = {"X1", "E11", "E12", "E2", "E3", "E4A", "E4B", "E13", "E41", "E45", "E46", "E47", "E48", "E5",
+       "E6", "E7", "E9", "E14", "E15", "E16", "E17", "E8"}
 DATE_RE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 
 
@@ -184,8 +186,8 @@ def test_episodes_never_overlap_and_recur(demo):
         for y in YEARS[:-1]:
             open_ = e[(e["year"] == y) & e["DEC"].isna()]
             nxt_year = e[e["year"] == y + 1]
-            keys = set(zip(nxt_year["CHILD"], nxt_year["DECOM"]))
-            assert all(k in keys for k in zip(open_["CHILD"], open_["DECOM"])), (la, y)
+            keys = set(zip(nxt_year["CHILD"], nxt_year["DECOM"], strict=True))
+            assert all(k in keys for k in zip(open_["CHILD"], open_["DECOM"], strict=True)), (la, y)
         # some are closed by a later return
         first_year = e.groupby(["CHILD", "DECOM"])["year"].transform("min")
         closed_later = e[(e["year"] > first_year) & e["DEC"].notna()]
@@ -537,7 +539,7 @@ def test_tiny_scales_with_empty_groups_generate(tmp_path, scale):
 
 
 def test_stages_accept_empty_groups():
-    from csc_outcomes.synth import cla, config, people
+    from csc_outcomes.synth import care_records, cla, config, people
     rng = np.random.default_rng(0)
     assert len(people.make_upns(rng, 0)) == 0
     for style in ("numeric", "prefixed", "long"):
@@ -548,10 +550,11 @@ def test_stages_accept_empty_groups():
                             "route": np.array([], object), "rec": np.array([], object),
                             "need": np.array([], object), "entry_ls": np.array([], object)})
     prof = config.draw_profile(0, 0, 1, 0.1)
-    assert len(cla.social_workers(rng, periods, prof)) == 0
-    assert len(cla.missing_episodes(rng, periods, none)) == 0
-    assert len(cla.reviews(rng, periods)) == 0
-    dob, ep = cla.short_breaks(rng, prof, np.datetime64("2021-01-01"), np.datetime64("2026-03-31"), None, 0)
+    assert len(care_records.social_workers(rng, periods, prof)) == 0
+    assert len(care_records.missing_episodes(rng, periods, none)) == 0
+    assert len(care_records.reviews(rng, periods)) == 0
+    dob, ep = cla.short_breaks(rng, np.datetime64("2021-01-01"), np.datetime64("2026-03-31"),
+                               lambda n, first: first, 0)
     assert len(dob) == 0 and len(ep) == 0
 
 
@@ -632,6 +635,7 @@ def test_xml_faults_recorded_and_read(xml_faulty):
     reads the others as the contracts say (lower-case codes upper-cased, ``yes`` true,
     blanks stripped), with no problem at that line."""
     from csc_outcomes.ingest import contracts
+    from csc_outcomes.ingest.parse import type_frame
     from csc_outcomes.ingest.sources import cin_census
 
     out, truth, result = xml_faulty
@@ -652,7 +656,7 @@ def test_xml_faults_recorded_and_read(xml_faulty):
         assert at_line == [], (f, at_line)
         table = _RECORD_TABLE[f["record"]]
         raw = next(t for t in cin_census.read(out / f["file"], f["file"])[0] if t.table == table)
-        typed, _, probs = contracts.type_frame(raw.frame, contracts.load_contract(table))
+        typed, _, _probs = type_frame(raw.frame, contracts.load_contract(table))
         rows = (raw.lines == f["line"]) & (raw.frame["LAchildID"] == f["child"]).to_numpy()
         assert rows.any(), f
         got = typed.loc[rows, f["element"]].tolist()
@@ -693,11 +697,11 @@ def test_short_break_children_are_children_in_need(demo, big):
             first = sb.groupby("CHILD")["DECOM"].min()
             n_children += len(first)
             for y in years:
-                ys, ye = (pd.Timestamp(d) for d in calendar.collection_year_bounds(y))
+                ye = pd.Timestamp(calendar.collection_year_bounds(y)[1])
                 in_year = sb[(sb["year"] == y)]
                 cin = _cin_episodes_by_child(root / la / "cin" / str(y) / f"cin_census_{y}.xml")
                 for child, eps in in_year.groupby("CHILD"):
-                    n1 = [r for r in cin.get(child, []) if r["PrimaryNeedCode"] == "N1"
+                    n1 = [r for r in cin.get(str(child), []) if r["PrimaryNeedCode"] == "N1"
                           and pd.Timestamp(r["CINreferralDate"]) <= first[child]]
                     assert n1, (la, y, child)
                     r = n1[0]

@@ -49,19 +49,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _step(message: str) -> float:
+    """Announce a step; return its start time."""
     print(f"==> {message}", flush=True)
     return time.perf_counter()
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the flow; returns an exit code."""
+    # each step loads pandas and more: imported here so that `csc-outcomes --help` stays fast
     import pandas as pd
 
     from csc_outcomes import calendar, synth
-    from csc_outcomes.ingest import pipeline as ingest
+    from csc_outcomes.measures import table
     from csc_outcomes.measures.compute import compute_measures
     from csc_outcomes.measures.inputs import MeasureInputs
-    from csc_outcomes.reporting.run import RunError, run_reports
+    from csc_outcomes.reporting.config import RunConfig, RunError
+    from csc_outcomes.reporting.run import run
+    from csc_outcomes.warehouse import ingest_into
 
     started = time.perf_counter()
     data_dir: Path = args.data_dir
@@ -81,7 +85,7 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"    done in {time.perf_counter() - t:.1f}s")
 
     t = _step(f"2/4 ingest -> {warehouse}")
-    result = ingest.ingest(input_dir, warehouse, progress=True)
+    result = ingest_into(input_dir, warehouse, progress=True)
     if result.exit_code != 0:
         print("demo: ingest rejected a file; see the QA report above", file=sys.stderr)
         return 1
@@ -89,24 +93,17 @@ def run_demo(args: argparse.Namespace) -> int:
 
     t = _step(f"3/4 measures -> {measures_path}")
     periods = calendar.month_ends(calendar.add_years(period_end, -3), period_end)
-    table = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True), periods)
-    measures_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = measures_path.with_suffix(".csv.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(measures_path)
-    print(f"    {len(table):,} rows for {len(periods)} period ends in {time.perf_counter() - t:.1f}s")
+    measures = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True),
+                                periods)
+    table.write(measures, measures_path)
+    print(f"    {len(measures):,} rows for {len(periods)} period ends in {time.perf_counter() - t:.1f}s")
 
     t = _step("4/4 notebooks and reports")
+    config = RunConfig(period_end=table.period_text(period_end), warehouse=warehouse,
+                       measures_path=measures_path, reports_dir=args.reports_dir,
+                       formats=tuple(args.formats or ["html"]), jobs=args.jobs)
     try:
-        run_reports(
-            period_end,
-            None,
-            warehouse=warehouse,
-            measures_path=measures_path,
-            reports_dir=args.reports_dir,
-            formats=tuple(args.formats or ["html"]),
-            jobs=args.jobs,
-        )
+        run(config)
     except RunError as err:
         print(f"demo: the report run failed, nothing was published:\n{err}", file=sys.stderr)
         return 1

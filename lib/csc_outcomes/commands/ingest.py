@@ -47,7 +47,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the ingest; return the exit code."""
-    from csc_outcomes.ingest.pipeline import UsageError, format_summary, ingest
+    from csc_outcomes import warehouse
+    from csc_outcomes.ingest import UsageError, format_summary, ingest_folder
 
     today = None
     if args.today:
@@ -60,12 +61,12 @@ def run(args: argparse.Namespace) -> int:
         print("ingest: --jobs must be at least 1", file=sys.stderr)
         return 2
     try:
-        result = ingest(args.input, args.warehouse, qa_report=args.qa_report, strict=args.strict,
-                        progress=not args.quiet, today=today, la_codes=args.la, keep_going=args.keep_going,
-                        jobs=args.jobs)
+        result = ingest_folder(args.input, strict=args.strict, progress=not args.quiet, today=today,
+                               la_codes=args.la, jobs=args.jobs)
     except UsageError as exc:
         print(f"ingest: {exc}", file=sys.stderr)
         return 2
+    warehouse.write_ingest(result, args.warehouse, qa_report=args.qa_report, keep_going=args.keep_going)
     if args.quiet:
         for f in result.qa["files"]:
             if f["status"] == "rejected":

@@ -4,22 +4,24 @@
     csc-outcomes measures data/warehouse.duckdb --from 2024-04 --to 2025-03 --output m.csv
 
 INPUT is an input folder (read with ``ingest.ingest_folder``) or a warehouse file
-(``*.duckdb``). All period ends are computed in one pass. The CSV is written to a
-temporary file beside the output and moved into place, so a failed run never leaves
-a half-written file. Exit codes: 0 done, 1 the input could not be read or computed,
-2 a usage error.
+(``*.duckdb``). All period ends are computed in one pass. The CSV is written by
+``measures.table.write`` (atomically: a failed run never leaves a half-written
+file). Exit codes: 0 done, 1 the input could not be read or computed, 2 a usage
+error.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from csc_outcomes.measures.inputs import MeasureInputs
 
 EPILOG = """\
 examples:
@@ -65,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="DATE",
         help="a period end, YYYY-MM-DD (31 March for the statutory year, a month end "
-        "for rolling tracking); repeat for several",
+        "for rolling tracking) or last_month_end; repeat for several",
     )
     p.add_argument(
         "--from",
@@ -92,17 +94,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _error(message: str, code: int) -> int:
+    """Print ``message`` as the command's error; return the exit ``code``."""
     print(f"csc-outcomes measures: error: {message}", file=sys.stderr)
     return code
 
 
-def _parse_date(text: str) -> pd.Timestamp:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        raise ValueError(f"period end {text!r} is not a date YYYY-MM-DD")
-    return pd.Timestamp(text.strip())
-
-
 def _parse_month(text: str, flag: str) -> pd.Timestamp:
+    """The first day of a ``YYYY-MM`` month given to ``flag`` (``ValueError`` else)."""
     if not re.fullmatch(r"\d{4}-\d{2}", text.strip()):
         raise ValueError(f"{flag} {text!r} is not a month YYYY-MM")
     return pd.Timestamp(text.strip() + "-01")
@@ -111,8 +109,9 @@ def _parse_month(text: str, flag: str) -> pd.Timestamp:
 def period_ends_from_args(args: argparse.Namespace) -> list[pd.Timestamp]:
     """Period ends from --period-end and --from/--to (``ValueError`` on bad usage)."""
     from csc_outcomes import calendar
+    from csc_outcomes.measures.table import parse_period_end
 
-    ends = [_parse_date(t) for t in args.period_ends]
+    ends = [pd.Timestamp(parse_period_end(t)) for t in args.period_ends]
     if (args.from_month is None) != (args.to_month is None):
         raise ValueError("--from and --to go together")
     if args.from_month is not None:
@@ -126,7 +125,7 @@ def period_ends_from_args(args: argparse.Namespace) -> list[pd.Timestamp]:
     return sorted(set(ends))
 
 
-def load_inputs(path: Path):
+def load_inputs(path: Path) -> MeasureInputs:
     """``MeasureInputs`` from an input folder or a warehouse file."""
     from csc_outcomes.measures.inputs import MeasureInputs
 
@@ -144,24 +143,20 @@ def load_inputs(path: Path):
     return MeasureInputs.from_warehouse(path, measures_only=True)
 
 
-def write_csv_atomic(frame: pd.DataFrame, output: Path) -> None:
-    """Write ``frame`` to ``output`` via a temporary file in the same folder."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            out = frame.copy()
-            out["period_end"] = pd.to_datetime(out["period_end"]).dt.strftime("%Y-%m-%d")
-            out.to_csv(fh, index=False)
-        os.replace(tmp, output)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def path_problem(path: Path, output: Path) -> tuple[str, int] | None:
+    """What is wrong with INPUT or --output, and its exit code; ``None`` when fine."""
+    if output.suffix.lower() != ".csv":
+        return f"--output {output} should be a .csv file", 2
+    if not path.exists():
+        return f"input {path} does not exist", 1
+    if not path.is_dir() and path.suffix.lower() != ".duckdb":
+        return f"input {path} is neither an input folder nor a warehouse file (*.duckdb)", 2
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     """Compute and write the measures; return the exit code."""
+    from csc_outcomes.measures import table
     from csc_outcomes.measures.compute import compute_measures, resolve_measure_ids
 
     try:
@@ -170,16 +165,10 @@ def run(args: argparse.Namespace) -> int:
         ids = resolve_measure_ids(wanted)
     except ValueError as exc:
         return _error(str(exc), 2)
-    path = Path(args.input)
-    output = Path(args.output)
-    if output.suffix.lower() != ".csv":
-        return _error(f"--output {output} should be a .csv file", 2)
-    if not path.exists():
-        return _error(f"input {path} does not exist", 1)
-    if not path.is_dir() and path.suffix.lower() != ".duckdb":
-        return _error(
-            f"input {path} is neither an input folder nor a warehouse file (*.duckdb)", 2
-        )
+    path, output = Path(args.input), Path(args.output)
+    problem = path_problem(path, output)
+    if problem is not None:
+        return _error(*problem)
     try:
         inputs = load_inputs(path)
     except ImportError as exc:
@@ -188,14 +177,13 @@ def run(args: argparse.Namespace) -> int:
         return _error(f"cannot read {path}: {type(exc).__name__}: {exc}", 1)
     if not inputs.la_codes:
         return _error(f"{path} holds no local authority's data", 1)
+    result = compute_measures(inputs, ends, ids)
     try:
-        result = compute_measures(inputs, ends, ids)
-        write_csv_atomic(result, output)
+        table.write(result, output)
     except OSError as exc:
         return _error(f"cannot write {output}: {exc}", 1)
-    n_la = result["la_code"].nunique()
     print(
-        f"wrote {len(result)} rows ({n_la} LA(s), {len(ends)} period end(s), "
-        f"{result['measure_id'].nunique()} measure(s)) to {output}"
+        f"wrote {len(result)} rows ({result['la_code'].nunique()} LA(s), {len(ends)} period "
+        f"end(s), {result['measure_id'].nunique()} measure(s)) to {output}"
     )
     return 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csc_outcomes.reporting.config import RunConfig
 
 DESCRIPTION = """\
 Run the report notebooks for one period with papermill (one run per notebook and LA),
@@ -71,63 +75,77 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=main)
 
 
-def _pick(*values):
+def _pick(*values: Any) -> Any:
+    """The first value that is set (not None and not empty)."""
     for v in values:
         if v not in (None, [], ()):
             return v
     return None
 
 
-def main(args: argparse.Namespace) -> int:
-    from csc_outcomes.reporting import run as rr
+def _all_or(value: Any) -> tuple[str, ...]:
+    """``all`` (or nothing) as the empty tuple that means every one; else the names."""
+    if value in (None, "all", ["all"]):
+        return ()
+    return tuple([value] if isinstance(value, str) else value)
+
+
+def build_config(args: argparse.Namespace) -> RunConfig:
+    """The run's options: the command line, then the schedule, then defaults.yaml.
+
+    Raises ``ValueError`` (or ``FileNotFoundError`` for a schedule) for a usage error.
+    """
+    # the run's modules load pandas and the measures: imported here so that
+    # `csc-outcomes --help` stays fast
+    from csc_outcomes import paths
+    from csc_outcomes.measures import table
+    from csc_outcomes.reporting.config import RunConfig
+    from csc_outcomes.reporting.parameters import load_defaults, load_schedule
 
     params_dir = args.parameters_dir or (Path("parameters") if Path("parameters").is_dir()
-                                         else rr.PARAMETERS_DIR)
+                                         else paths.parameters_dir())
+    defaults = load_defaults(params_dir)
+    schedule = load_schedule(args.schedule, params_dir) if args.schedule else {}
+
+    def option(name: str, given: Any, fallback: Any = None) -> Any:
+        return _pick(given, schedule.get(name), defaults.get(name), fallback)
+
+    period = option("period_end", args.period_end)
+    if not period:
+        raise ValueError("--period-end is required (or set period_end in "
+                         "parameters/defaults.yaml)")
+    jobs = int(option("jobs", args.jobs, 2))
+    if jobs < 1:
+        raise ValueError("--jobs must be at least 1")
+    return RunConfig(
+        period_end=table.period_text(period),
+        la_codes=_all_or(_pick(args.la_codes, schedule.get("la_codes"))),
+        warehouse=Path(option("warehouse", args.warehouse, "data/warehouse.duckdb")),
+        measures_path=Path(option("measures", args.measures, "data/measures.csv")),
+        reports_dir=Path(option("reports_dir", args.reports_dir, "reports")),
+        restricted_dir=Path(option("restricted_dir", args.restricted_dir, "restricted")),
+        formats=tuple(option("formats", args.formats, ["html"])), jobs=jobs,
+        notebooks=_all_or(option("notebooks", args.notebooks)),
+        notebooks_dir=args.notebooks_dir, parameters_dir=Path(params_dir),
+        renderer=option("renderer", args.renderer, "auto"), progress=not args.quiet)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the reports; exit 0 published, 1 the run failed, 2 a usage error."""
+    from csc_outcomes.reporting.config import RunError  # lazily, as in build_config
+    from csc_outcomes.reporting.run import run
+
     try:
-        defaults = rr.load_defaults(params_dir)
-        schedule = rr.load_schedule(args.schedule, params_dir) if args.schedule else {}
+        config = build_config(args)
     except (FileNotFoundError, ValueError) as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 2
-    period = _pick(args.period_end, schedule.get("period_end"), defaults.get("period_end"))
-    if not period:
-        print("run: --period-end is required (or set period_end in parameters/defaults.yaml)",
-              file=sys.stderr)
-        return 2
     try:
-        period = rr.resolve_period_end(period)
-    except ValueError as exc:
-        print(f"run: {exc}", file=sys.stderr)
-        return 2
-    la_codes = _pick(args.la_codes, schedule.get("la_codes"))
-    if la_codes in ("all", ["all"]):
-        la_codes = None
-    notebooks = _pick(args.notebooks, schedule.get("notebooks"), defaults.get("notebooks"))
-    if notebooks in ("all", ["all"]):
-        notebooks = None
-    formats = _pick(args.formats, schedule.get("formats"), defaults.get("formats")) or ["html"]
-    jobs = int(_pick(args.jobs, schedule.get("jobs"), defaults.get("jobs")) or 2)
-    if jobs < 1:
-        print("run: --jobs must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        result = rr.run_reports(
-            period, la_codes,
-            warehouse=_pick(args.warehouse, schedule.get("warehouse"), defaults.get("warehouse"),
-                            "data/warehouse.duckdb"),
-            measures_path=_pick(args.measures, schedule.get("measures"), defaults.get("measures"),
-                                "data/measures.csv"),
-            reports_dir=_pick(args.reports_dir, schedule.get("reports_dir"),
-                              defaults.get("reports_dir"), "reports"),
-            restricted_dir=_pick(args.restricted_dir, schedule.get("restricted_dir"),
-                                 defaults.get("restricted_dir"), "restricted"),
-            formats=formats, jobs=jobs, notebooks=notebooks, notebooks_dir=args.notebooks_dir,
-            parameters_dir=params_dir,
-            renderer=_pick(args.renderer, schedule.get("renderer"), defaults.get("renderer"), "auto"),
-            progress=not args.quiet)
-    except rr.RunError as exc:
+        result = run(config)
+    except RunError as exc:
         print(f"run FAILED: {exc}", file=sys.stderr)
         return 1
     print(f"published {len(result.reports)} file(s) for {result.period_end} "
-          f"({', '.join(result.la_codes)}); manifest {result.manifest_path}; index {result.index_path}")
+          f"({', '.join(result.la_codes)}); manifest {result.manifest_path}; "
+          f"index {result.index_path}")
     return 0

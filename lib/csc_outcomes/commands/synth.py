@@ -9,13 +9,13 @@ from pathlib import Path
 
 DESCRIPTION = """\
 Write synthetic local authorities (SYN01, SYN02, ...) in the input folder layout the
-kit reads: per LA, SSDA903 CSVs per collection year (ssda903/<year>/<table>.csv), the
-CIN census XML per year (cin/<year>/cin_census_<year>.xml), the school census feed
-(school_census/attendance.csv, suspensions.csv) and front-door contacts
-(contacts/contacts.csv); and, at the top of OUT, synth_truth.json with the true effect
-sizes of the proportionality, re-referral and attendance models (and any faults
-injected). Volumes follow England's published figures scaled to each LA's size; the same
-seed gives byte-identical files.
+kit reads (docs/input-formats.md): per LA, SSDA903 CSVs per collection year
+(ssda903/<year>/<table>.csv), the CIN census XML per year
+(cin/<year>/cin_census_<year>.xml), the school census feed (school_census/attendance.csv,
+suspensions.csv) and front-door contacts (contacts/contacts.csv); and, at the top of
+OUT, synth_truth.json with the true effect sizes of the proportionality, re-referral
+and attendance models (and any faults injected). Volumes follow England's published
+figures scaled to each LA's size; the same seed gives byte-identical files.
 
 OUT must be new, empty, or a previous synth output (it is then replaced). Files are
 written into a temporary folder beside OUT and renamed into place when complete."""
@@ -59,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate; returns an exit code."""
+    # imported on use, not at the top, so that `csc-outcomes --help` stays fast
     from csc_outcomes.synth import SynthError, generate
 
     if args.las < 1:

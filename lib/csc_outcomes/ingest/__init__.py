@@ -1,0 +1,26 @@
+"""Step 2, ingest: an input folder of statutory returns -> an :class:`IngestResult` in memory.
+
+In: ``<input>/<la_code>/ssda903/<year>/*.csv|*.xml``, ``cin/<year>/*.xml``,
+``school_census/*.csv`` and ``contacts/*.csv``. Each file is read by its source's reader
+(``sources/``), validated against its contract for its collection year (``contracts``,
+``parse``, ``schema``), cross-checked (``crosschecks``) and collection years are combined
+(``combine``). Out: the canonical tables (``keys.TABLE_SOURCE``), ``supplied``,
+``rejects``, ``repairs`` and the QA report. Ingest writes nothing: the warehouse stores
+the result (``warehouse.write_ingest``).
+"""
+
+from csc_outcomes.ingest.discover import UsageError
+from csc_outcomes.ingest.pipeline import BATCH_BYTES, IngestResult, ingest_folder
+from csc_outcomes.ingest.pool import default_jobs
+from csc_outcomes.ingest.qa import default_qa_path, format_summary, write_qa
+
+__all__ = [
+    "BATCH_BYTES",
+    "IngestResult",
+    "UsageError",
+    "default_jobs",
+    "default_qa_path",
+    "format_summary",
+    "ingest_folder",
+    "write_qa",
+]

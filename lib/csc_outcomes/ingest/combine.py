@@ -28,31 +28,33 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from csc_outcomes.keys import LINEAGE_COLUMNS, version_key
+from csc_outcomes.ingest.contracts import coerce_frame, empty_frame
+from csc_outcomes.keys import LINEAGE_COLUMNS, TABLE_SOURCE, key_text, version_key
 
 REPAIR_COLUMNS = ["la_code", "table_name", "key", "rule", "detail"]
 
 
 def empty_repairs() -> pd.DataFrame:
+    """A repairs frame with no rows."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REPAIR_COLUMNS})
 
 
-def _fmt(s: pd.Series) -> np.ndarray:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = s.dt.strftime("%Y-%m-%d")
-    else:
-        out = s.astype(object).where(s.notna(), None).astype(str)
-    return out.fillna("").to_numpy(dtype=object)
-
-
-def _key_text(df: pd.DataFrame, key: list[str]) -> np.ndarray:
-    parts = None
-    for k in key:
-        if k in ("la_code", "collection_year"):
-            continue
-        v = k + "=" + _fmt(df[k])
-        parts = v if parts is None else parts + ", " + v
-    return parts if parts is not None else np.array([""] * len(df), dtype=object)
+def combine_tables(frames: dict[str, list[pd.DataFrame]]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Every canonical table combined from its parts (all LAs, all years; a table no LA
+    supplied is empty), and the repairs made. ``frames`` is emptied as it is read, so
+    that each table's parts are freed once combined."""
+    tables: dict[str, pd.DataFrame] = {}
+    repairs = []
+    for t in TABLE_SOURCE:
+        fs = frames.pop(t, [])
+        df = (fs[0] if len(fs) == 1 else pd.concat(fs, ignore_index=True)) if fs else empty_frame(t)
+        del fs
+        kept, rep = combine_table(df, t)
+        del df
+        tables[t] = coerce_frame(kept, t)
+        if len(rep):
+            repairs.append(rep)
+    return tables, (pd.concat(repairs, ignore_index=True) if repairs else empty_repairs())
 
 
 def _order_values(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -103,6 +105,21 @@ def _last_valid(values: pd.Series, starts: np.ndarray, group_of_row: np.ndarray)
     return out
 
 
+def _changed_columns(df: pd.DataFrame, fields: list[str], rows: np.ndarray, starts: np.ndarray,
+                     group_of_row: np.ndarray) -> np.ndarray:
+    """For each of ``rows`` (positions in ``df``, sorted by record, records starting at
+    ``starts``), the ``fields`` where it differs from its record's winning version,
+    as ``"A, B"`` ("" where none)."""
+    changed = np.full(len(rows), "", dtype=object)
+    for c in fields:
+        a = df[c].take(rows).reset_index(drop=True)
+        b = _last_valid(a, starts, group_of_row)
+        diff = (~((a == b).fillna(False).astype(bool) | (a.isna() & b.isna()))).to_numpy()
+        if diff.any():
+            changed = np.where(diff, changed + np.where(changed == "", "", ", ") + c, changed)
+    return changed
+
+
 def _superseded(df: pd.DataFrame, table: str, key: list[str], gcode: np.ndarray) -> pd.DataFrame:
     """Repairs for rows that lose to a later version (only where something differs)."""
     valid = df[key].notna().all(axis=1).to_numpy()
@@ -129,16 +146,8 @@ def _superseded(df: pd.DataFrame, table: str, key: list[str], gcode: np.ndarray)
     is_winner = np.zeros(nd, dtype=bool)
     is_winner[np.r_[starts[1:] - 1, nd - 1]] = True
     fields = [c for c in df.columns if c not in LINEAGE_COLUMNS and c not in key]
-    changed = np.full(nd, "", dtype=object)
-    any_change = np.zeros(nd, dtype=bool)
-    for c in fields:
-        a = df[c].take(rows).reset_index(drop=True)
-        b = _last_valid(a, starts, group_of_row)
-        diff = ~((a == b).fillna(False).astype(bool) | (a.isna() & b.isna()))
-        diff = diff.to_numpy()
-        if diff.any():
-            any_change |= diff
-            changed = np.where(diff, changed + np.where(changed == "", "", ", ") + c, changed)
+    changed = _changed_columns(df, fields, rows, starts, group_of_row)
+    any_change = changed != ""
     win_year = _last_valid(d["collection_year"], starts, group_of_row).to_numpy()
     win_line = _last_valid(d["source_line"], starts, group_of_row).to_numpy()
     same_year = d["collection_year"].to_numpy() == win_year
@@ -161,7 +170,7 @@ def _superseded(df: pd.DataFrame, table: str, key: list[str], gcode: np.ndarray)
     return pd.DataFrame({
         "la_code": L["la_code"].to_numpy(dtype=object),
         "table_name": table,
-        "key": _key_text(L, key),
+        "key": key_text(L, key),
         "rule": rule,
         "detail": detail,
     })
@@ -189,11 +198,14 @@ def _close_open_episodes(ep: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     new_dec = nxt_decom.to_numpy()[fix]
     next_rne = s["RNE"].shift(-1).to_numpy()[fix]
     ep = ep.copy()
-    dec_col = ep.columns.get_loc("DEC")
-    ep.iloc[rows, dec_col] = new_dec
+    dec = ep["DEC"].copy()
+    dec.iloc[rows] = new_dec
+    ep["DEC"] = dec
     set_rec = ep["REC"].iloc[rows].isna().to_numpy() & (pd.Series(next_rne).astype(str).to_numpy() != "S")
     if set_rec.any():
-        ep.iloc[rows[set_rec], ep.columns.get_loc("REC")] = "X1"
+        rec = ep["REC"].copy()
+        rec.iloc[rows[set_rec]] = "X1"
+        ep["REC"] = rec
     fixed = ep.iloc[rows]
     detail = (
         "open in year " + fixed["collection_year"].astype(str).to_numpy(dtype=object)
@@ -206,7 +218,7 @@ def _close_open_episodes(ep: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rep = pd.DataFrame({
         "la_code": fixed["la_code"].to_numpy(dtype=object),
         "table_name": "episodes",
-        "key": _key_text(fixed, ["CHILD", "DECOM"]),
+        "key": key_text(fixed, ["CHILD", "DECOM"]),
         "rule": "open_episode_closed_by_next",
         "detail": detail,
     })

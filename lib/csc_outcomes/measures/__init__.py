@@ -1,1 +1,7 @@
-"""The measure catalogue: pure, vectorised functions from canonical tables to a tidy table."""
+"""Step 4, the measures: canonical tables in, the tidy measures table out.
+
+In: ``inputs.MeasureInputs`` (an ingest result or the warehouse). Out: one row per
+LA, period end and measure of the registry (``catalogue``), computed by
+``compute.compute_measures`` with pure, vectorised measure functions, and read or
+written only through ``table`` (``read``, ``write``, ``ensure_period``).
+"""

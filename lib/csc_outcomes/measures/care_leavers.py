@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures.base import RESULT_COLUMNS, as_context, periods_key
+from csc_outcomes.measures.base import RESULT_COLUMNS, Context, Tables, as_context, periods_key
 from csc_outcomes.measures.cohorts import year_rows
 
 EET = ("F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5")
 EXCLUDED = ("DIED", "RHOM")
 
 
-def care_leaver_rows(ctx, periods: pd.DataFrame) -> pd.DataFrame:
+def care_leaver_rows(ctx: Context, periods: pd.DataFrame) -> pd.DataFrame:
     """OC3 rows in each period's denominator, with the three flags. Memoised."""
 
     def build() -> pd.DataFrame:
@@ -49,14 +49,15 @@ def care_leaver_rows(ctx, periods: pd.DataFrame) -> pd.DataFrame:
     return ctx.memo(("care_leavers", periods_key(periods)), build)
 
 
-def _rate(tables, periods: pd.DataFrame, flag: str) -> pd.DataFrame:
+def _rate(tables: Tables, periods: pd.DataFrame, flag: str) -> pd.DataFrame:
+    """Of the care leavers in each period's denominator, those with ``flag``."""
     rows = care_leaver_rows(as_context(tables), periods)
     g = rows.groupby(["la_code", "period_end"], sort=False, observed=True)[flag]
     out = pd.concat([g.sum().rename("numerator"), g.size().rename("denominator")], axis=1)
     return out.reset_index()[RESULT_COLUMNS]
 
 
-def care_leavers_eet_19_21(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def care_leavers_eet_19_21(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Care leavers aged 19-21 in education, employment or training.
 
     Catalogue: "Of OC3 rows for young people whose 19th, 20th or 21st birthday falls in
@@ -66,7 +67,7 @@ def care_leavers_eet_19_21(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return _rate(tables, periods, "eet")
 
 
-def care_leavers_suitable_accom_19_21(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def care_leavers_suitable_accom_19_21(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Care leavers aged 19-21 in suitable accommodation.
 
     Catalogue: "Same denominator, those with `ACCOM` ending in `1` (suitable)."
@@ -74,7 +75,7 @@ def care_leavers_suitable_accom_19_21(tables, periods: pd.DataFrame) -> pd.DataF
     return _rate(tables, periods, "suitable")
 
 
-def care_leavers_in_touch_19_21(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def care_leavers_in_touch_19_21(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Care leavers aged 19-21 the LA is in touch with.
 
     Catalogue: "Same denominator, those with `IN_TOUCH = YES`."
@@ -85,6 +86,6 @@ def care_leavers_in_touch_19_21(tables, periods: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "care_leaver_rows",
     "care_leavers_eet_19_21",
-    "care_leavers_suitable_accom_19_21",
     "care_leavers_in_touch_19_21",
+    "care_leavers_suitable_accom_19_21",
 ]

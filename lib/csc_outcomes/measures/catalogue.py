@@ -1,19 +1,23 @@
-"""The measure registry: every measure of the catalogue (``shared/reference/measures.md``).
+"""The measure registry: the one place a measure's metadata is written.
 
-``CATALOGUE`` maps ``measure_id`` to a :class:`Measure`, in the catalogue's order
-(which is also the output order of ``compute.compute_measures``). Reports read the
-metadata through :func:`catalogue_frame`.
+Every measure is declared once, with keywords, in :data:`MEASURES`: its id, display
+label, kind, level, group, polarity, the tables it reads, the feeds without which it
+is omitted, its execution family and the pure function computing it. The
+vocabularies (``LEVELS``, ``GROUPS``, ``POLARITIES``) carry their display labels, so
+reports label the grid from here too. ``CATALOGUE`` maps ``measure_id`` to
+:class:`Measure` in the catalogue's order (also the output order of
+``compute.compute_measures``); :func:`catalogue_frame` gives the metadata as a table.
 
-Groups follow the catalogue's last section: timeliness, re-referral and placement
-counts (and other activity counts) are ``performance``; sustained closures,
-stability, health, education and care-leaver status are ``outcome``. The choices the
-catalogue leaves open (``cla_3plus_social_workers``, ``cla_missing``, polarities) are
-listed in ``docs/measures.md``.
+Groups follow the catalogue: timeliness, re-referral and placement counts (and other
+activity counts) are ``performance``; sustained closures, stability, health, education
+and care-leaver status are ``outcome``. The choices the catalogue leaves open
+(``cla_3plus_social_workers``, ``cla_missing``, polarities) are listed in
+``docs/measures.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -24,30 +28,63 @@ from csc_outcomes.measures import (
     cohorts,
     education,
     health,
-    placements,
     protection,
     referrals,
+    stability,
 )
+from csc_outcomes.measures.base import Context
+from csc_outcomes.measures.fields import FIELDS
 
 KINDS = ("count", "rate", "ratio")
-LEVELS = ("at_risk", "in_care", "leaving_care")
-GROUPS = ("performance", "outcome")
-POLARITIES = ("higher_better", "lower_better", "neutral")
+
+#: Levels of the report grid (its columns), with their display labels.
+LEVELS: dict[str, str] = {
+    "at_risk": "Children at risk of harm",
+    "in_care": "Children in care",
+    "leaving_care": "Children leaving care",
+}
+#: Groups of the report grid (its rows), with their display labels.
+GROUPS: dict[str, str] = {"performance": "Performance", "outcome": "Outcomes"}
+#: Which direction is better, with the words reports say it in.
+POLARITIES: dict[str, str] = {
+    "higher_better": "Higher is better",
+    "lower_better": "Lower is better",
+    "neutral": "Neither higher nor lower is better in itself",
+}
 
 #: The feeds whose absence omits a measure. ``cin`` is the CIN census (any of its
 #: tables supplied for the LA); the others are canonical table names.
-FEEDS = ("cin", "episodes", "missing", "oc2", "oc3", "sw_episodes", "attendance", "suspensions", "contacts")
+FEEDS = ("cin", "episodes", "missing", "oc2", "oc3", "sw_episodes", "attendance", "suspensions",
+         "contacts")
+
+_LOOKED_AFTER = frozenset({Context.CODEBOOK, "prepared_episodes", "cla_cohort"})
+
+#: Execution families, in the order they are computed, each with the memoised frames
+#: (``Context.memo`` names) its measures share, and any table those frames read
+#: beyond the measure's own ``requires``. Measures of a family run together, so a
+#: family's frames are released (``Context.release``) before the next family builds
+#: its own: the CIN census frames are gone before the looked-after frames are built.
+FAMILIES: dict[str, frozenset[str]] = {
+    "cin_referrals": frozenset({"referral_events"}),
+    "cin_timeliness": frozenset(),
+    "cp_plans": frozenset({"cp_plans"}),
+    "looked_after": _LOOKED_AFTER,
+    "oc2_health": _LOOKED_AFTER | {"oc2_cohort"},
+    "education": _LOOKED_AFTER | {"suspensions", "education_keyed", "matched_children"},
+    "care_leavers": frozenset({Context.CODEBOOK, "care_leavers"}),
+}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Measure:
     """One measure: metadata and the pure function computing it.
 
-    ``function(tables, periods)`` takes a ``_common.Context`` (or a mapping of
-    canonical tables) and the periods frame (``_common.make_periods``) and returns
-    ``la_code, period_end, numerator, denominator`` for the LAs with events.
-    ``requires`` are the tables it reads; ``feeds`` the supplied feeds without which
-    it is omitted for an LA (the catalogue's "absent sources" rule).
+    ``function(tables, periods)`` takes a ``base.Context`` (or a mapping of canonical
+    tables) and the periods frame (``periods.make_periods``) and returns ``la_code,
+    period_end, numerator, denominator`` for the LAs with events. ``requires`` are the
+    tables it reads; ``feeds`` the supplied feeds without which it is omitted for an
+    LA (the catalogue's "absent sources" rule); ``family`` the execution family
+    (:data:`FAMILIES`) whose shared frames it reads.
     """
 
     measure_id: str
@@ -58,14 +95,30 @@ class Measure:
     polarity: str
     requires: tuple[str, ...]
     feeds: tuple[str, ...]
+    family: str
     function: Callable[..., pd.DataFrame] = field(repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        assert self.kind in KINDS, self.kind
-        assert self.level in LEVELS, self.level
-        assert self.group in GROUPS, self.group
-        assert self.polarity in POLARITIES, self.polarity
-        assert all(f in FEEDS for f in self.feeds), self.feeds
+        self._check("kind", [self.kind], KINDS)
+        self._check("level", [self.level], LEVELS)
+        self._check("group", [self.group], GROUPS)
+        self._check("polarity", [self.polarity], POLARITIES)
+        self._check("requires", self.requires, FIELDS)
+        self._check("feeds", self.feeds, FEEDS)
+        self._check("family", [self.family], FAMILIES)
+
+    def _check(self, what: str, values: Iterable[str], allowed: Collection[str]) -> None:
+        """``ValueError`` naming the measure and any of ``values`` not ``allowed``."""
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise ValueError(f"measure {self.measure_id!r}: {what} {', '.join(unknown)} not "
+                             f"one of {', '.join(allowed)}")
+
+    @property
+    def uses(self) -> frozenset[str]:
+        """The prepared tables and memoised frames it reads, directly or through its
+        family's shared frames (what must stay cached until it has run)."""
+        return frozenset(self.requires) | FAMILIES[self.family]
 
     @property
     def description(self) -> str:
@@ -78,90 +131,206 @@ class Measure:
         return " ".join((self.function.__doc__ or "").split())
 
 
-_CIN = ("cin",)
-_CLA = ("episodes",)
-_M = Measure
-
-_MEASURES = [
+#: Every measure, in the catalogue's order.
+MEASURES: tuple[Measure, ...] = (
     # children at risk of harm (CIN census, contacts)
-    _M("referrals", "Referrals", "count", "at_risk", "performance", "neutral",
-       ("cin_episodes",), _CIN, referrals.referrals),
-    _M("rereferrals_within_12m", "Re-referrals within 12 months", "rate", "at_risk",
-       "performance", "lower_better", ("cin_episodes",), _CIN, referrals.rereferrals_within_12m),
-    _M("referrals_nfa", "Referrals with no further action", "rate", "at_risk", "performance",
-       "neutral", ("cin_episodes",), _CIN, referrals.referrals_nfa),
-    _M("assessments_within_45wd", "Assessments completed within 45 working days", "rate",
-       "at_risk", "performance", "higher_better", ("assessments",), _CIN,
-       protection.assessments_within_45wd),
-    _M("icpc_within_15wd", "Initial child protection conferences within 15 working days",
-       "rate", "at_risk", "performance", "higher_better", ("section47",), _CIN,
-       protection.icpc_within_15wd),
-    _M("cpp_started", "Child protection plans started", "count", "at_risk", "performance",
-       "neutral", ("cp_plans",), _CIN, protection.cpp_started),
-    _M("cpp_second_or_subsequent", "Second or subsequent child protection plans", "rate",
-       "at_risk", "performance", "lower_better", ("cp_plans",), _CIN,
-       protection.cpp_second_or_subsequent),
-    _M("cpp_ended_2y_plus", "Child protection plans ending after 2 years or more", "rate",
-       "at_risk", "performance", "lower_better", ("cp_plans",), _CIN,
-       protection.cpp_ended_2y_plus),
-    _M("cin_closures_sustained_12m", "CIN closures sustained for 12 months", "rate",
-       "at_risk", "outcome", "higher_better", ("cin_episodes",), _CIN,
-       referrals.cin_closures_sustained_12m),
-    _M("contacts_to_referrals", "Contacts per referral", "ratio", "at_risk", "performance",
-       "neutral", ("contacts", "cin_episodes"), ("contacts", "cin"),
-       referrals.contacts_to_referrals),
-    # children in care (SSDA903, school census)
-    _M("cla_at_period_end", "Children looked after at the period end", "count", "in_care",
-       "performance", "neutral", ("episodes",), _CLA, cohorts.cla_at_period_end),
-    _M("cla_started", "Children starting to be looked after", "count", "in_care",
-       "performance", "neutral", ("episodes",), _CLA, cohorts.cla_started),
-    _M("cla_3plus_placements", "Children looked after with 3 or more placements in the year",
-       "rate", "in_care", "performance", "lower_better", ("episodes",), _CLA,
-       placements.cla_3plus_placements),
-    _M("cla_long_term_stability", "Long-term placement stability", "rate", "in_care",
-       "outcome", "higher_better", ("episodes", "header"), _CLA,
-       placements.cla_long_term_stability),
-    _M("cla_3plus_social_workers", "Children looked after with 3 or more social workers",
-       "rate", "in_care", "performance", "lower_better", ("episodes", "sw_episodes"),
-       ("episodes", "sw_episodes"), cohorts.cla_3plus_social_workers),
-    _M("cla_missing", "Children looked after who went missing", "rate", "in_care", "outcome",
-       "lower_better", ("episodes", "missing"), ("episodes", "missing"), cohorts.cla_missing),
-    _M("oc2_health_check", "Annual health check", "rate", "in_care", "outcome",
-       "higher_better", ("episodes", "header", "oc2"), ("episodes", "oc2"),
-       health.oc2_health_check),
-    _M("oc2_teeth_check", "Dental check", "rate", "in_care", "outcome", "higher_better",
-       ("episodes", "header", "oc2"), ("episodes", "oc2"), health.oc2_teeth_check),
-    _M("oc2_immunisations", "Immunisations up to date", "rate", "in_care", "outcome",
-       "higher_better", ("episodes", "header", "oc2"), ("episodes", "oc2"),
-       health.oc2_immunisations),
-    _M("oc2_sdq_recorded", "Strengths and difficulties questionnaire recorded", "rate",
-       "in_care", "outcome", "higher_better", ("episodes", "header", "oc2"),
-       ("episodes", "oc2"), health.oc2_sdq_recorded),
+    Measure(
+        measure_id="referrals",
+        label="Referrals",
+        kind="count", level="at_risk", group="performance", polarity="neutral",
+        requires=("cin_episodes",), feeds=("cin",),
+        family="cin_referrals", function=referrals.referrals,
+    ),
+    Measure(
+        measure_id="rereferrals_within_12m",
+        label="Re-referrals within 12 months",
+        kind="rate", level="at_risk", group="performance", polarity="lower_better",
+        requires=("cin_episodes",), feeds=("cin",),
+        family="cin_referrals", function=referrals.rereferrals_within_12m,
+    ),
+    Measure(
+        measure_id="referrals_nfa",
+        label="Referrals with no further action",
+        kind="rate", level="at_risk", group="performance", polarity="neutral",
+        requires=("cin_episodes",), feeds=("cin",),
+        family="cin_referrals", function=referrals.referrals_nfa,
+    ),
+    Measure(
+        measure_id="assessments_within_45wd",
+        label="Assessments completed within 45 working days",
+        kind="rate", level="at_risk", group="performance", polarity="higher_better",
+        requires=("assessments",), feeds=("cin",),
+        family="cin_timeliness", function=protection.assessments_within_45wd,
+    ),
+    Measure(
+        measure_id="icpc_within_15wd",
+        label="Initial child protection conferences within 15 working days",
+        kind="rate", level="at_risk", group="performance", polarity="higher_better",
+        requires=("section47",), feeds=("cin",),
+        family="cin_timeliness", function=protection.icpc_within_15wd,
+    ),
+    Measure(
+        measure_id="cpp_started",
+        label="Child protection plans started",
+        kind="count", level="at_risk", group="performance", polarity="neutral",
+        requires=("cp_plans",), feeds=("cin",),
+        family="cp_plans", function=protection.cpp_started,
+    ),
+    Measure(
+        measure_id="cpp_second_or_subsequent",
+        label="Second or subsequent child protection plans",
+        kind="rate", level="at_risk", group="performance", polarity="lower_better",
+        requires=("cp_plans",), feeds=("cin",),
+        family="cp_plans", function=protection.cpp_second_or_subsequent,
+    ),
+    Measure(
+        measure_id="cpp_ended_2y_plus",
+        label="Child protection plans ending after 2 years or more",
+        kind="rate", level="at_risk", group="performance", polarity="lower_better",
+        requires=("cp_plans",), feeds=("cin",),
+        family="cp_plans", function=protection.cpp_ended_2y_plus,
+    ),
+    Measure(
+        measure_id="cin_closures_sustained_12m",
+        label="CIN closures sustained for 12 months",
+        kind="rate", level="at_risk", group="outcome", polarity="higher_better",
+        requires=("cin_episodes",), feeds=("cin",),
+        family="cin_referrals", function=referrals.cin_closures_sustained_12m,
+    ),
+    Measure(
+        measure_id="contacts_to_referrals",
+        label="Contacts per referral",
+        kind="ratio", level="at_risk", group="performance", polarity="neutral",
+        requires=("contacts", "cin_episodes"), feeds=("contacts", "cin"),
+        family="cin_referrals", function=referrals.contacts_to_referrals,
+    ),
+    # children in care (SSDA903)
+    Measure(
+        measure_id="cla_at_period_end",
+        label="Children looked after at the period end",
+        kind="count", level="in_care", group="performance", polarity="neutral",
+        requires=("episodes",), feeds=("episodes",),
+        family="looked_after", function=cohorts.cla_at_period_end,
+    ),
+    Measure(
+        measure_id="cla_started",
+        label="Children starting to be looked after",
+        kind="count", level="in_care", group="performance", polarity="neutral",
+        requires=("episodes",), feeds=("episodes",),
+        family="looked_after", function=cohorts.cla_started,
+    ),
+    Measure(
+        measure_id="cla_3plus_placements",
+        label="Children looked after with 3 or more placements in the year",
+        kind="rate", level="in_care", group="performance", polarity="lower_better",
+        requires=("episodes",), feeds=("episodes",),
+        family="looked_after", function=stability.cla_3plus_placements,
+    ),
+    Measure(
+        measure_id="cla_long_term_stability",
+        label="Long-term placement stability",
+        kind="rate", level="in_care", group="outcome", polarity="higher_better",
+        requires=("episodes", "header"), feeds=("episodes",),
+        family="looked_after", function=stability.cla_long_term_stability,
+    ),
+    Measure(
+        measure_id="cla_3plus_social_workers",
+        label="Children looked after with 3 or more social workers",
+        kind="rate", level="in_care", group="performance", polarity="lower_better",
+        requires=("episodes", "sw_episodes"), feeds=("episodes", "sw_episodes"),
+        family="looked_after", function=cohorts.cla_3plus_social_workers,
+    ),
+    Measure(
+        measure_id="cla_missing",
+        label="Children looked after who went missing",
+        kind="rate", level="in_care", group="outcome", polarity="lower_better",
+        requires=("episodes", "missing"), feeds=("episodes", "missing"),
+        family="looked_after", function=cohorts.cla_missing,
+    ),
+    Measure(
+        measure_id="oc2_health_check",
+        label="Annual health check",
+        kind="rate", level="in_care", group="outcome", polarity="higher_better",
+        requires=("episodes", "header", "oc2"), feeds=("episodes", "oc2"),
+        family="oc2_health", function=health.oc2_health_check,
+    ),
+    Measure(
+        measure_id="oc2_teeth_check",
+        label="Dental check",
+        kind="rate", level="in_care", group="outcome", polarity="higher_better",
+        requires=("episodes", "header", "oc2"), feeds=("episodes", "oc2"),
+        family="oc2_health", function=health.oc2_teeth_check,
+    ),
+    Measure(
+        measure_id="oc2_immunisations",
+        label="Immunisations up to date",
+        kind="rate", level="in_care", group="outcome", polarity="higher_better",
+        requires=("episodes", "header", "oc2"), feeds=("episodes", "oc2"),
+        family="oc2_health", function=health.oc2_immunisations,
+    ),
+    Measure(
+        measure_id="oc2_sdq_recorded",
+        label="Strengths and difficulties questionnaire recorded",
+        kind="rate", level="in_care", group="outcome", polarity="higher_better",
+        requires=("episodes", "header", "oc2"), feeds=("episodes", "oc2"),
+        family="oc2_health", function=health.oc2_sdq_recorded,
+    ),
     # children leaving care (SSDA903 OC3)
-    _M("care_leavers_eet_19_21", "Care leavers aged 19-21 in education, employment or training",
-       "rate", "leaving_care", "outcome", "higher_better", ("oc3", "header"), ("oc3",),
-       care_leavers.care_leavers_eet_19_21),
-    _M("care_leavers_suitable_accom_19_21",
-       "Care leavers aged 19-21 in suitable accommodation", "rate", "leaving_care", "outcome",
-       "higher_better", ("oc3", "header"), ("oc3",),
-       care_leavers.care_leavers_suitable_accom_19_21),
-    _M("care_leavers_in_touch_19_21", "Care leavers aged 19-21 in touch with the LA", "rate",
-       "leaving_care", "outcome", "higher_better", ("oc3", "header"), ("oc3",),
-       care_leavers.care_leavers_in_touch_19_21),
+    Measure(
+        measure_id="care_leavers_eet_19_21",
+        label="Care leavers aged 19-21 in education, employment or training",
+        kind="rate", level="leaving_care", group="outcome", polarity="higher_better",
+        requires=("oc3", "header"), feeds=("oc3",),
+        family="care_leavers", function=care_leavers.care_leavers_eet_19_21,
+    ),
+    Measure(
+        measure_id="care_leavers_suitable_accom_19_21",
+        label="Care leavers aged 19-21 in suitable accommodation",
+        kind="rate", level="leaving_care", group="outcome", polarity="higher_better",
+        requires=("oc3", "header"), feeds=("oc3",),
+        family="care_leavers", function=care_leavers.care_leavers_suitable_accom_19_21,
+    ),
+    Measure(
+        measure_id="care_leavers_in_touch_19_21",
+        label="Care leavers aged 19-21 in touch with the LA",
+        kind="rate", level="leaving_care", group="outcome", polarity="higher_better",
+        requires=("oc3", "header"), feeds=("oc3",),
+        family="care_leavers", function=care_leavers.care_leavers_in_touch_19_21,
+    ),
     # education of children in care (school census feed)
-    _M("cla_attendance_rate", "School attendance of children looked after", "rate", "in_care",
-       "outcome", "higher_better", ("episodes", "header", "attendance"),
-       ("episodes", "attendance"), education.cla_attendance_rate),
-    _M("cla_persistent_absence", "Children looked after persistently absent from school",
-       "rate", "in_care", "outcome", "lower_better", ("episodes", "header", "attendance"),
-       ("episodes", "attendance"), education.cla_persistent_absence),
-    _M("cla_suspended", "Children looked after with a suspension", "rate", "in_care", "outcome",
-       "lower_better", ("episodes", "header", "attendance", "suspensions"),
-       ("episodes", "attendance", "suspensions"), education.cla_suspended),
-]
+    Measure(
+        measure_id="cla_attendance_rate",
+        label="School attendance of children looked after",
+        kind="rate", level="in_care", group="outcome", polarity="higher_better",
+        requires=("episodes", "header", "attendance"), feeds=("episodes", "attendance"),
+        family="education", function=education.cla_attendance_rate,
+    ),
+    Measure(
+        measure_id="cla_persistent_absence",
+        label="Children looked after persistently absent from school",
+        kind="rate", level="in_care", group="outcome", polarity="lower_better",
+        requires=("episodes", "header", "attendance"), feeds=("episodes", "attendance"),
+        family="education", function=education.cla_persistent_absence,
+    ),
+    Measure(
+        measure_id="cla_suspended",
+        label="Children looked after with a suspension",
+        kind="rate", level="in_care", group="outcome", polarity="lower_better",
+        requires=("episodes", "header", "attendance", "suspensions"),
+        feeds=("episodes", "attendance", "suspensions"),
+        family="education", function=education.cla_suspended,
+    ),
+)
 
 #: measure_id -> Measure, in the catalogue's order (read-only).
-CATALOGUE: MappingProxyType[str, Measure] = MappingProxyType({m.measure_id: m for m in _MEASURES})
+CATALOGUE: MappingProxyType[str, Measure] = MappingProxyType({m.measure_id: m for m in MEASURES})
+
+
+def execution_order(measure_ids: Sequence[str]) -> list[str]:
+    """``measure_ids`` family by family (:data:`FAMILIES` order), catalogue order within."""
+    family = list(FAMILIES)
+    order = list(CATALOGUE)
+    return sorted(measure_ids, key=lambda m: (family.index(CATALOGUE[m].family), order.index(m)))
 
 
 def catalogue_frame() -> pd.DataFrame:
@@ -177,6 +346,7 @@ def catalogue_frame() -> pd.DataFrame:
                 "polarity": m.polarity,
                 "requires": " ".join(m.requires),
                 "feeds": " ".join(m.feeds),
+                "family": m.family,
                 "description": m.description,
                 "order": i,
             }
@@ -185,4 +355,16 @@ def catalogue_frame() -> pd.DataFrame:
     )
 
 
-__all__ = ["Measure", "CATALOGUE", "catalogue_frame", "KINDS", "LEVELS", "GROUPS", "POLARITIES"]
+__all__ = [
+    "CATALOGUE",
+    "FAMILIES",
+    "FEEDS",
+    "GROUPS",
+    "KINDS",
+    "LEVELS",
+    "MEASURES",
+    "POLARITIES",
+    "Measure",
+    "catalogue_frame",
+    "execution_order",
+]

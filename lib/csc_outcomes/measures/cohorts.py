@@ -13,11 +13,12 @@ import pandas as pd
 
 from csc_outcomes import calendar
 from csc_outcomes.measures.base import (
-    RESULT_COLUMNS,
     SHORT_BREAKS,
     Context,
+    Tables,
     as_context,
     count_children,
+    count_frame,
     per_period,
     periods_key,
 )
@@ -43,9 +44,7 @@ def cla_cohort(ctx: Context, periods: pd.DataFrame, short_breaks: bool = False) 
             open_ = eps[(eps["DECOM"] <= pe) & (eps["DEC"].isna() | (eps["DEC"] > pe))]
             return open_.drop_duplicates("child_key", keep="last")[cols]
 
-        frame = per_period(periods, one)
-        if frame.empty:
-            frame = pd.DataFrame(columns=[*cols, "period_end"])
+        frame = per_period(periods, one)  # typed columns even when no episode is open
         frame["short_break"] = frame["LS"].isin(SHORT_BREAKS).to_numpy(dtype=bool)
         return frame.reset_index(drop=True)
 
@@ -60,18 +59,17 @@ def with_dob(ctx: Context, cohort: pd.DataFrame) -> pd.DataFrame:
     return cohort.merge(header, on="child_key", how="left")
 
 
-def cla_at_period_end(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cla_at_period_end(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Children looked after on the period end, short breaks excluded.
 
     Catalogue: "Children with an episode open on `period_end`, excluding short breaks
     (that open episode has `LS` `V3`/`V4`)."
     """
     ctx = as_context(tables)
-    res = count_children(cla_cohort(ctx, periods))
-    return res.assign(denominator=pd.NA)[RESULT_COLUMNS]
+    return count_frame(count_children(cla_cohort(ctx, periods)))
 
 
-def cla_started(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cla_started(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Children who started to be looked after in the window.
 
     Catalogue: "Children (each counted once) with an episode starting with `RNE = S`
@@ -85,11 +83,10 @@ def cla_started(tables, periods: pd.DataFrame) -> pd.DataFrame:
         m = (starts["DECOM"] >= p["window_start"]) & (starts["DECOM"] <= p["period_end"])
         return starts.loc[m, ["la_code", "child_key"]]
 
-    res = count_children(per_period(periods, one))
-    return res.assign(denominator=pd.NA)[RESULT_COLUMNS]
+    return count_frame(count_children(per_period(periods, one)))
 
 
-def cla_3plus_social_workers(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cla_3plus_social_workers(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Children looked after with three or more social workers in the window.
 
     Catalogue: "Where `sw_episodes` is supplied: of `cla_at_period_end`, those with 3
@@ -121,7 +118,7 @@ def cla_3plus_social_workers(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return count_children(per_period(periods, one), "flag")
 
 
-def cla_missing(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cla_missing(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Children looked after in the window who went missing in it.
 
     Catalogue: "Of children with an episode overlapping the window (short breaks
@@ -183,7 +180,11 @@ def year_rows(
     )
     choice = years.merge(per, how="cross")
     choice = choice[choice["collection_year"] <= choice["target"]]
-    choice = choice.groupby(["la_code", "period_end"], as_index=False, observed=True)["collection_year"].max()
+    choice = (
+        choice.groupby(["la_code", "period_end"], observed=True)["collection_year"]
+        .max()
+        .reset_index()
+    )
     out = dated.astype({"collection_year": "int64"}).merge(
         choice, on=["la_code", "collection_year"], how="inner"
     )
@@ -212,12 +213,12 @@ def oc2_cohort(ctx: Context, periods: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "cla_cohort",
-    "with_dob",
-    "cla_at_period_end",
-    "cla_started",
     "cla_3plus_social_workers",
+    "cla_at_period_end",
+    "cla_cohort",
     "cla_missing",
-    "year_rows",
+    "cla_started",
     "oc2_cohort",
+    "with_dob",
+    "year_rows",
 ]

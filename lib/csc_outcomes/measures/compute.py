@@ -11,79 +11,28 @@ and applies the catalogue's output rules in one place:
   the denominator is 0;
 - sorted by ``la_code``, ``period_end``, then catalogue order.
 
-Memory: measures are computed family by family (``EXECUTION_ORDER``) and, after each
-one, the prepared tables and shared intermediates that no remaining measure uses
-(``USES``) are released, so the CIN census frames are gone before the looked-after
-frames are built. A name missing from ``USES`` is only released early (and rebuilt
-on demand), never wrong.
+Memory: measures are computed family by family (``catalogue.execution_order``) and,
+after each one, the prepared tables and shared frames that no remaining measure
+uses (``Measure.uses``) are released, so the CIN census frames are gone before the
+looked-after frames are built. A name a family forgets to declare is only released
+early (and rebuilt on demand), never wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from csc_outcomes.keys import TABLE_SOURCE
-from csc_outcomes.measures.base import Context, make_periods
-from csc_outcomes.measures.catalogue import CATALOGUE, Measure
+from csc_outcomes.measures.base import Context
+from csc_outcomes.measures.catalogue import CATALOGUE, Measure, execution_order
 from csc_outcomes.measures.inputs import MeasureInputs
+from csc_outcomes.measures.periods import make_periods
 
 OUTPUT_COLUMNS = ["la_code", "period_end", "measure_id", "numerator", "denominator", "value"]
-
-
-_CIN_REF = frozenset({"cin_episodes", "referral_events"})
-_CLA = frozenset({"episodes", "_codebook", "prepared_episodes", "cla_cohort"})
-
-#: The prepared tables and memoised frames (``_common.Context`` names) each measure
-#: reads, directly or through a shared intermediate.
-USES: dict[str, frozenset[str]] = {
-    "referrals": _CIN_REF,
-    "rereferrals_within_12m": _CIN_REF,
-    "referrals_nfa": _CIN_REF,
-    "contacts_to_referrals": _CIN_REF | {"contacts"},
-    "cin_closures_sustained_12m": frozenset({"cin_episodes"}),
-    "assessments_within_45wd": frozenset({"assessments"}),
-    "icpc_within_15wd": frozenset({"section47"}),
-    "cpp_started": frozenset({"cp_plans"}),
-    "cpp_second_or_subsequent": frozenset({"cp_plans"}),
-    "cpp_ended_2y_plus": frozenset({"cp_plans"}),
-    "cla_at_period_end": _CLA,
-    "cla_started": _CLA,
-    "cla_3plus_placements": _CLA,
-    "cla_long_term_stability": _CLA | {"header"},
-    "cla_missing": _CLA | {"missing"},
-    "cla_3plus_social_workers": _CLA | {"sw_episodes"},
-    **{m: _CLA | {"header", "oc2", "oc2_cohort"} for m in (
-        "oc2_health_check", "oc2_teeth_check", "oc2_immunisations", "oc2_sdq_recorded")},
-    **{m: _CLA | {"header", "attendance", "suspensions", "education_keyed", "matched_children"}
-       for m in ("cla_attendance_rate", "cla_persistent_absence", "cla_suspended")},
-    **{m: frozenset({"_codebook", "header", "oc3", "care_leavers"}) for m in (
-        "care_leavers_eet_19_21", "care_leavers_suitable_accom_19_21",
-        "care_leavers_in_touch_19_21")},
-}
-
-#: The order measures are computed in (families together, so that each family's
-#: intermediates can be released before the next is built); output order is the
-#: catalogue's whatever this order.
-EXECUTION_ORDER = [
-    "referrals", "rereferrals_within_12m", "referrals_nfa", "contacts_to_referrals",
-    "cin_closures_sustained_12m", "assessments_within_45wd", "icpc_within_15wd",
-    "cpp_started", "cpp_second_or_subsequent", "cpp_ended_2y_plus",
-    "cla_at_period_end", "cla_started", "cla_3plus_placements", "cla_long_term_stability",
-    "cla_missing", "cla_3plus_social_workers", "oc2_health_check", "oc2_teeth_check",
-    "oc2_immunisations", "oc2_sdq_recorded", "cla_attendance_rate", "cla_persistent_absence",
-    "cla_suspended", "care_leavers_eet_19_21", "care_leavers_suitable_accom_19_21",
-    "care_leavers_in_touch_19_21",
-]
-
-
-def execution_order(ids: Sequence[str]) -> list[str]:
-    """``ids`` in ``EXECUTION_ORDER`` (ids it does not list come last, in given order)."""
-    rank = {m: i for i, m in enumerate(EXECUTION_ORDER)}
-    return sorted(ids, key=lambda m: rank.get(m, len(rank)))
 
 
 def empty_measures() -> pd.DataFrame:
@@ -128,31 +77,59 @@ def eligible_las(measure: Measure, feeds: pd.DataFrame) -> list[str]:
     return sorted(have[have == len(set(measure.feeds))].index)
 
 
-def finish(measure: Measure, result: pd.DataFrame, las: list[str], periods: pd.DataFrame) -> pd.DataFrame:
-    """Apply the output rules to one measure's raw result over the full (LA, period) grid."""
+def la_period_grid(las: list[str], periods: pd.DataFrame) -> pd.DataFrame:
+    """Every (LA, period end) pair: the rows a measure has for its eligible LAs."""
     grid = pd.MultiIndex.from_product(
         [las, periods["period_end"]], names=["la_code", "period_end"]
     ).to_frame(index=False)
+    grid["period_end"] = grid["period_end"].astype("datetime64[ns]")
+    grid["la_code"] = grid["la_code"].astype(object)
+    return grid
+
+
+def whole_numbers(values: pd.Series) -> np.ndarray:
+    """A result column as int64: missing (an LA-period without events) is 0."""
+    return pd.to_numeric(values, errors="coerce").fillna(0).round().to_numpy(dtype="int64")
+
+
+def finish(measure: Measure, result: pd.DataFrame, las: list[str], periods: pd.DataFrame) -> pd.DataFrame:
+    """Apply the output rules to one measure's raw result over the full (LA, period) grid."""
     res = result[["la_code", "period_end", "numerator", "denominator"]].copy()
     res["la_code"] = res["la_code"].astype(object)
     res["period_end"] = pd.to_datetime(res["period_end"]).astype("datetime64[ns]")
-    grid["period_end"] = grid["period_end"].astype("datetime64[ns]")
-    grid["la_code"] = grid["la_code"].astype(object)
-    out = grid.merge(res, on=["la_code", "period_end"], how="left")
-    num = pd.to_numeric(out["numerator"], errors="coerce").fillna(0).round().astype("int64")
+    out = la_period_grid(las, periods).merge(res, on=["la_code", "period_end"], how="left")
+    num = whole_numbers(out["numerator"])
+    out["numerator"] = pd.array(num, dtype="Int64")
     if measure.kind == "count":
-        out["numerator"] = pd.array(num, dtype="Int64")
         out["denominator"] = pd.array([pd.NA] * len(out), dtype="Int64")
         out["value"] = num.astype("float64")
     else:
-        den = pd.to_numeric(out["denominator"], errors="coerce").fillna(0).round().astype("int64")
-        out["numerator"] = pd.array(num, dtype="Int64")
+        den = whole_numbers(out["denominator"])
         out["denominator"] = pd.array(den, dtype="Int64")
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(den.to_numpy() > 0, num.to_numpy() / np.maximum(den.to_numpy(), 1), np.nan)
-        out["value"] = value.astype("float64")
+            out["value"] = np.where(den > 0, num / np.maximum(den, 1), np.nan).astype("float64")
     out["measure_id"] = measure.measure_id
     return out[OUTPUT_COLUMNS]
+
+
+def finished_parts(
+    inputs: MeasureInputs, measure_ids: list[str], periods: pd.DataFrame
+) -> Iterator[pd.DataFrame]:
+    """Each measure's finished rows, family by family, releasing what is done with.
+
+    After each measure, the prepared tables and shared frames that no remaining
+    measure uses are dropped from the context (see the module docstring).
+    """
+    feeds = feeds_by_la(inputs)
+    ctx = Context(inputs.tables, supplied=inputs.supplied)
+    todo = [m for m in execution_order(measure_ids) if eligible_las(CATALOGUE[m], feeds)]
+    for i, mid in enumerate(todo):
+        measure = CATALOGUE[mid]
+        raw = measure.function(ctx, periods)
+        yield finish(measure, raw, eligible_las(measure, feeds), periods)
+        del raw
+        needed = set().union(*(CATALOGUE[m].uses for m in todo[i + 1:]))
+        ctx.release(ctx.cached_names() - needed)
 
 
 def compute_measures(
@@ -162,37 +139,32 @@ def compute_measures(
 ) -> pd.DataFrame:
     """The tidy measures table for every LA in ``inputs`` and every period end.
 
-    ``period_ends``: date-likes (31 March for the statutory year, any month end for
-    rolling monthly tracking; any date works). ``measure_ids``: a subset of
-    ``CATALOGUE`` (default all); unknown ids raise ``ValueError``.
+    ``period_ends``: dates or ``YYYY-MM-DD`` strings (``periods.parse_period_end``):
+    31 March for the statutory year, any month end for rolling monthly tracking (any
+    date works). ``measure_ids``: a subset of ``CATALOGUE`` (default all); unknown
+    ids raise ``ValueError``.
 
     Returns ``la_code, period_end, measure_id, numerator, denominator, value``:
     ``numerator``/``denominator`` nullable integers, ``value`` float (NaN = empty).
     """
     ids = resolve_measure_ids(measure_ids)
     periods = make_periods(period_ends)
-    feeds = feeds_by_la(inputs)
-    ctx = Context(inputs.tables, supplied=getattr(inputs, "supplied", None))
-    order = {m: i for i, m in enumerate(CATALOGUE)}
-    todo = [m for m in execution_order(ids) if eligible_las(CATALOGUE[m], feeds)]
-    parts = []
-    for i, mid in enumerate(todo):
-        measure = CATALOGUE[mid]
-        raw = measure.function(ctx, periods)
-        part = finish(measure, raw, eligible_las(measure, feeds), periods)
-        del raw
-        part["_order"] = order[mid]
-        parts.append(part)
-        # Release what no remaining measure reads (shared frames go with their family).
-        needed = set().union(*(USES.get(m, frozenset()) for m in todo[i + 1:]))
-        ctx.release(ctx.cached_names() - needed - {"_las"})
-    del ctx
+    parts = list(finished_parts(inputs, ids, periods))
     if not parts:
         return empty_measures()
+    order = {m: i for i, m in enumerate(CATALOGUE)}
     out = pd.concat(parts, ignore_index=True)
+    out["_order"] = out["measure_id"].map(order)
     out = out.sort_values(["la_code", "period_end", "_order"], kind="stable")
-    out = out.drop(columns="_order").reset_index(drop=True)
-    return out[OUTPUT_COLUMNS]
+    return out.drop(columns="_order").reset_index(drop=True)[OUTPUT_COLUMNS]
 
 
-__all__ = ["compute_measures", "OUTPUT_COLUMNS", "resolve_measure_ids", "empty_measures"]
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "compute_measures",
+    "eligible_las",
+    "empty_measures",
+    "feeds_by_la",
+    "finish",
+    "resolve_measure_ids",
+]

@@ -13,6 +13,8 @@ import pandas as pd
 
 from csc_outcomes.measures.base import (
     RESULT_COLUMNS,
+    Context,
+    Tables,
     as_context,
     count_children,
     per_period,
@@ -29,10 +31,12 @@ def _norm_upn(s: pd.Series) -> pd.Series:
     return s.where(s != "", None)
 
 
-def _keyed(ctx, periods: pd.DataFrame):
+def _keyed(
+    ctx: Context, periods: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Cohort, attendance and suspensions with one integer key per (LA, UPN)."""
 
-    def build():
+    def build() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         # UPNs are prepared as codes (stripped, upper-cased, blank -> missing) and
         # ``la_code`` is categorical, so the key is built from integer codes.
         cohort = with_dob(ctx, cla_cohort(ctx, periods))
@@ -70,7 +74,7 @@ def _keyed(ctx, periods: pd.DataFrame):
     return ctx.memo(("education_keyed", periods_key(periods)), build)
 
 
-def matched_children(ctx, periods: pd.DataFrame) -> pd.DataFrame:
+def matched_children(ctx: Context, periods: pd.DataFrame) -> pd.DataFrame:
     """Matched children per period with their summed sessions over the window's terms.
 
     Columns ``la_code, period_end, child_key, upn_key, possible, attended``. Memoised.
@@ -95,7 +99,7 @@ def matched_children(ctx, periods: pd.DataFrame) -> pd.DataFrame:
     return ctx.memo(("matched_children", periods_key(periods)), build)
 
 
-def cla_attendance_rate(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cla_attendance_rate(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Attendance of matched children looked after.
 
     Catalogue: "For children in `cla_at_period_end` matched to the census: sessions
@@ -111,7 +115,7 @@ def cla_attendance_rate(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()[RESULT_COLUMNS]
 
 
-def cla_persistent_absence(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cla_persistent_absence(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Persistently absent matched children (attendance at or below 90%).
 
     Catalogue: "Of the matched children, those whose attendance over the window is at
@@ -125,7 +129,7 @@ def cla_persistent_absence(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return count_children(m, "flag")
 
 
-def cla_suspended(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cla_suspended(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Matched children with a suspension in the window.
 
     Catalogue: "Where suspensions are supplied: of the matched children, those with at
@@ -145,8 +149,8 @@ def cla_suspended(tables, periods: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "matched_children",
     "cla_attendance_rate",
     "cla_persistent_absence",
     "cla_suspended",
+    "matched_children",
 ]

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+
+from csc_outcomes.measures.fields import FIELDS, read_columns
 
 
 @dataclass
@@ -52,24 +55,27 @@ class MeasureInputs:
         return self.tables.get(name, pd.DataFrame(columns=["la_code"]))
 
     @classmethod
-    def from_ingest(cls, result: Any) -> "MeasureInputs":
+    def from_ingest(cls, result: Any) -> MeasureInputs:
         """From an ``ingest.IngestResult`` (attributes ``tables`` and ``supplied``)."""
         return cls(tables=dict(result.tables), supplied=_supplied_columns(result.supplied))
 
     @classmethod
     def from_warehouse(
         cls, path: str | Path, la_codes: list[str] | None = None, *, measures_only: bool = False
-    ) -> "MeasureInputs":
+    ) -> MeasureInputs:
         """From a warehouse file written by ``csc-outcomes ingest``.
 
         ``measures_only=True`` reads only the tables and columns the measures read
-        (``measures._common.FIELDS`` plus ``la_code``, ``collection_year`` and
-        ``source_line``), one table at a time, with ``la_code`` categorical: use it
-        when only ``compute_measures`` follows (at national scale it needs a fraction
-        of the memory and time of the full read, which holds every table and column,
-        source file names included). The default returns every table and column.
+        (``fields.read_columns``: ``fields.FIELDS`` plus ``la_code``,
+        ``collection_year`` and ``source_line``), one table at a time, with
+        ``la_code`` categorical: use it when only ``compute_measures`` follows (at
+        national scale it needs a fraction of the memory and time of the full read,
+        which holds every table and column, source file names included). The default
+        returns every table and column.
         """
-        from csc_outcomes import warehouse
+        # DuckDB is loaded only when a warehouse is read (measures from an ingest
+        # result, and the tests, never need it).
+        from csc_outcomes import warehouse  # noqa: PLC0415 - heavy, see above
 
         if not measures_only:
             tables, supplied = warehouse.read_tables(Path(path), la_codes=la_codes)
@@ -77,79 +83,87 @@ class MeasureInputs:
         return cls._from_warehouse_slim(Path(path), la_codes)
 
     @classmethod
-    def _from_warehouse_slim(cls, path: Path, la_codes: list[str] | None) -> "MeasureInputs":
+    def _from_warehouse_slim(cls, path: Path, la_codes: list[str] | None) -> MeasureInputs:
         """Only the tables and columns measures read, one table at a time, through
         ``warehouse.connect`` (the warehouse's SQL access)."""
-        from csc_outcomes import warehouse
-        from csc_outcomes.ingest import contracts
-        from csc_outcomes.measures.base import FIELDS
+        from csc_outcomes import warehouse  # noqa: PLC0415 - DuckDB: see from_warehouse
 
-        wanted = [c.strip().upper() for c in la_codes] if la_codes else None
-        where, params = "", []
-        if wanted:
-            where = f" WHERE la_code IN ({', '.join('?' for _ in wanted)})"
-            params = list(wanted)
-        tables: dict[str, pd.DataFrame] = {}
+        where, params = _la_filter(la_codes)
         with warehouse.connect(path) as con:
-            present = {
-                r[0]: r[1]
-                for r in con.execute(
-                    "SELECT table_name, list(column_name) FROM information_schema.columns "
-                    "GROUP BY table_name"
-                ).fetchall()
-            }
+            present = _columns_by_table(con)
             supplied = con.execute(f'SELECT * FROM "supplied"{where}', params).df()
-        for t, fields in FIELDS.items():
-            if t not in present:
-                continue
-            have = set(present[t])
-            if t == "contacts" and "CHILD" not in have and "LAchildID" in have:
-                fields = [f if f != "CHILD" else "LAchildID" for f in fields]
-            cols = [c for c in dict.fromkeys(
-                ["la_code", "collection_year", "source_line", *fields]) if c in have]
-            sel = ", ".join(f'"{c}"' for c in cols)
-            # One connection per table: DuckDB's buffer cache is freed with it, so
-            # the memory held is the tables read so far, not the database's blocks.
-            with warehouse.connect(path) as con:
-                rel = con.sql(f'SELECT {sel} FROM "{t}"{where}', params=params or None)
-                # a relation's Arrow output (no DB-API copy): ``to_arrow_table`` in
-                # DuckDB >= 1.2, ``arrow`` before
-                fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
-                arrow = fetch()
-                del rel
-            tables[t] = _typed(arrow, contracts.canonical_dtypes(t))
-            del arrow
+        tables = {
+            t: _read_slim(path, t, read_columns(t, present[t]), where, params)
+            for t in FIELDS
+            if t in present
+        }
         if "collection_year" in supplied.columns:
             supplied["collection_year"] = supplied["collection_year"].astype("Int64")
         las = pd.Index(sorted(supplied["la_code"].dropna().astype(str).unique()), dtype=object)
-        for t, df in tables.items():
+        for df in tables.values():
             df["la_code"] = pd.Categorical(df["la_code"].astype(object), categories=las)
         return cls(tables=tables, supplied=_supplied_columns(supplied))
 
 
-def _typed(table: Any, dtypes: dict[str, str]) -> pd.DataFrame:
+def _la_filter(la_codes: list[str] | None) -> tuple[str, list[str]]:
+    """The SQL ``WHERE`` clause (with its parameters) keeping the LAs asked for."""
+    if not la_codes:
+        return "", []
+    wanted = [c.strip().upper() for c in la_codes]
+    return f" WHERE la_code IN ({', '.join('?' for _ in wanted)})", wanted
+
+
+def _columns_by_table(con: Any) -> dict[str, list[str]]:
+    """Each warehouse table's column names."""
+    rows = con.execute(
+        "SELECT table_name, list(column_name) FROM information_schema.columns "
+        "GROUP BY table_name"
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _read_slim(path: Path, table: str, columns: list[str], where: str,
+               params: list[str]) -> pd.DataFrame:
+    """``columns`` of one warehouse table, with the canonical dtypes.
+
+    One connection per table: DuckDB's buffer cache is freed with it, so the memory
+    held is the tables read so far, not the database's blocks.
+    """
+    from csc_outcomes import warehouse  # noqa: PLC0415 - DuckDB: see from_warehouse
+    from csc_outcomes.ingest import contracts  # noqa: PLC0415 - pandera, as heavy
+
+    sel = ", ".join(f'"{c}"' for c in columns)
+    with warehouse.connect(path) as con:
+        rel = con.sql(f'SELECT {sel} FROM "{table}"{where}', params=params or None)
+        # a relation's Arrow output (no DB-API copy): ``to_arrow_table`` in DuckDB >=
+        # 1.2, ``arrow`` before
+        fetch = getattr(rel, "to_arrow_table", None) or rel.arrow
+        arrow = fetch()
+        del rel
+    return _typed(arrow, contracts.canonical_dtypes(table))
+
+
+def _typed(table: pa.Table, dtypes: dict[str, str]) -> pd.DataFrame:
     """An Arrow table read from the warehouse as pandas with the canonical dtypes
     (dates ``datetime64[ns]``, counts ``Int64``, booleans ``boolean``; strings as
     pandas converts Arrow strings: ``str`` on pandas 3, ``object`` before)."""
-    import pyarrow as pa
-
-    mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
     frame = {}
     for name in table.column_names:
-        col = table.column(name)
-        dtype = dtypes.get(name)
-        if dtype == "datetime64[ns]":
-            s = pd.Series(col.to_pandas(date_as_object=False)).astype("datetime64[ns]")
-        elif dtype in ("Int64", "boolean"):
-            s = pd.Series(col.to_pandas(types_mapper=mapper)).astype(dtype)
-        else:
-            # Copy the strings into buffers of their own: a zero-copy column would keep
-            # the reader's whole record batches (every column) alive.
-            col = pa.concat_arrays([*col.chunks, pa.array([], type=col.type)])
-            s = pd.Series(col.to_pandas())
-        frame[name] = s.reset_index(drop=True)
-        del col
+        frame[name] = _typed_column(table.column(name), dtypes.get(name)).reset_index(drop=True)
     return pd.DataFrame(frame)
+
+
+def _typed_column(col: pa.ChunkedArray, dtype: str | None) -> pd.Series:
+    """One Arrow column as a pandas Series of its canonical dtype."""
+    if dtype == "datetime64[ns]":
+        return pd.Series(col.to_pandas(date_as_object=False)).astype("datetime64[ns]")
+    if dtype in ("Int64", "boolean"):
+        mapper = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+        return pd.Series(col.to_pandas(types_mapper=mapper)).astype(pd.api.types.pandas_dtype(dtype))
+    # Copy the strings into buffers of their own: a zero-copy column would keep the
+    # reader's whole record batches (every column) alive.
+    own = pa.concat_arrays([*col.chunks, pa.array([], type=col.type)])
+    return pd.Series(own.to_pandas())
 
 
 def _supplied_columns(supplied: pd.DataFrame) -> pd.DataFrame:
@@ -159,4 +173,3 @@ def _supplied_columns(supplied: pd.DataFrame) -> pd.DataFrame:
     if "collection_year" in supplied.columns:
         cols.append("collection_year")
     return supplied[cols].copy()
-

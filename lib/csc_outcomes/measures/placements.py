@@ -1,5 +1,8 @@
 """Episodes in order, placement counting and carer changes (SSDA903), vectorised.
 
+The placement rule and the prepared episodes every looked-after measure starts from
+(``cohorts`` builds the cohorts on them; ``stability`` counts placements with them).
+
 Catalogue: episodes with ``PLACE`` ``T0``-``T4`` (temporary absences) are skipped when
 counting: they are neither placements nor changes, and the episode after one is
 compared with the last episode before it. Taking a child's other episodes in date
@@ -23,16 +26,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from csc_outcomes import calendar
 from csc_outcomes.measures.base import (
     ADOPTION_WITH_CARER,
     FOSTER,
     TEMPORARY_ABSENCES,
     Context,
-    as_context,
-    count_children,
     eq_or_both_missing,
-    per_period,
 )
 
 
@@ -166,67 +165,4 @@ def placements_in_window(
     return out
 
 
-def cla_3plus_placements(tables, periods: pd.DataFrame) -> pd.DataFrame:
-    """Children looked after with three or more placements during the window.
-
-    Catalogue: "Of `cla_at_period_end`, those with 3 or more placements during the
-    window: the episodes that overlap the window (`DECOM <= period_end` and `DEC`
-    empty or `> window_start`), counted as above with the first overlapping episode
-    counting 1."
-    """
-    from csc_outcomes.measures.cohorts import cla_cohort
-
-    ctx = as_context(tables)
-    eps = prepared_episodes(ctx)
-    cohort = cla_cohort(ctx, periods)
-
-    def build(p: pd.Series) -> pd.DataFrame:
-        c = cohort[cohort["period_end"] == p["period_end"]]
-        counts = placements_in_window(eps, p["window_start"], p["period_end"])
-        c = c.merge(counts, on="child_key", how="left")
-        c["flag"] = c["placements"].fillna(0) >= 3
-        return c[["la_code", "child_key", "flag"]]
-
-    return count_children(per_period(periods, build), "flag")
-
-
-def cla_long_term_stability(tables, periods: pd.DataFrame) -> pd.DataFrame:
-    """Long-term stability: same carer for two years (outcome).
-
-    Catalogue: "Of `cla_at_period_end` aged under 16 on `period_end` whose continuous
-    period of care started on or before `period_end - 2 years 6 months`, those with no
-    carer change in that continuous period dated after `period_end - 2 years`."
-
-    A child without a date of birth in the header cannot be shown to be under 16 and
-    is left out (docs/measures.md).
-    """
-    from csc_outcomes.measures.cohorts import cla_cohort, with_dob
-
-    ctx = as_context(tables)
-    eps = prepared_episodes(ctx)
-    changes = eps.loc[eps["carer_change"], ["poc_id", "DECOM"]]
-    cohort = with_dob(ctx, cla_cohort(ctx, periods))
-
-    def build(p: pd.Series) -> pd.DataFrame:
-        pe = p["period_end"]
-        c = cohort[cohort["period_end"] == pe]
-        age = calendar.age_at(c["DOB"], pe) if len(c) else pd.Series(dtype="float64")
-        eligible = c[
-            c["DOB"].notna()
-            & (age < 16).fillna(False)
-            & (c["poc_start"] <= calendar.months_before(pe, 30))
-        ]
-        two_years = calendar.add_years(pe, -2)
-        recent = changes[(changes["DECOM"] > two_years) & (changes["DECOM"] <= pe)]
-        flag = ~eligible["poc_id"].isin(recent["poc_id"])
-        return eligible.assign(flag=flag.to_numpy())[["la_code", "child_key", "flag"]]
-
-    return count_children(per_period(periods, build), "flag")
-
-
-__all__ = [
-    "prepared_episodes",
-    "placements_in_window",
-    "cla_3plus_placements",
-    "cla_long_term_stability",
-]
+__all__ = ["placement_flags", "placements_in_window", "prepared_episodes"]

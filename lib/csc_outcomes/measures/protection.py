@@ -5,15 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from csc_outcomes import calendar
-from csc_outcomes.measures.base import (
-    as_context,
-    rate_frame,
-    window_sums,
-    working_days_between,
-)
+from csc_outcomes.measures.base import Context, Tables, as_context, rate_frame, window_sums
+from csc_outcomes.measures.day_numbers import working_days_between
 
 
-def assessments_within_45wd(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def assessments_within_45wd(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Assessments authorised within 45 working days.
 
     Catalogue: "Of the assessments with `AssessmentAuthorisationDate` in the window,
@@ -38,7 +34,7 @@ def assessments_within_45wd(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(out)
 
 
-def icpc_within_15wd(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def icpc_within_15wd(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Initial child protection conferences within 15 working days of the enquiry.
 
     Catalogue: "Of the section 47 enquiries with `DateOfInitialCPC` (the one inside
@@ -66,7 +62,10 @@ def icpc_within_15wd(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(out)
 
 
-def _plans(ctx) -> pd.DataFrame:
+def _plans(ctx: Context) -> pd.DataFrame:
+    """Plans with a start date, with per-plan flags: ``subsequent`` (an earlier plan of
+    the child in the data, or ``NumberOfPreviousCPP > 0``) and ``two_years`` (ended
+    two years or more after it started). Memoised on the context as ``cp_plans``."""
     def build() -> pd.DataFrame:
         p = ctx["cp_plans"]
         p = p[p["CPPstartDate"].notna()]
@@ -92,7 +91,7 @@ def _plans(ctx) -> pd.DataFrame:
     return ctx.memo("cp_plans", build)
 
 
-def cpp_started(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cpp_started(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Child protection plans starting in the window.
 
     Catalogue: "Child protection plans with `CPPstartDate` in the window."
@@ -101,7 +100,7 @@ def cpp_started(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(window_sums(_plans(ctx), "start", periods, {"numerator": None}))
 
 
-def cpp_second_or_subsequent(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cpp_second_or_subsequent(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Plans that are a child's second or later.
 
     Catalogue: "Of the plans starting in the window, those where the child had an
@@ -115,7 +114,7 @@ def cpp_second_or_subsequent(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(out)
 
 
-def cpp_ended_2y_plus(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cpp_ended_2y_plus(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Plans ending in the window that lasted two years or more.
 
     Catalogue: "Of the plans with `CPPendDate` in the window, those with `CPPendDate >=
@@ -130,8 +129,8 @@ def cpp_ended_2y_plus(tables, periods: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "assessments_within_45wd",
-    "icpc_within_15wd",
-    "cpp_started",
-    "cpp_second_or_subsequent",
     "cpp_ended_2y_plus",
+    "cpp_second_or_subsequent",
+    "cpp_started",
+    "icpc_within_15wd",
 ]

@@ -1,7 +1,7 @@
 """Referrals, re-referrals, NFA, sustained closures and contacts (CIN census, contacts feed).
 
-Each function takes the prepared tables (a :class:`~._common.Context` or a plain
-mapping) and the periods frame (``_common.make_periods``) and returns
+Each function takes the prepared tables (a :class:`~.base.Context` or a plain
+mapping) and the periods frame (``periods.make_periods``) and returns
 ``la_code, period_end, numerator, denominator`` for every LA with events; the
 catalogue's output rules (empty denominators, zero-filled grids, absent sources) are
 applied once by ``compute.compute_measures``.
@@ -14,15 +14,14 @@ import pandas as pd
 
 from csc_outcomes import calendar
 from csc_outcomes.measures.base import (
-    _SPAN,
     Context,
+    Tables,
     as_context,
-    days,
     is_true,
-    next_date_after,
     rate_frame,
     window_sums,
 )
+from csc_outcomes.measures.day_numbers import SPAN, days, next_date_after
 
 
 def referral_events(ctx: Context) -> pd.DataFrame:
@@ -47,7 +46,7 @@ def referral_events(ctx: Context) -> pd.DataFrame:
         # De-duplicated on (LA, child, date), so the previous row of the same child is
         # the latest earlier referral.
         # One int64 sort key (child, then date) instead of a two-key lexsort.
-        sort_key = frame["child_key"].to_numpy().astype("int64") * _SPAN + days(frame["date"])
+        sort_key = frame["child_key"].to_numpy().astype("int64") * SPAN + days(frame["date"])
         order = np.argsort(sort_key, kind="stable")
         del sort_key
         frame = frame.iloc[order].reset_index(drop=True)
@@ -60,7 +59,7 @@ def referral_events(ctx: Context) -> pd.DataFrame:
     return ctx.memo("referral_events", build)
 
 
-def referrals(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def referrals(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Referrals with ``CINreferralDate`` in the window.
 
     Catalogue: "`referrals` | count | Referrals with `CINreferralDate` in the window."
@@ -71,7 +70,7 @@ def referrals(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(out)
 
 
-def rereferrals_within_12m(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def rereferrals_within_12m(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Re-referrals within 12 months of an earlier referral.
 
     Catalogue: "Of the referrals in the window, those where the same child had an
@@ -84,7 +83,7 @@ def rereferrals_within_12m(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(out)
 
 
-def referrals_nfa(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def referrals_nfa(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Referrals with no further action.
 
     Catalogue: "Of the referrals in the window, those with `ReferralNFA` true
@@ -96,7 +95,7 @@ def referrals_nfa(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(out)
 
 
-def cin_closures_sustained_12m(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def cin_closures_sustained_12m(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Closures not followed by a referral within a year (outcome).
 
     Catalogue: "Of the CIN episodes with `CINclosureDate` in the 12 months ending one
@@ -126,7 +125,7 @@ def cin_closures_sustained_12m(tables, periods: pd.DataFrame) -> pd.DataFrame:
     return rate_frame(out)
 
 
-def contacts_to_referrals(tables, periods: pd.DataFrame) -> pd.DataFrame:
+def contacts_to_referrals(tables: Tables, periods: pd.DataFrame) -> pd.DataFrame:
     """Contacts per referral (ratio).
 
     Catalogue: "Only where a local contacts feed is supplied: contacts in the window
@@ -144,10 +143,10 @@ def contacts_to_referrals(tables, periods: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "referral_events",
-    "referrals",
-    "rereferrals_within_12m",
-    "referrals_nfa",
     "cin_closures_sustained_12m",
     "contacts_to_referrals",
+    "referral_events",
+    "referrals",
+    "referrals_nfa",
+    "rereferrals_within_12m",
 ]

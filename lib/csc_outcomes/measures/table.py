@@ -3,15 +3,15 @@
 The table is the measures step's output and the notebooks' input: one row per
 (``la_code``, ``period_end``, ``measure_id``) with ``numerator``, ``denominator`` and
 ``value`` (see ``docs/architecture.md``). On disk it is a CSV with ``period_end`` as
-``YYYY-MM-DD``; in memory ``period_end`` is a normalised ``Timestamp``.
+``YYYY-MM-DD``; in memory ``period_end`` is a normalised ``Timestamp``. Period ends
+are parsed by :func:`parse_period_end` (defined in ``measures.periods``, below
+``compute``, which parses with it too).
 :func:`ensure_period` is the measures step's public way to have a period's rows on
 disk, so later steps never compute measures themselves.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,47 +19,16 @@ from typing import Any
 import pandas as pd
 
 from csc_outcomes import atomic
-from csc_outcomes.measures.compute import compute_measures
+from csc_outcomes.measures.compute import OUTPUT_COLUMNS, compute_measures
 from csc_outcomes.measures.inputs import MeasureInputs
+from csc_outcomes.measures.periods import last_month_end, parse_period_end, period_text
 
-COLUMNS = ["la_code", "period_end", "measure_id", "numerator", "denominator", "value"]
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The measures table's columns (``compute.compute_measures``' output).
+COLUMNS = OUTPUT_COLUMNS
 
 
 class MeasuresError(RuntimeError):
     """The measures for a period could not be had; the message says why and what to do."""
-
-
-def last_month_end(today: dt.date | None = None) -> dt.date:
-    """The last day of the month before ``today``."""
-    today = today or dt.date.today()
-    return today.replace(day=1) - dt.timedelta(days=1)
-
-
-def parse_period_end(value: Any, *, today: dt.date | None = None) -> dt.date:
-    """A period end from a date, a ``YYYY-MM-DD`` string or ``last_month_end``.
-
-    The one parser of period ends, so the command line, schedules and parameter files
-    accept the same spellings. Raises ``ValueError`` naming the value otherwise.
-    """
-    if isinstance(value, dt.datetime):  # also pandas.Timestamp
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if text in ("last_month_end", "last-month-end"):
-        return last_month_end(today)
-    if _ISO_DATE.fullmatch(text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise ValueError(f"period end {value!r} is not a date YYYY-MM-DD (or 'last_month_end')")
-
-
-def period_text(value: Any) -> str:
-    """``YYYY-MM-DD`` for a period end given in any form :func:`parse_period_end` takes."""
-    return parse_period_end(value).isoformat()
 
 
 def read(path: str | Path) -> pd.DataFrame:
@@ -112,7 +81,7 @@ def ensure_period(warehouse: str | Path, measures_path: str | Path, period_end: 
     periods = [end - pd.DateOffset(years=k) for k in (2, 1, 0)]
     try:
         new = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True), periods)
-    except Exception as exc:  # noqa: BLE001 - reported with the command that shows details
+    except Exception as exc:  # any failure: reported with the command that shows details
         raise MeasuresError(f"computing the measures for {end.date()} from {warehouse} failed: "
                             f"{type(exc).__name__}: {exc}. Run 'csc-outcomes measures' to see "
                             "the details; nothing was published") from exc
@@ -124,3 +93,17 @@ def ensure_period(warehouse: str | Path, measures_path: str | Path, period_end: 
     if log:
         log(f"computed measures for {end.date()} from {warehouse} -> {measures_path}")
     return True
+
+
+__all__ = [
+    "COLUMNS",
+    "MeasuresError",
+    "ensure_period",
+    "las_for_period",
+    "last_month_end",
+    "parse_period_end",
+    "period_text",
+    "read",
+    "to_csv_text",
+    "write",
+]

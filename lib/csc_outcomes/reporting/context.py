@@ -19,50 +19,36 @@ a sentence instead of a traceback. Nothing here returns child-level rows.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import os
-from collections.abc import Callable, Sequence
+import io
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import Image, Markdown, display
+from matplotlib.figure import Figure
 
 from csc_outcomes import calendar
+from csc_outcomes.measures import table
+from csc_outcomes.measures.catalogue import GROUPS, LEVELS, POLARITIES, catalogue_frame
+from csc_outcomes.measures.inputs import MeasureInputs
 from csc_outcomes.reporting import disclosure
-
-LEVELS = {"at_risk": "Children at risk of harm", "in_care": "Children in care",
-          "leaving_care": "Children leaving care"}
-GROUPS = {"performance": "Performance", "outcome": "Outcomes"}
-POLARITY_WORDS = {"higher_better": "Higher is better.", "lower_better": "Lower is better.",
-                  "neutral": "Neither higher nor lower is better in itself."}
+from csc_outcomes.stats.funnel import FunnelResult, Method, funnel_limits
 
 
 def load_measures(path: str | Path) -> pd.DataFrame:
-    """The measures CSV with ``period_end`` as timestamps and ``la_code`` as text."""
-    df = pd.read_csv(path, dtype={"la_code": str, "measure_id": str})
-    df["period_end"] = pd.to_datetime(df["period_end"]).dt.normalize()
-    for col in ("numerator", "denominator", "value"):
-        df[col] = pd.to_numeric(df[col], errors="coerce")
-    return df
+    """The measures table at ``path`` (``measures.table.read``; notebooks call it as
+    ``ctx.load_measures``)."""
+    return table.read(path)
 
 
 def measure_info() -> pd.DataFrame:
-    """measure_id, label, kind, level, group, polarity, order (catalogue, else plots' copy)."""
-    try:
-        from csc_outcomes.measures.catalogue import catalogue_frame
-
-        info = catalogue_frame()[["measure_id", "label", "kind", "level", "group", "polarity", "order"]]
-        return info
-    except Exception:  # noqa: BLE001 - catalogue not importable: use the plots' fallback
-        from csc_outcomes.reporting.plots import _FALLBACK_CATALOGUE
-
-        rows = [{"measure_id": k, "label": v[2], "kind": v[3], "level": v[0], "group": v[1],
-                 "polarity": "neutral", "order": i}
-                for i, (k, v) in enumerate(_FALLBACK_CATALOGUE.items())]
-        return pd.DataFrame(rows)
+    """measure_id, label, kind, level, group, polarity, order: the measure registry's."""
+    return catalogue_frame()[["measure_id", "label", "kind", "level", "group", "polarity", "order"]]
 
 
 def long_date(d: Any) -> str:
@@ -75,8 +61,13 @@ def fmt(value: Any, kind: str) -> str:
 
 
 @dataclass
-class ReportView:
-    """The measures of one LA and period, with its comparators, for a report."""
+class Figures:
+    """One LA's measures for a period beside its comparators', disclosure-controlled.
+
+    The lookups a report is built from: a value, a pooled value over several LAs, its
+    display string (``c``, ``z``, ``x`` where suppressed or missing), the period to
+    compare with. ``ReportView`` adds what a report shows of them.
+    """
 
     measures: pd.DataFrame
     la_code: str
@@ -96,7 +87,6 @@ class ReportView:
         self.comparator_label = ("statistical neighbours" if comps else "other LAs")
         self._info = self.info.set_index("measure_id")
 
-    # ------------------------------------------------------------------ basics
     @property
     def name(self) -> str:
         return self.la_name if self.la_name and self.la_name != self.la_code else self.la_code
@@ -175,7 +165,10 @@ class ReportView:
             return disclosure.SUPPRESSED
         return fmt(val, kind)
 
-    # ------------------------------------------------------------------ tables
+
+class ReportView(Figures):
+    """What a report shows of the figures: the grid, comparisons, sentences, funnels."""
+
     def grid_table(self, levels: Sequence[str] | None = None) -> pd.DataFrame:
         """The report grid for the LA and period: one row per measure the LA has, grouped
         by level then kind (performance first, then outcomes, both always listed)."""
@@ -231,17 +224,15 @@ class ReportView:
                          "Value": d["display"].iloc[0]})
         return pd.DataFrame(rows)
 
-    def comparison_chart(self, measure_id: str):
+    def comparison_chart(self, measure_id: str) -> Figure:
         """Bars of the measure for the LA and its comparators (suppressed ones left out,
         with a note); a dashed line at the all-LA figure. Returns a matplotlib Figure."""
-        from matplotlib.figure import Figure
-
-        table = self.comparison_table(measure_id)
+        comparison = self.comparison_table(measure_id)
         kind = self.kind(measure_id)
-        fig = Figure(figsize=(7, 0.5 * max(3, len(table)) + 1.2), layout="constrained")
+        fig = Figure(figsize=(7, 0.5 * max(3, len(comparison)) + 1.2), layout="constrained")
         ax = fig.subplots()
         vals, names, hidden = [], [], 0
-        for r in table.itertuples(index=False):
+        for r in comparison.itertuples(index=False):
             row = self.one(measure_id, r[0].replace(" (this LA)", ""))
             if r[3] in disclosure.SYMBOLS or row is None:
                 hidden += 1
@@ -263,7 +254,6 @@ class ReportView:
                      fontsize="small", color="#6E6E6E")
         return fig
 
-    # ------------------------------------------------------------------ words
     def sentence(self, measure_id: str) -> str:
         """One sentence putting the LA's value in context."""
         label = self.label(measure_id)
@@ -273,7 +263,7 @@ class ReportView:
         if row is None:
             return f"{label}: no figure for {self.name} in {when} (the data needed were not supplied)."
         shown = self.shown(measure_id)
-        polarity = POLARITY_WORDS.get(str(self._info["polarity"].get(measure_id, "neutral")), "")
+        polarity = POLARITIES[str(self._info["polarity"].get(measure_id, "neutral"))] + "."
         if shown == disclosure.SUPPRESSED:
             return (f"{label}: the figure for {self.name} in {when} is suppressed (c) because "
                     f"it rests on {self.threshold} or fewer children.")
@@ -295,35 +285,37 @@ class ReportView:
                         f" and {before} at {long_date(prev)}"
         return text + ". " + polarity
 
-    # ------------------------------------------------------------------ funnel
-    def funnel(self, measure_id: str, method: str = "multiplicative"):
-        """Funnel limits across every LA for a rate measure in this period, or None."""
+    def funnel(self, measure_id: str, method: Method = "multiplicative") -> FunnelResult | None:
+        """Funnel limits across every LA for a rate measure in this period, or None.
+
+        None for a count, when fewer than three LAs have the measure, and when the
+        pooled rate is 0% or 100% (every LA at the same end: no spread to draw limits
+        around, and ``funnel_limits`` rejects such a target).
+        """
         if self.kind(measure_id) == "count":
             return None
         r = self.rows()
         r = r[(r["measure_id"] == measure_id) & (r["denominator"] > 0)]
         if r["la_code"].nunique() < 3:
             return None
-        from csc_outcomes.stats.funnel import funnel_limits
-
         r = r.set_index("la_code")
-        try:
-            return funnel_limits(r["numerator"].astype(float), r["denominator"].astype(float),
-                                 method=method, units=r.index)
-        except Exception:  # noqa: BLE001 - too few or degenerate units
-            return funnel_limits(r["numerator"].astype(float), r["denominator"].astype(float),
-                                 units=r.index)
+        num, den = r["numerator"].astype(float), r["denominator"].astype(float)
+        known = num.notna()
+        if not 0 < num[known].sum() < den[known].sum():
+            return None
+        return funnel_limits(num, den, method=method, units=r.index)
 
     def funnel_sentence(self, res: Any) -> str:
+        """Where the LA sits on the funnel, in words (or why there is no funnel)."""
         if res is None:
-            return ("A funnel plot needs the measure for at least three LAs; "
-                    "fewer have it this period.")
+            return ("A funnel plot needs the measure for at least three LAs and an all-LA "
+                    "rate above 0% and below 100%; this period does not have that.")
         df = pd.DataFrame(res)
         unit_col = "unit" if "unit" in df.columns else None
-        row = df[df[unit_col].astype(str) == self.la_code] if unit_col else df.loc[[self.la_code]]
-        if row.empty:
+        mine = df[df[unit_col].astype(str) == self.la_code] if unit_col else df.loc[[self.la_code]]
+        if mine.empty:
             return f"{self.name} has no figure to place on the funnel."
-        row = row.iloc[0]
+        row = mine.iloc[0]
         outer = [c for c in df.columns if c.startswith("upper_")]
         if not outer:
             return ""
@@ -377,7 +369,7 @@ def styled(df: pd.DataFrame, caption: str | None = None, index: bool = False,
         sty = sty.hide(axis="index")
     if caption:
         sty = sty.set_caption(caption)
-    text_cols = [c for c in df.columns if _is_text_column(df[c])]
+    text_cols: list[Hashable] = [c for c in df.columns if _is_text_column(df[c])]
     if text_cols:
         sty = sty.set_properties(subset=text_cols, **{"text-align": "left"})
         sty = sty.set_table_styles([{"selector": f"th.col_heading.col{df.columns.get_loc(c)}",
@@ -405,70 +397,27 @@ def suppressed_counts(table: pd.DataFrame, threshold: int = disclosure.DEFAULT_T
     return disclosure.suppress_table(table, threshold, exclude=labels)
 
 
-def today_text() -> str:
-    return long_date(dt.date.today())
-
-
 def show_figure(fig: Any, alt: str, *, dpi: int = 110) -> None:
-    """Display a matplotlib figure as a PNG with alt text (works under any backend)."""
-    import io
+    """Display a matplotlib figure as a PNG with alt text (works under any backend).
 
-    from IPython.display import Image, display
-
+    The figure is closed once drawn, so one made with pyplot is not shown a second time
+    (without its alt text) at the end of the cell.
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    try:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    except Exception:  # noqa: BLE001
-        pass
+    plt.close(fig)
     display(Image(data=buf.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
 
 
 def say(text: str) -> None:
     """Display markdown text (a sentence with numbers in it)."""
-    from IPython.display import Markdown, display
-
     display(Markdown(text))
 
 
-def shared_result(name: str, cache_dir: str | Path | None, build: Callable[[], Any]) -> Any:
-    """``build()`` once per run, shared by every LA's notebook through ``cache_dir``.
-
-    The pooled models (proportionality, re-referral, attendance) are fitted on every
-    LA's records, so each LA's notebook would otherwise load the whole warehouse and
-    fit the same model again. ``csc-outcomes run`` gives the notebooks a restricted
-    folder for the run (``restricted/<period>/.shared-<run_id>``, removed when the run
-    ends); the first notebook to need a result builds and pickles it there, the others
-    read it. Without ``cache_dir`` (a notebook opened in JupyterLab) it just builds.
-    The pickle holds child-level frames: it lives in the restricted tree only, for the
-    length of one run, and is read only by the run that wrote it.
-    """
-    if not cache_dir:
-        return build()
-    import pickle
-    import tempfile
-
-    path = Path(cache_dir) / f"{name}.pkl"
-    if path.is_file():
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    result = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".pkl", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    return result
-
-
-def load_inputs(warehouse: str | Path):
+def load_inputs(warehouse: str | Path) -> tuple[MeasureInputs | None, str | None]:
     """``MeasureInputs`` from the warehouse, or ``(None, reason)`` when it is not there."""
     path = Path(warehouse)
     if not path.is_file():
         return None, (f"The warehouse ({path.name}) was not found, so the sections that "
                       "model child-level records are left out of this report.")
-    from csc_outcomes.measures.inputs import MeasureInputs
-
     return MeasureInputs.from_warehouse(path), None

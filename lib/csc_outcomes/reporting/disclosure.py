@@ -1,7 +1,8 @@
-"""Disclosure control for published tables, and a leak scan for published files.
+"""Disclosure control for published tables: suppression, rounding and display.
 
-The rules follow the Department for Education's (DfE) statistical publications
-(``../shared/reference/sources.md``):
+The rules follow the Department for Education's (DfE) statistical publications (see
+``docs/sources.md``), so that an LA's published tables look like, and are as safe as,
+DfE's own:
 
 * **Primary suppression.** Any count from 1 to 5 (``threshold``, configurable) is shown
   as ``c``. Zero is shown as 0: it identifies nobody.
@@ -21,46 +22,35 @@ The rules follow the Department for Education's (DfE) statistical publications
 Symbols (DfE's): ``c`` suppressed, ``z`` not applicable, ``x`` not available,
 ``k`` rounds to zero but is not zero.
 
-The leak scan (:func:`scan_for_leaks`) reads published files (HTML, CSV, JSON,
-notebooks, plain text, and PDF text when ``pypdf`` is installed) and reports every
-suspected disclosure: a known child identifier or UPN, a UPN-shaped string, a date of
-birth next to an identifier, a date-of-birth column, or a small count (1 to 5) left in
-a ``numerator``/``denominator``/``count`` column of a CSV.
+The scan of published files for anything that slipped through is
+:mod:`csc_outcomes.reporting.leak_scan`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import re
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from csc_outcomes.measures.catalogue import CATALOGUE
+
 __all__ = [
-    "SUPPRESSED",
+    "DEFAULT_THRESHOLD",
     "NOT_APPLICABLE",
     "NOT_AVAILABLE",
     "ROUNDS_TO_ZERO",
+    "SUPPRESSED",
     "SYMBOLS",
-    "DEFAULT_THRESHOLD",
-    "is_small",
-    "suppress_counts",
-    "secondary_mask",
-    "suppress_table",
-    "suppress_rate",
-    "round_to_base",
-    "suppress_measures",
     "format_value",
-    "Leak",
-    "scan_for_leaks",
-    "mask_text",
+    "is_small",
+    "round_to_base",
+    "secondary_mask",
+    "suppress_counts",
+    "suppress_measures",
+    "suppress_rate",
+    "suppress_table",
 ]
 
 SUPPRESSED = "c"
@@ -247,8 +237,8 @@ def round_to_base(values: Any, base: int = 10) -> pd.Series:
     v = _numeric(values)
     arr = v.to_numpy(dtype=float, na_value=np.nan)
     rounded = np.floor(arr / base + 0.5) * base
-    out = []
-    for orig, r in zip(arr, rounded):
+    out: list[Any] = []
+    for orig, r in zip(arr, rounded, strict=True):
         if np.isnan(orig):
             out.append(NOT_AVAILABLE)
         elif r == 0 and orig != 0:
@@ -263,20 +253,16 @@ def round_to_base(values: Any, base: int = 10) -> pd.Series:
 # --------------------------------------------------------------------------------------
 
 
-def _measure_kinds(measure_ids: Iterable[str]) -> dict[str, str]:
-    """kind ('count' | 'rate' | 'ratio') of each measure, from the catalogue if present."""
-    kinds: dict[str, str] = {}
-    try:  # the catalogue is written by another module; fall back to inference
-        from csc_outcomes.measures.catalogue import CATALOGUE  # type: ignore
+def _catalogue_kinds(measure_ids: Iterable[str]) -> dict[str, str]:
+    """kind ('count' | 'rate' | 'ratio') of each measure the catalogue knows."""
+    return {mid: CATALOGUE[mid].kind for mid in measure_ids if mid in CATALOGUE}
 
-        for mid in measure_ids:
-            m = CATALOGUE.get(mid)
-            kind = getattr(m, "kind", None) if m is not None else None
-            if kind is not None:
-                kinds[mid] = str(kind)
-    except Exception:  # noqa: BLE001 - catalogue absent or of another shape
-        pass
-    return kinds
+
+def _inferred_kinds(den: pd.Series, val: pd.Series) -> np.ndarray:
+    """Kinds of measures the catalogue does not know: empty denominator, count; else a
+    value within [0, 1] (or missing), rate; else ratio."""
+    is_rate = (val.isna() | ((val >= 0) & (val <= 1))).fillna(False).to_numpy(dtype=bool)
+    return np.where(den.isna().to_numpy(), "count", np.where(is_rate, "rate", "ratio"))
 
 
 def format_value(value: Any, kind: str) -> str:
@@ -290,7 +276,7 @@ def format_value(value: Any, kind: str) -> str:
         return f"{100 * float(value):.1f}%"
     if kind == "ratio":
         return f"{float(value):.2f}"
-    return f"{int(round(float(value))):,}"
+    return f"{round(float(value)):,}"
 
 
 def suppress_measures(
@@ -314,21 +300,16 @@ def suppress_measures(
     ratio).
     """
     df = measures_df.copy()
-    known = dict(_measure_kinds(df["measure_id"].dropna().unique()))
+    known = _catalogue_kinds(df["measure_id"].dropna().unique())
     if kinds:
         known.update(kinds)
     num = _numeric(df["numerator"]).set_axis(df.index)
     den = _numeric(df["denominator"]).set_axis(df.index)
     val = _numeric(df["value"]).set_axis(df.index)
-
-    def infer(i: Any) -> str:
-        if pd.isna(den.loc[i]):
-            return "count"
-        v = val.loc[i]
-        return "rate" if pd.isna(v) or 0 <= v <= 1 else "ratio"
-
+    inferred = _inferred_kinds(den, val)
     kind = pd.Series(
-        [known.get(mid) or infer(i) for i, mid in zip(df.index, df["measure_id"])],
+        [known.get(mid) or str(guess)
+         for mid, guess in zip(df["measure_id"], inferred, strict=True)],
         index=df.index,
         dtype=object,
     )
@@ -351,263 +332,5 @@ def suppress_measures(
     df["suppressed"] = (
         (df["value"] == SUPPRESSED) | num_small.to_numpy() | den_small.to_numpy()
     ).astype(bool)
-    df["display"] = [format_value(v, k) for v, k in zip(df["value"], df["kind"])]
+    df["display"] = [format_value(v, k) for v, k in zip(df["value"], df["kind"], strict=True)]
     return df
-
-
-# --------------------------------------------------------------------------------------
-# Leak scan
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Leak:
-    """One suspected disclosure in a published file.
-
-    ``file`` the path; ``line`` 1-based line (or notebook cell and line, see
-    ``location``); ``offset`` 0-based character offset within the line; ``matched`` the
-    matched text, masked (first character kept); ``rule`` one of
-    ``known_identifier``, ``upn_shape``, ``dob_near_identifier``, ``dob_column``,
-    ``small_count``; ``detail`` a human sentence.
-    """
-
-    file: str
-    line: int | None
-    offset: int | None
-    matched: str
-    rule: str
-    detail: str = ""
-    location: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        if self.location:
-            where += f" ({self.location})"
-        return f"{where}: {self.rule}: {self.matched} {self.detail}".rstrip()
-
-
-#: A UPN is a check letter then 12 digits (a temporary UPN ends in a letter instead).
-UPN_PATTERN = re.compile(r"(?<![A-Za-z0-9])[A-Z][0-9]{11}[0-9A-Z](?![A-Za-z0-9])")
-
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|"
-    "aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-#: Dates as they are written: 03/04/2012, 3-4-2012, 2012-04-03, 3 April 2012.
-DATE_PATTERN = re.compile(
-    r"(?<![0-9])(?:"
-    r"[0-3]?[0-9][/.-][01]?[0-9][/.-](?:19|20)[0-9]{2}"
-    r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]"
-    rf"|[0-3]?[0-9] (?:{_MONTHS}) (?:19|20)[0-9]{{2}}"
-    r")(?![0-9])",
-    re.IGNORECASE,
-)
-DOB_COLUMN_PATTERN = re.compile(
-    r"^(?:dob|mc_dob|personbirthdate|expectedpersonbirthdate|date_?of_?birth|birth_?date)$",
-    re.IGNORECASE,
-)
-SMALL_COUNT_COLUMNS = frozenset({"numerator", "denominator", "count"})
-
-#: How near (in characters, on the same line) a date must be to an identifier.
-DOB_WINDOW = 60
-
-_TEXT_SUFFIXES = {".html", ".htm", ".txt", ".md", ".json", ".csv", ".svg", ".tex", ".qmd", ".xml", ".tsv"}
-
-
-def mask_text(text: str) -> str:
-    """Keep the first character, star the rest (``A123456789012`` -> ``A************``)."""
-    if len(text) <= 1:
-        return "*"
-    return text[0] + "*" * (len(text) - 1)
-
-
-def _iter_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    files: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file()))
-        elif p.is_file():
-            files.append(p)
-    return files
-
-
-def _identifier_pattern(identifiers: Iterable[str], min_length: int) -> re.Pattern | None:
-    ids = sorted(
-        {str(i).strip() for i in identifiers if i is not None and len(str(i).strip()) >= min_length},
-        key=len,
-        reverse=True,
-    )
-    if not ids:
-        return None
-    alt = "|".join(re.escape(i) for i in ids)
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alt})(?![A-Za-z0-9])")
-
-
-def _scan_text(
-    file: str,
-    text: str,
-    id_pattern: re.Pattern | None,
-    location: str = "",
-    line_base: int = 0,
-) -> list[Leak]:
-    leaks: list[Leak] = []
-    for lineno, line in enumerate(text.splitlines(), start=1 + line_base):
-        hits: list[tuple[int, int]] = []
-        if id_pattern is not None:
-            for m in id_pattern.finditer(line):
-                hits.append((m.start(), m.end()))
-                leaks.append(
-                    Leak(file, lineno, m.start(), mask_text(m.group()), "known_identifier",
-                         "a known child identifier or UPN", location)
-                )
-        for m in UPN_PATTERN.finditer(line):
-            if (m.start(), m.end()) not in hits:
-                hits.append((m.start(), m.end()))
-                leaks.append(
-                    Leak(file, lineno, m.start(), mask_text(m.group()), "upn_shape",
-                         "a UPN-shaped string (a letter and 12 digits)", location)
-                )
-        if hits:
-            for m in DATE_PATTERN.finditer(line):
-                near = any(
-                    m.start() - e <= DOB_WINDOW and s - m.end() <= DOB_WINDOW for s, e in hits
-                )
-                if near:
-                    leaks.append(
-                        Leak(file, lineno, m.start(), mask_text(m.group()),
-                             "dob_near_identifier", "a date next to an identifier", location)
-                    )
-    return leaks
-
-
-def _scan_csv(file: str, text: str) -> list[Leak]:
-    leaks: list[Leak] = []
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        return leaks
-    header = [h.strip().lstrip("\ufeff") for h in rows[0]]
-    small_cols = [i for i, h in enumerate(header) if h.lower() in SMALL_COUNT_COLUMNS]
-    for h in header:
-        if DOB_COLUMN_PATTERN.match(h):
-            leaks.append(Leak(file, 1, None, h, "dob_column", "a date-of-birth column"))
-    for lineno, row in enumerate(rows[1:], start=2):
-        for i in small_cols:
-            if i >= len(row):
-                continue
-            cell = row[i].strip()
-            try:
-                num = float(cell)
-            except ValueError:
-                continue
-            if num.is_integer() and 1 <= num <= DEFAULT_THRESHOLD:
-                leaks.append(
-                    Leak(file, lineno, None, "*", "small_count",
-                         f"an unsuppressed count from 1 to {DEFAULT_THRESHOLD} in column "
-                         f"{header[i]!r}")
-                )
-    return leaks
-
-
-def _notebook_texts(nb: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(location, text) for every cell source and every text output; images skipped."""
-    out: list[tuple[str, str]] = []
-
-    def join(x: Any) -> str:
-        return "".join(x) if isinstance(x, list) else str(x)
-
-    for n, cell in enumerate(nb.get("cells", []), start=1):
-        out.append((f"cell {n} source", join(cell.get("source", ""))))
-        for k, output in enumerate(cell.get("outputs", []) or [], start=1):
-            if "text" in output:
-                out.append((f"cell {n} output {k}", join(output["text"])))
-            for mime, data in (output.get("data") or {}).items():
-                if mime.startswith("text/") or mime.endswith("json"):
-                    text = join(data) if not isinstance(data, dict) else json.dumps(data)
-                    out.append((f"cell {n} output {k} {mime}", text))
-            if "traceback" in output:
-                out.append((f"cell {n} output {k} traceback", "\n".join(output["traceback"])))
-    return out
-
-
-def _pdf_text(path: Path) -> str | None:
-    try:
-        from pypdf import PdfReader  # type: ignore
-    except ImportError:
-        return None
-    try:
-        reader = PdfReader(str(path))
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception as exc:  # noqa: BLE001 - a damaged PDF must not stop the scan
-        warnings.warn(f"leak scan: {path} could not be read ({exc})", stacklevel=3)
-        return ""
-
-
-def scan_for_leaks(
-    paths: Iterable[str | Path] | str | Path,
-    identifiers: set[str] | None = None,
-    *,
-    min_identifier_length: int = 4,
-) -> list[Leak]:
-    """Scan published files (or folders, recursively) for suspected disclosures.
-
-    Rules:
-
-    * ``known_identifier``: any of ``identifiers`` (child ids, UPNs) as a whole token.
-      Identifiers shorter than ``min_identifier_length`` are skipped (a two-digit id
-      would match every table); pass ids long enough to be specific.
-    * ``upn_shape``: a capital letter followed by 12 digits (or 11 digits and a letter)
-      standing alone.
-    * ``dob_near_identifier``: a date (``03/04/2012``, ``2012-04-03``, ``3 April 2012``)
-      within 60 characters of an identifier hit on the same line.
-    * ``dob_column``: a CSV column named like a date of birth (``DOB``,
-      ``PersonBirthDate``, ``date_of_birth``).
-    * ``small_count``: a value from 1 to 5 in a CSV column named ``numerator``,
-      ``denominator`` or ``count``.
-
-    Files read: ``.csv`` (text rules and column rules), ``.ipynb`` (cell sources and
-    text outputs; image data skipped), ``.html``, ``.json``, ``.txt``, ``.md`` and
-    other text files, ``.pdf`` through ``pypdf`` when installed (otherwise skipped with
-    a warning). Other binary files (images) are skipped.
-    """
-    id_pattern = _identifier_pattern(identifiers or set(), min_identifier_length)
-    leaks: list[Leak] = []
-    for path in _iter_files(paths):
-        name = str(path)
-        suffix = path.suffix.lower()
-        if suffix == ".pdf":
-            text = _pdf_text(path)
-            if text is None:
-                warnings.warn(
-                    f"leak scan: {name} not scanned (install pypdf to read PDF text)",
-                    stacklevel=2,
-                )
-                continue
-            leaks.extend(_scan_text(name, text, id_pattern, location="pdf text"))
-            continue
-        if suffix == ".ipynb":
-            raw = path.read_text(encoding="utf-8", errors="replace")
-            try:
-                nb = json.loads(raw)
-            except json.JSONDecodeError:
-                leaks.extend(_scan_text(name, raw, id_pattern))
-                continue
-            for location, text in _notebook_texts(nb):
-                leaks.extend(_scan_text(name, text, id_pattern, location=location))
-            continue
-        if suffix not in _TEXT_SUFFIXES:
-            try:
-                raw_bytes = path.read_bytes()
-            except OSError:
-                continue
-            if b"\x00" in raw_bytes[:4096]:
-                continue  # binary (an image): nothing readable to scan
-            text = raw_bytes.decode("utf-8", errors="replace")
-        else:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        leaks.extend(_scan_text(name, text, id_pattern))
-        if suffix in {".csv", ".tsv"}:
-            leaks.extend(_scan_csv(name, text if suffix == ".csv" else text.replace("\t", ",")))
-    return leaks

@@ -6,14 +6,14 @@ touching code; this module only loads them.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import yaml
 
 from csc_outcomes.paths import contracts_dir
 
 
-@lru_cache(maxsize=None)
+@cache
 def assessment_factor_labels() -> dict[str, str]:
     """CIN census assessment factor code -> readable name (codes not listed are absent)."""
     path = contracts_dir() / "cin" / "assessment_factor_labels.yaml"

@@ -18,22 +18,25 @@
 
 from __future__ import annotations
 
-from csc_outcomes.paths import repo_root
 import datetime as dt
 import hashlib
 import json
-import os
 import platform
 import re
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
+
+from csc_outcomes import __version__, atomic
+from csc_outcomes.measures import table
+from csc_outcomes.paths import repo_root
+from csc_outcomes.reporting.papermill_runs import NotebookResult
 
 MANIFEST_VERSION = 1
 
@@ -46,6 +49,7 @@ PACKAGES = [
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file's bytes, read in chunks (warehouses are large)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -54,6 +58,7 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def sha256_text(text: str) -> str:
+    """sha256 of ``text`` as UTF-8."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -69,12 +74,15 @@ def file_record(path: str | Path, base: str | Path | None = None) -> dict[str, A
     return {"path": shown.as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
 
 
-def tree_hash(folders: Iterable[str | Path], patterns=("*.py", "*.ipynb", "*.yaml", "*.yml",
-                                                       "*.j2", "*.css", "*.typ")) -> str:
+#: The files whose content pins the code of a run (``tree_hash``).
+CODE_PATTERNS = ("*.py", "*.ipynb", "*.yaml", "*.yml", "*.j2", "*.css", "*.typ")
+
+
+def tree_hash(folders: Iterable[str | Path], patterns: Sequence[str] = CODE_PATTERNS) -> str:
     """sha256 over the relative paths and contents of the matching files under ``folders``."""
     h = hashlib.sha256()
-    for folder in folders:
-        folder = Path(folder)
+    for name in folders:
+        folder = Path(name)
         if not folder.is_dir():
             continue
         files = sorted({f for pat in patterns for f in folder.rglob(pat)
@@ -95,12 +103,12 @@ def git_commit(repo: str | Path | None = None) -> dict[str, Any] | None:
     repo = Path(repo) if repo is not None else repo_root()
     try:
         head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=20)
+                              text=True, timeout=20, check=False)
         if head.returncode != 0:
             return None
         status = subprocess.run(["git", "--no-optional-locks", "-C", str(repo), "status",
                                  "--porcelain", "--untracked-files=no"],
-                                capture_output=True, text=True, timeout=60)
+                                capture_output=True, text=True, timeout=60, check=False)
         return {"commit": head.stdout.strip(),
                 "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None}
     except (OSError, subprocess.SubprocessError):
@@ -108,8 +116,7 @@ def git_commit(repo: str | Path | None = None) -> dict[str, Any] | None:
 
 
 def code_version(repo: str | Path | None = None) -> dict[str, Any]:
-    from csc_outcomes import __version__
-
+    """The package version, ``tree_hash`` of ``lib/`` and ``notebooks/``, and the git commit."""
     repo = Path(repo) if repo is not None else repo_root()
     out: dict[str, Any] = {"package_version": __version__,
                            "tree_hash": tree_hash([repo / "lib" / "csc_outcomes", repo / "notebooks"])}
@@ -122,6 +129,7 @@ def code_version(repo: str | Path | None = None) -> dict[str, Any]:
 
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
+    """Python's version and each distribution's (None when not installed)."""
     out: dict[str, str | None] = {"python": platform.python_version()}
     for name in names:
         try:
@@ -162,12 +170,14 @@ def notebook_text_outputs(path_or_nb: Any) -> list[str]:
                         val = data[mime]
                         texts.append("".join(val) if isinstance(val, list) else str(val))
                         break
-    masked = []
-    for t in texts:
-        for pat, rep in _VOLATILE:
-            t = pat.sub(rep, t)
-        masked.append(t)
-    return masked
+    return [mask_volatile(t) for t in texts]
+
+
+def mask_volatile(text: str) -> str:
+    """``text`` with memory addresses and temporary paths masked (they differ run to run)."""
+    for pat, rep in _VOLATILE:
+        text = pat.sub(rep, text)
+    return text
 
 
 def notebook_content_hash(path_or_nb: Any) -> str:
@@ -176,7 +186,8 @@ def notebook_content_hash(path_or_nb: Any) -> str:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    """Now, in local time with its offset, to the second."""
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 def build_manifest(*, run_id: str, started: str, finished: str, status: str, period_end: str,
@@ -215,16 +226,10 @@ def build_manifest(*, run_id: str, started: str, finished: str, status: str, per
     }
 
 
-def write_manifest(path: str | Path, manifest: dict[str, Any]) -> Path:
-    """Write JSON atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=2, sort_keys=False, default=str)
-        fh.write("\n")
-    os.replace(tmp, path)
-    return path
+def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:
+    """Write the manifest as JSON, atomically (a reader never sees half of one)."""
+    return atomic.write_text(path, json.dumps(manifest, indent=2, sort_keys=False, default=str)
+                             + "\n")
 
 
 def published_outputs(manifest: dict[str, Any], previous_path: str | Path,
@@ -253,6 +258,7 @@ def published_outputs(manifest: dict[str, Any], previous_path: str | Path,
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
+    """A run manifest; ``ValueError`` when the JSON is not one of ours."""
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
     if data.get("tool") != "csc-outcomes" or "manifest_version" not in data:
@@ -272,3 +278,62 @@ def verify_outputs(manifest: dict[str, Any], reports_dir: str | Path) -> dict[st
         else:
             res["ok"].append(rec["path"])
     return res
+
+
+# The records a run puts in its manifest.
+def period_rows_hash(measures: pd.DataFrame, period_end: Any) -> str:
+    """sha256 of the period's rows of the measures table, sorted and written canonically.
+
+    ``measures`` as ``measures.table.read`` gives it. Every LA's rows for the period
+    are covered, so a reproduction can check the table it reads, or recomputes, is the
+    one the run used.
+    """
+    end = pd.Timestamp(table.parse_period_end(period_end))
+    rows = measures[pd.to_datetime(measures["period_end"]) == end]
+    rows = rows.sort_values(["la_code", "measure_id"]).reset_index(drop=True)
+    return sha256_text(table.to_csv_text(rows))
+
+
+def input_records(warehouse: Path, measures_path: Path, notebooks: Iterable[Path],
+                  parameter_files: Iterable[Path]) -> list[dict[str, Any]]:
+    """``file_record`` of each input with its role; absent files are left out."""
+    roles = [("warehouse", warehouse), ("measures", measures_path),
+             *(("notebook", nb) for nb in notebooks),
+             *(("parameters", p) for p in parameter_files)]
+    return [{"role": role, **file_record(p)} for role, p in roles if p.is_file()]
+
+
+def run_record(result: NotebookResult, restricted_dir: Path) -> dict[str, Any]:
+    """One notebook run: LA, parameters, outcome, time and the executed notebook's path."""
+    job = result.job
+    return {"notebook": job.name, "la_code": job.la_code, "period_end": job.period_end,
+            "ok": result.ok, "seconds": round(result.seconds, 3), "error": result.error,
+            "parameters": job.parameters,
+            "executed": (result.output_path.relative_to(restricted_dir).as_posix()
+                         if result.output_path else None)}
+
+
+def output_records(staging: Path, period_end: str,
+                   titles: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Each staged file (``<la>/<report>.<fmt>``) as it will be published under the period."""
+    records = []
+    for p in sorted(f for f in staging.rglob("*") if f.is_file()):
+        rel = p.relative_to(staging)
+        records.append({"path": f"{period_end}/{rel.as_posix()}", "la_code": rel.parts[0],
+                        "report": p.stem, "title": titles.get(p.stem, p.stem),
+                        "format": p.suffix[1:], "sha256": sha256_file(p),
+                        "bytes": p.stat().st_size})
+    return records
+
+
+def restricted_output_records(results: Iterable[NotebookResult],
+                              restricted_dir: Path) -> list[dict[str, Any]]:
+    """Each executed notebook with the hash of its text outputs (what reproduce compares)."""
+    records = []
+    for r in results:
+        if r.output_path is None:
+            raise ValueError(f"{r.job.describe()} left no executed notebook")
+        records.append({**file_record(r.output_path, restricted_dir),
+                        "content_sha256": notebook_content_hash(r.output_path),
+                        "la_code": r.job.la_code, "notebook": r.job.name})
+    return records

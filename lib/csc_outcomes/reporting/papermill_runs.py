@@ -32,11 +32,19 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import papermill as pm
+from ipykernel.kernelspec import install as install_kernel
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from papermill.exceptions import PapermillExecutionError
+from traitlets.config import Config
+
+from csc_outcomes import atomic
 
 KERNEL_NAME = "python3"
 
 #: Bare interpreter names that jupyter_client swaps for ``sys.executable``.
-_SELF_PYTHON = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}
+_SELF_PYTHON = {"python", f"python{sys.version_info[0]}",
+                "python{}.{}".format(*sys.version_info[:2])}
 
 
 class KernelSetupError(RuntimeError):
@@ -46,7 +54,7 @@ class KernelSetupError(RuntimeError):
 class NotebookRunError(RuntimeError):
     """One or more notebooks failed; ``failures`` holds their ``NotebookResult``s."""
 
-    def __init__(self, failures: Sequence["NotebookResult"]):
+    def __init__(self, failures: Sequence[NotebookResult]):
         self.failures = list(failures)
         super().__init__(format_failures(self.failures))
 
@@ -64,9 +72,11 @@ class NotebookJob:
 
     @property
     def name(self) -> str:
+        """The notebook's name (its file's stem): the report's name."""
         return Path(self.notebook).stem
 
     def describe(self) -> str:
+        """Which notebook, LA and period, for messages."""
         return f"notebook '{self.name}' for LA {self.la_code}, period ending {self.period_end}"
 
 
@@ -84,6 +94,7 @@ class NotebookResult:
     traceback: str | None = None
 
     def message(self) -> str:
+        """The outcome in words: for a failure, the error, the cell and where to look."""
         if self.ok:
             return f"{self.job.describe()}: ok ({self.seconds:.1f}s)"
         lines = [f"{self.job.describe()} FAILED: {self.error}"]
@@ -97,12 +108,13 @@ class NotebookResult:
 
 
 def format_failures(failures: Iterable[NotebookResult]) -> str:
-    failures = list(failures)
-    head = f"{len(failures)} notebook run(s) failed:"
-    return "\n".join([head] + [r.message() for r in failures])
+    """One message naming every failed run."""
+    failed = list(failures)
+    return "\n".join([f"{len(failed)} notebook run(s) failed:", *(r.message() for r in failed)])
 
 
 def raise_for_failures(results: Iterable[NotebookResult]) -> None:
+    """Raise ``NotebookRunError`` when any of ``results`` failed."""
     failed = [r for r in results if not r.ok]
     if failed:
         raise NotebookRunError(failed)
@@ -118,16 +130,12 @@ def ensure_kernel(name: str = KERNEL_NAME) -> dict[str, Any]:
     Installs the spec into ``sys.prefix`` (``ipykernel install --sys-prefix``) when no
     spec of that name is found.
     """
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
     with _kernel_lock:
         ksm = KernelSpecManager()
         try:
             spec = ksm.get_kernel_spec(name)
         except NoSuchKernel:
-            from ipykernel.kernelspec import install
-
-            install(kernel_name=name, prefix=sys.prefix)
+            install_kernel(kernel_name=name, prefix=sys.prefix)
             spec = KernelSpecManager().get_kernel_spec(name)
         exe = spec.argv[0] if spec.argv else ""
         same = exe in _SELF_PYTHON or _same_file(exe, sys.executable)
@@ -153,25 +161,37 @@ def _same_file(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------- execution
 def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
                 timeout: int | None = 1800) -> NotebookResult:
-    """Run one notebook with papermill; never raises for a notebook error."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
+    """Run one notebook with papermill; never raises for a notebook error.
 
+    Papermill writes into a private folder beside the target; the notebook it wrote
+    (with the error cell, when a cell failed) is then moved into place atomically, so
+    no half-written notebook is ever left at ``output_path``.
+    """
     out = Path(job.output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    # execute to a temporary name beside the target, then move: no half-written notebook
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".ipynb", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     cwd = Path(job.cwd) if job.cwd else out.parent
     cwd.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
     result = NotebookResult(job=job, ok=False, seconds=0.0)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f".{out.stem}.", dir=out.parent) as work:
+        executed = Path(work) / out.name
+        run_papermill(job, executed, cwd, result, kernel_name=kernel_name, timeout=timeout)
+        result.seconds = time.perf_counter() - t0
+        if executed.is_file() and executed.stat().st_size > 0:
+            with atomic.atomic_path(out) as tmp:
+                executed.replace(tmp)
+            result.output_path = out
+    return result
+
+
+def run_papermill(job: NotebookJob, executed: Path, cwd: Path, result: NotebookResult, *,
+                  kernel_name: str, timeout: int | None) -> None:
+    """Execute ``job`` into ``executed``; record success or the error in ``result``."""
     socket_dir = tempfile.mkdtemp(prefix="csc-kernel-")
     try:
-        parameters = declared_parameters(job.notebook, job.parameters)
         pm.execute_notebook(
-            str(Path(job.notebook).resolve()), str(tmp.resolve()), parameters=parameters,
+            str(Path(job.notebook).resolve()), str(executed.resolve()),
+            parameters=declared_parameters(job.notebook, job.parameters),
             kernel_name=kernel_name, progress_bar=False, log_output=False,
             execution_timeout=timeout, config=_kernel_config(socket_dir),
             # The kernel's own log (start-up notices, the interrupt at shutdown) is noise
@@ -188,17 +208,10 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
         result.error_cell = exc.source
         result.error_cell_index = exc.cell_index
         result.traceback = "\n".join(exc.traceback or [])
-    except Exception as exc:  # kernel died, bad notebook, missing file...
+    except Exception as exc:  # noqa: BLE001 - kernel died, bad notebook...: a failed run
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
         shutil.rmtree(socket_dir, ignore_errors=True)
-    result.seconds = time.perf_counter() - t0
-    if tmp.exists() and tmp.stat().st_size > 0:
-        os.replace(tmp, out)
-        result.output_path = out
-    else:
-        tmp.unlink(missing_ok=True)
-    return result
 
 
 def _kernel_config(socket_dir: str) -> Any:
@@ -209,8 +222,6 @@ def _kernel_config(socket_dir: str) -> Any:
     readable by this user alone. One folder per kernel, because kernels started in
     parallel would otherwise race for the same socket names.
     """
-    from traitlets.config import Config
-
     return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "kernel")}})
 
 
@@ -222,8 +233,6 @@ def declared_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dic
     declares. A notebook without a parameters cell gets them all (papermill injects
     them at the top).
     """
-    import papermill as pm
-
     try:
         declared = pm.inspect_notebook(str(notebook))
     except Exception:  # noqa: BLE001 - let execution report a broken notebook

@@ -17,27 +17,29 @@ present with matplotlib), at a size readable in a report.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from cycler import cycler
 from matplotlib.figure import Figure
 
+from csc_outcomes.measures.catalogue import CATALOGUE, GROUPS, LEVELS
 from csc_outcomes.reporting import disclosure
+from csc_outcomes.stats.frames import LEVEL_LABELS
+from csc_outcomes.stats.funnel import Method, level_tag, limits_on_grid
 
 __all__ = [
-    "PALETTE",
     "LEVEL_LABELS",
-    "GRID_LEVELS",
-    "GRID_GROUPS",
-    "set_theme",
-    "trend_chart",
+    "PALETTE",
+    "coef_plot",
     "funnel_plot",
     "level_bars",
     "outcome_grid",
-    "coef_plot",
+    "set_theme",
+    "trend_chart",
 ]
 
 #: Okabe-Ito colour-blind-safe palette (blue, orange, green, vermilion, purple, sky, yellow, black).
@@ -53,55 +55,6 @@ PALETTE: list[str] = [
 ]
 _GREY = "#6E6E6E"
 _HIGHLIGHT = "#D55E00"
-
-#: Levels of intervention (the proportionality models' outcome).
-LEVEL_LABELS: dict[int, str] = {
-    0: "Assessed, no plan",
-    1: "CIN plan",
-    2: "Child protection plan",
-    3: "Looked after",
-}
-
-#: The report grid: columns are levels, rows are groups (measures.md, last section).
-GRID_LEVELS: dict[str, str] = {
-    "at_risk": "Children at risk of harm",
-    "in_care": "Children in care",
-    "leaving_care": "Children leaving care",
-}
-GRID_GROUPS: dict[str, str] = {
-    "performance": "Performance",
-    "outcome": "Outcomes",
-}
-
-#: Fallback (level, group, label, kind) per measure when the catalogue is absent.
-_FALLBACK_CATALOGUE: dict[str, tuple[str, str, str, str]] = {
-    "referrals": ("at_risk", "performance", "Referrals", "count"),
-    "rereferrals_within_12m": ("at_risk", "performance", "Re-referrals within 12 months", "rate"),
-    "referrals_nfa": ("at_risk", "performance", "Referrals with no further action", "rate"),
-    "assessments_within_45wd": ("at_risk", "performance", "Assessments within 45 working days", "rate"),
-    "icpc_within_15wd": ("at_risk", "performance", "Initial conferences within 15 working days", "rate"),
-    "cpp_started": ("at_risk", "performance", "Child protection plans started", "count"),
-    "cpp_second_or_subsequent": ("at_risk", "performance", "Second or subsequent plans", "rate"),
-    "cpp_ended_2y_plus": ("at_risk", "performance", "Plans ending after 2+ years", "rate"),
-    "contacts_to_referrals": ("at_risk", "performance", "Contacts per referral", "ratio"),
-    "cin_closures_sustained_12m": ("at_risk", "outcome", "Closures sustained 12 months", "rate"),
-    "cla_at_period_end": ("in_care", "performance", "Children looked after", "count"),
-    "cla_started": ("in_care", "performance", "Children starting care", "count"),
-    "cla_3plus_placements": ("in_care", "performance", "3+ placements in the year", "rate"),
-    "cla_3plus_social_workers": ("in_care", "performance", "3+ social workers in the year", "rate"),
-    "cla_missing": ("in_care", "performance", "Missing in the year", "rate"),
-    "cla_long_term_stability": ("in_care", "outcome", "Long-term stability", "rate"),
-    "oc2_health_check": ("in_care", "outcome", "Health check", "rate"),
-    "oc2_teeth_check": ("in_care", "outcome", "Teeth check", "rate"),
-    "oc2_immunisations": ("in_care", "outcome", "Immunisations up to date", "rate"),
-    "oc2_sdq_recorded": ("in_care", "outcome", "SDQ score recorded", "rate"),
-    "cla_attendance_rate": ("in_care", "outcome", "School attendance", "rate"),
-    "cla_persistent_absence": ("in_care", "outcome", "Persistent absence", "rate"),
-    "cla_suspended": ("in_care", "outcome", "Suspended", "rate"),
-    "care_leavers_eet_19_21": ("leaving_care", "outcome", "In education, employment or training", "rate"),
-    "care_leavers_suitable_accom_19_21": ("leaving_care", "outcome", "In suitable accommodation", "rate"),
-    "care_leavers_in_touch_19_21": ("leaving_care", "outcome", "In touch with the LA", "rate"),
-}
 
 _SUPPRESSION_NOTE = "c: suppressed to protect confidentiality (small numbers)"
 
@@ -128,7 +81,7 @@ def set_theme(context: str = "notebook", font_scale: float = 1.1) -> None:
             "savefig.dpi": 150,
             "savefig.bbox": "tight",
             "legend.frameon": False,
-            "axes.prop_cycle": mpl.cycler(color=PALETTE),
+            "axes.prop_cycle": cycler(color=PALETTE),
         },
     )
 
@@ -139,42 +92,18 @@ def _new_figure(figsize: tuple[float, float] = (8, 4.5)) -> tuple[Figure, Any]:
     return fig, ax
 
 
-def _catalogue_info(measure_ids: Sequence[str], catalogue: Any = None) -> pd.DataFrame:
-    """(measure_id -> level, group, label, kind, polarity) from the catalogue or fallback."""
+def _catalogue_info(measure_ids: Sequence[str]) -> pd.DataFrame:
+    """level, group, label, kind, polarity of each measure, from the measure registry
+    (an id it does not hold is labelled by itself, with no level, group or kind)."""
     rows = []
-    cat = catalogue
-    if cat is None:
-        try:
-            from csc_outcomes.measures.catalogue import CATALOGUE  # type: ignore
-
-            cat = CATALOGUE
-        except Exception:  # noqa: BLE001 - catalogue not (yet) in the tree
-            cat = None
-    if isinstance(cat, pd.DataFrame):
-        cat = {r["measure_id"]: r for r in cat.to_dict("records")}
     for mid in measure_ids:
-        entry = None if cat is None else (cat.get(mid) if isinstance(cat, Mapping) else None)
-        fb = _FALLBACK_CATALOGUE.get(mid, (None, None, mid, None))
-
-        def get(name: str, default: Any, entry: Any = entry) -> Any:
-            if entry is None:
-                return default
-            if isinstance(entry, Mapping):
-                v = entry.get(name, default)
-            else:
-                v = getattr(entry, name, default)
-            return default if v is None else str(v) if not isinstance(v, str) else v
-
-        rows.append(
-            {
-                "measure_id": mid,
-                "level": get("level", fb[0]),
-                "group": get("group", fb[1]),
-                "label": get("label", fb[2]),
-                "kind": get("kind", fb[3]),
-                "polarity": get("polarity", "neutral"),
-            }
-        )
+        m = CATALOGUE.get(mid)
+        if m is None:
+            rows.append({"measure_id": mid, "level": None, "group": None, "label": mid,
+                         "kind": None, "polarity": "neutral"})
+        else:
+            rows.append({"measure_id": mid, "level": m.level, "group": m.group,
+                         "label": m.label, "kind": m.kind, "polarity": m.polarity})
     return pd.DataFrame(rows, columns=["measure_id", "level", "group", "label", "kind", "polarity"])
 
 
@@ -196,7 +125,6 @@ def trend_chart(
     reference: bool | pd.Series | None = None,
     reference_label: str = "All LAs (pooled)",
     title: str | None = None,
-    catalogue: Any = None,
     threshold: int = disclosure.DEFAULT_THRESHOLD,
 ) -> Figure:
     """A measure's value over ``period_end`` for one LA.
@@ -209,7 +137,7 @@ def trend_chart(
     """
     data = measures_df[measures_df["measure_id"] == measure_id].copy()
     data["period_end"] = pd.to_datetime(data["period_end"])
-    info = _catalogue_info([measure_id], catalogue).iloc[0]
+    info = _catalogue_info([measure_id]).iloc[0]
     shown = disclosure.suppress_measures(data, threshold, kinds={measure_id: info["kind"]} if info["kind"] else None)
     kind = shown["kind"].iloc[0] if len(shown) else (info["kind"] or "rate")
     la = shown[shown["la_code"] == la_code].sort_values("period_end")
@@ -281,8 +209,6 @@ def funnel_plot(
     from 1 to ``threshold`` are left out when ``suppress_small`` (their position would
     reveal the count); a footnote says how many.
     """
-    from csc_outcomes.stats.funnel import level_tag, limits_on_grid
-
     res = funnel_result
     levels = tuple(getattr(res, "levels", None) or _levels_from_columns(res))
     grid = getattr(res, "grid", None)
@@ -290,7 +216,7 @@ def funnel_plot(
         valid = res[res["denominator"] > 0]
         grid = limits_on_grid(
             float(res["target"].iloc[0]), valid["denominator"],
-            method=str(res["method"].iloc[0]), phi=float(res["phi"].iloc[0]),
+            method=cast(Method, str(res["method"].iloc[0])), phi=float(res["phi"].iloc[0]),
             tau2=float(res["tau2"].iloc[0]), levels=levels,
         )
     pts = pd.DataFrame(res).dropna(subset=["value"])
@@ -417,7 +343,6 @@ def outcome_grid(
     la_code: str,
     period_end: Any,
     *,
-    catalogue: Any = None,
     title: str | None = None,
     threshold: int = disclosure.DEFAULT_THRESHOLD,
 ) -> Figure:
@@ -425,23 +350,23 @@ def outcome_grid(
 
     Columns are levels (children at risk of harm, in care, leaving care), rows are
     groups (performance, outcomes); each cell lists its measures with their values,
-    disclosure-controlled (``c`` for suppressed, ``z`` not applicable). Measures come
-    from the catalogue (``catalogue`` argument, else
-    ``csc_outcomes.measures.catalogue.CATALOGUE``, else a built-in copy of
-    measures.md's grouping). A measure absent from ``measures_df`` is not listed.
+    disclosure-controlled (``c`` for suppressed, ``z`` not applicable). Levels, groups
+    and labels come from the measure registry (``measures.catalogue``). A measure
+    absent from ``measures_df`` is not listed.
     """
     pe = pd.Timestamp(period_end)
     rows = measures_df[(measures_df["la_code"] == la_code)
                        & (pd.to_datetime(measures_df["period_end"]) == pe)]
-    info = _catalogue_info(list(rows["measure_id"].unique()), catalogue)
-    kinds = {r.measure_id: r.kind for r in info.itertuples() if r.kind}
+    info = _catalogue_info(list(rows["measure_id"].unique()))
+    known = info[info["kind"].notna()]
+    kinds = dict(zip(known["measure_id"].astype(str), known["kind"].astype(str), strict=True))
     shown = disclosure.suppress_measures(rows, threshold, kinds=kinds).merge(
         info.drop(columns="kind"), on="measure_id", how="left"
     )
     fig = Figure(figsize=(15, 8), layout="constrained")
-    axes = fig.subplots(len(GRID_GROUPS), len(GRID_LEVELS), squeeze=False)
-    for i, (group, group_label) in enumerate(GRID_GROUPS.items()):
-        for j, (level, level_label) in enumerate(GRID_LEVELS.items()):
+    axes = fig.subplots(len(GROUPS), len(LEVELS), squeeze=False)
+    for i, (group, group_label) in enumerate(GROUPS.items()):
+        for j, (level, level_label) in enumerate(LEVELS.items()):
             ax = axes[i][j]
             ax.set_axis_off()
             ax.add_patch(mpl.patches.Rectangle((0, 0), 1, 1, transform=ax.transAxes,

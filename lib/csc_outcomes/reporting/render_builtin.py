@@ -20,18 +20,21 @@ cells tagged ``remove-cell``, inputs tagged ``remove-input``, outputs tagged
 from __future__ import annotations
 
 import base64
-import copy
 import datetime as dt
 import html
-import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import nbformat
+import pypandoc
+import typst
+from nbconvert import HTMLExporter, MarkdownExporter
 
-from csc_outcomes import paths
+from csc_outcomes import __version__, atomic, paths
 from csc_outcomes.reporting import frontmatter
 
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell"}
@@ -102,6 +105,7 @@ def prepare_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, 
 
 
 def _load_text(tdir: Path | None, name: str, fallback: str = "") -> str:
+    """A template file's text, or ``fallback`` when the folder lacks it."""
     if tdir and (tdir / name).is_file():
         return (tdir / name).read_text(encoding="utf-8")
     return fallback
@@ -113,7 +117,7 @@ _NBCONVERT_ALT = re.compile(r'\salt="No description has been provided for this i
 
 def _add_alt_text(body: str, default: str) -> str:
     """Give every ``<img>`` an alt attribute (nbconvert writes none for plain PNGs)."""
-    def fix(m: re.Match) -> str:
+    def fix(m: re.Match[str]) -> str:
         tag = m.group(0)
         if re.search(r"\salt=", tag):
             return tag
@@ -122,6 +126,7 @@ def _add_alt_text(body: str, default: str) -> str:
 
 
 def _alt_from_metadata(nb: nbformat.NotebookNode) -> list[str]:
+    """Each PNG output's alt text, in order (``""`` where none was given)."""
     alts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -136,7 +141,7 @@ def _apply_alts(body: str, alts: list[str], default: str) -> str:
     it = iter(alts)
     body = _NBCONVERT_ALT.sub("", body)
 
-    def fix(m: re.Match) -> str:
+    def fix(m: re.Match[str]) -> str:
         tag = m.group(0)
         if "data:image/png" not in tag:
             return tag
@@ -150,8 +155,6 @@ def _apply_alts(body: str, alts: list[str], default: str) -> str:
 
 def html_body(nb: nbformat.NotebookNode) -> str:
     """The body HTML of a prepared notebook: outputs and markdown, no code, no prompts."""
-    from nbconvert import HTMLExporter
-
     exporter = HTMLExporter(template_name="basic", exclude_input=True,
                             exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
@@ -164,10 +167,6 @@ def html_body(nb: nbformat.NotebookNode) -> str:
 def render_html(executed: str | Path, out_path: str | Path, *, templates: str | Path | None = None,
                 index_href: str | None = None, generated: str | None = None) -> Path:
     """Render an executed notebook to one self-contained HTML file at ``out_path``."""
-    import jinja2
-
-    from csc_outcomes import __version__
-
     executed, out_path = Path(executed), Path(out_path)
     try:
         nb, front = prepare_notebook(nbformat.read(str(executed), as_version=4))
@@ -185,7 +184,7 @@ def render_html(executed: str | Path, out_path: str | Path, *, templates: str | 
         )
     except Exception as exc:
         raise RenderError(f"HTML render of {executed} failed: {type(exc).__name__}: {exc}") from exc
-    _write_atomic(out_path, text.encode("utf-8"))
+    atomic.write_text(out_path, text)
     return out_path
 
 
@@ -193,8 +192,6 @@ def render_html(executed: str | Path, out_path: str | Path, *, templates: str | 
 def _tables_to_markdown(nb: nbformat.NotebookNode) -> None:
     """Swap DataFrame HTML outputs for pipe-table markdown (pandoc cannot read raw HTML
     tables inside markdown into tables), in place."""
-    import pypandoc
-
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
@@ -202,7 +199,7 @@ def _tables_to_markdown(nb: nbformat.NotebookNode) -> None:
             if isinstance(h, list):
                 h = "".join(h)
             if h and "<table" in h:
-                h = re.sub(r"<style.*?</style>", "", h, flags=re.S)
+                h = re.sub(r"<style.*?</style>", "", h, flags=re.DOTALL)
                 md = pypandoc.convert_text(h, "gfm", format="html", extra_args=["--wrap=none"])
                 new = {"text/markdown": md}
                 out["data"] = new
@@ -211,10 +208,6 @@ def _tables_to_markdown(nb: nbformat.NotebookNode) -> None:
 def render_pdf(executed: str | Path, out_path: str | Path, *,
                templates: str | Path | None = None) -> Path:
     """Render an executed notebook to PDF (markdown -> pandoc -> Typst -> PDF)."""
-    import pypandoc
-    import typst
-    from nbconvert import MarkdownExporter
-
     executed, out_path = Path(executed), Path(out_path)
     try:
         nb, front = prepare_notebook(nbformat.read(str(executed), as_version=4))
@@ -241,11 +234,12 @@ def render_pdf(executed: str | Path, out_path: str | Path, *,
         raise RenderError(f"PDF render of {executed} failed: {type(exc).__name__}: {exc}") from exc
     if not pdf.startswith(b"%PDF"):
         raise RenderError(f"PDF render of {executed} gave no PDF")
-    _write_atomic(out_path, pdf)
+    atomic.write_bytes(out_path, pdf)
     return out_path
 
 
-def render(executed: str | Path, out_dir: str | Path, stem: str, formats=("html",), *,
+def render(executed: str | Path, out_dir: str | Path, stem: str,
+           formats: Sequence[str] = ("html",), *,
            templates: str | Path | None = None, index_href: str | None = None) -> dict[str, Path]:
     """Render to ``out_dir/<stem>.<fmt>`` for each format; returns {format: path}."""
     out = {}
@@ -259,10 +253,3 @@ def render(executed: str | Path, out_dir: str | Path, stem: str, formats=("html"
             raise RenderError(f"unknown format {fmt!r} (html or pdf)")
     return out
 
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)

@@ -23,13 +23,14 @@ atomically. Anything else raises ``QuartoRenderError`` with Quarto's stderr.
 
 from __future__ import annotations
 
-from csc_outcomes.paths import reports_project_dir
-import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+from csc_outcomes import atomic
+from csc_outcomes.paths import reports_project_dir
 
 
 class QuartoRenderError(RuntimeError):
@@ -42,12 +43,13 @@ def quarto_path() -> str | None:
 
 
 def quarto_version() -> str | None:
+    """``quarto --version``, or None without Quarto."""
     exe = quarto_path()
     if not exe:
         return None
     try:
         return subprocess.run([exe, "--version"], capture_output=True, text=True,
-                              timeout=60).stdout.strip() or None
+                              timeout=60, check=False).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -68,7 +70,8 @@ def quarto_command(notebook_name: str, fmt: str, output_dir: str = "_out", *,
     raise QuartoRenderError(f"unknown format {fmt!r} (html or pdf)")
 
 
-def render(executed: str | Path, out_dir: str | Path, stem: str, formats=("html",), *,
+def render(executed: str | Path, out_dir: str | Path, stem: str,
+           formats: Sequence[str] = ("html",), *,
            project_dir: str | Path | None = None, pdf_engine: str = "typst",
            timeout: int = 600) -> dict[str, Path]:
     """Render ``executed`` with Quarto to ``out_dir/<stem>.<fmt>``; returns {format: path}."""
@@ -81,26 +84,39 @@ def render(executed: str | Path, out_dir: str | Path, stem: str, formats=("html"
     with tempfile.TemporaryDirectory(prefix="csc-quarto-") as tmp:
         work = Path(tmp)
         nb_name = f"{stem}.ipynb"
-        shutil.copy2(executed, work / nb_name)
-        if (project / "_quarto.yml").is_file():
-            shutil.copy2(project / "_quarto.yml", work / "_quarto.yml")
-        if (project / "templates").is_dir():
-            shutil.copytree(project / "templates", work / "templates")
+        _copy_project(executed, work / nb_name, project)
         for fmt in formats:
-            cmd, produced = quarto_command(nb_name, fmt, "_out", pdf_engine=pdf_engine, quarto=exe)
-            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout)
-            candidates = [work / "_out" / produced, work / produced]
-            found = next((c for c in candidates if c.is_file() and c.stat().st_size > 0), None)
-            if proc.returncode != 0 or found is None:
-                why = (f"exit code {proc.returncode}" if proc.returncode != 0
-                       else f"no output file {produced}")
-                raise QuartoRenderError(
-                    f"quarto render of {executed} to {fmt} failed ({why}).\n"
-                    f"command: {' '.join(cmd)}\n{(proc.stderr or proc.stdout)[-3000:]}")
+            produced = _run_quarto(exe, work, nb_name, fmt, executed, pdf_engine=pdf_engine,
+                                   timeout=timeout)
             target = out_dir / f"{stem}.{fmt}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp_target = target.with_name(f".{target.name}.quarto-tmp")
-            shutil.copyfile(found, tmp_target)
-            os.replace(tmp_target, target)
+            with atomic.atomic_path(target) as part:
+                shutil.copyfile(produced, part)
             results[fmt] = target
     return results
+
+
+def _copy_project(executed: Path, notebook: Path, project: Path) -> None:
+    """The executed notebook, ``_quarto.yml`` and ``templates/`` into the work folder."""
+    work = notebook.parent
+    shutil.copy2(executed, notebook)
+    if (project / "_quarto.yml").is_file():
+        shutil.copy2(project / "_quarto.yml", work / "_quarto.yml")
+    if (project / "templates").is_dir():
+        shutil.copytree(project / "templates", work / "templates")
+
+
+def _run_quarto(exe: str, work: Path, nb_name: str, fmt: str, executed: Path, *,
+                pdf_engine: str, timeout: int) -> Path:
+    """Run Quarto for one format in ``work``; the file it wrote, or ``QuartoRenderError``."""
+    cmd, produced = quarto_command(nb_name, fmt, "_out", pdf_engine=pdf_engine, quarto=exe)
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    candidates = [work / "_out" / produced, work / produced]
+    found = next((c for c in candidates if c.is_file() and c.stat().st_size > 0), None)
+    if proc.returncode != 0 or found is None:
+        why = (f"exit code {proc.returncode}" if proc.returncode != 0
+               else f"no output file {produced}")
+        raise QuartoRenderError(
+            f"quarto render of {executed} to {fmt} failed ({why}).\n"
+            f"command: {' '.join(cmd)}\n{(proc.stderr or proc.stdout)[-3000:]}")
+    return found

@@ -22,7 +22,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from csc_outcomes.measures import table
+from csc_outcomes.measures.compute import compute_measures
+from csc_outcomes.measures.inputs import MeasureInputs
 from csc_outcomes.reporting import manifest as mf
+from csc_outcomes.reporting.config import RunConfig, RunError
+from csc_outcomes.reporting.run import run
 
 
 @dataclass
@@ -88,44 +95,84 @@ def _compare_inputs(man: dict[str, Any]) -> list[Comparison]:
     return out
 
 
-def _compare_measures(man: dict[str, Any], recompute: bool) -> list[Comparison]:
-    from csc_outcomes.reporting.run import _period_rows_hash
-
-    out = []
+def _measures_hash_comparison(man: dict[str, Any], want: str) -> Comparison:
+    """The period's rows of the measures table the run read, against the manifest's hash."""
     period = man["period_end"]
-    info = man.get("measures") or {}
-    want = info.get("period_rows_sha256")
-    path = Path(info.get("path") or man["options"].get("measures_path", ""))
+    path = Path((man.get("measures") or {}).get("path")
+                or (man.get("options") or {}).get("measures_path", ""))
+    if not path.is_file():
+        return Comparison("measures", str(path), "missing")
+    got = mf.period_rows_hash(table.read(path), period)
+    return Comparison("measures", f"{path.name} rows for {period}",
+                      "match" if got == want else "differs")
+
+
+def _recomputed_comparison(man: dict[str, Any], want: str, warehouse: Path) -> Comparison:
+    """The period's rows recomputed from the warehouse now, against the manifest's hash.
+
+    The hash covers every LA of the table for the period, so a difference may come
+    from an LA outside the run; the detail names the run's LAs.
+    """
+    period = man["period_end"]
+    try:
+        new = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True),
+                               [pd.Timestamp(period)])
+    except Exception as exc:  # noqa: BLE001 - reported as not checked, with the error
+        return Comparison("measures", "recomputed from the warehouse", "not_checked",
+                          f"{type(exc).__name__}: {exc}")
+    new["period_end"] = pd.to_datetime(new["period_end"]).dt.normalize()
+    same = mf.period_rows_hash(new, period) == want
+    las = ", ".join(sorted(man.get("la_codes") or []))
+    return Comparison("measures", f"recomputed from {warehouse.name} for {period}",
+                      "match" if same else "differs", "" if same else f"(LAs in run: {las})")
+
+
+def _compare_measures(man: dict[str, Any], recompute: bool) -> list[Comparison]:
+    want = (man.get("measures") or {}).get("period_rows_sha256")
     if not want:
         return [Comparison("measures", "measures table", "not_checked", "manifest has no hash")]
-    if path.is_file():
-        got = _period_rows_hash(path, period)
-        out.append(Comparison("measures", f"{path.name} rows for {period}",
-                              "match" if got == want else "differs"))
-    else:
-        out.append(Comparison("measures", str(path), "missing"))
-    warehouse = Path(man["options"].get("warehouse", ""))
+    out = [_measures_hash_comparison(man, want)]
+    warehouse = Path((man.get("options") or {}).get("warehouse", ""))
     if recompute and warehouse.is_file():
-        try:
-            import pandas as pd
+        out.append(_recomputed_comparison(man, want, warehouse))
+    return out
 
-            from csc_outcomes.measures.compute import compute_measures
-            from csc_outcomes.measures.inputs import MeasureInputs
 
-            new = compute_measures(MeasureInputs.from_warehouse(warehouse, measures_only=True), [period])
-            new["period_end"] = pd.to_datetime(new["period_end"]).dt.date.astype(str)
-            las = set(man.get("la_codes") or [])
-            with tempfile.TemporaryDirectory() as tmp:
-                p = Path(tmp) / "m.csv"
-                new.to_csv(p, index=False)
-                # the manifest hash covers every LA of the CSV for the period
-                got = _period_rows_hash(p, period)
-            out.append(Comparison("measures", f"recomputed from {warehouse.name} for {period}",
-                                  "match" if got == want else "differs",
-                                  "" if got == want else f"(LAs in run: {', '.join(sorted(las))})"))
-        except Exception as exc:  # noqa: BLE001
-            out.append(Comparison("measures", "recomputed from the warehouse", "not_checked",
-                                  f"{type(exc).__name__}: {exc}"))
+def rerun_config(man: dict[str, Any], scratch: Path, jobs: int | None,
+                 identifiers: set[str] | None) -> RunConfig:
+    """The recorded run's options, with its outputs sent to ``scratch``."""
+    opts = man.get("options") or {}
+    return RunConfig(
+        period_end=man["period_end"], la_codes=tuple(man["la_codes"]),
+        warehouse=Path(opts["warehouse"]), measures_path=Path(opts["measures_path"]),
+        reports_dir=scratch / "reports", restricted_dir=scratch / "restricted",
+        formats=tuple(man.get("formats") or ["html"]), jobs=jobs or opts.get("jobs") or 2,
+        notebooks=tuple(man.get("notebooks") or ()),
+        notebooks_dir=Path(opts["notebooks_dir"]) if opts.get("notebooks_dir") else None,
+        parameters_dir=Path(opts["parameters_dir"]) if opts.get("parameters_dir") else None,
+        renderer="auto", identifiers=frozenset(identifiers) if identifiers is not None else None,
+        progress=False, extra_parameters=opts.get("extra_parameters") or {})
+
+
+def _compare_outputs(man: dict[str, Any], scratch: Path) -> list[Comparison]:
+    """The re-run's executed notebooks (text outputs) and published files, against the run's."""
+    out = []
+    for rec in man.get("restricted_outputs", []):
+        new = scratch / "restricted" / rec["path"]
+        label = f"{rec.get('la_code')}/{rec.get('notebook')}"
+        if not new.is_file():
+            out.append(Comparison("report_data", label, "missing"))
+            continue
+        same = mf.notebook_content_hash(new) == rec["content_sha256"]
+        out.append(Comparison("report_data", label, "match" if same else "differs",
+                              "" if same else "text outputs (tables, numbers) differ"))
+    for rec in man.get("outputs", []):
+        p = scratch / "reports" / rec["path"]
+        if p.is_file():
+            same = mf.sha256_file(p) == rec["sha256"]
+            out.append(Comparison(
+                "published", rec["path"], "info",
+                "byte-identical" if same else "bytes differ (render date/versions embedded)"))
     return out
 
 
@@ -133,49 +180,17 @@ def reproduce(manifest_path: str | Path, *, workdir: str | Path | None = None,
               jobs: int | None = None, recompute_measures: bool = True,
               identifiers: set[str] | None = None) -> ReproduceReport:
     """Re-run the run recorded in ``manifest_path`` into a scratch folder and compare."""
-    from csc_outcomes.reporting.run import RunError, run_reports
-
     manifest_path = Path(manifest_path)
     man = mf.read_manifest(manifest_path)
-    opts = man.get("options") or {}
     report = ReproduceReport(str(manifest_path), man.get("run_id", "?"), man["period_end"])
     report.comparisons += _compare_inputs(man)
     report.comparisons += _compare_measures(man, recompute_measures)
-
     scratch = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="csc-reproduce-"))
     try:
-        try:
-            res = run_reports(
-                man["period_end"], man["la_codes"], warehouse=opts["warehouse"],
-                measures_path=opts["measures_path"], reports_dir=scratch / "reports",
-                restricted_dir=scratch / "restricted", formats=man.get("formats") or ["html"],
-                jobs=jobs or opts.get("jobs") or 2, notebooks=man.get("notebooks"),
-                notebooks_dir=opts.get("notebooks_dir"), parameters_dir=opts.get("parameters_dir"),
-                renderer="auto", identifiers=identifiers, progress=False,
-                extra_parameters=opts.get("extra_parameters") or None)
-        except RunError as exc:
-            report.rerun_error = str(exc).splitlines()[0]
-            return report
-        restricted = scratch / "restricted"
-        for rec in man.get("restricted_outputs", []):
-            new = restricted / rec["path"]
-            label = f"{rec.get('la_code')}/{rec.get('notebook')}"
-            if not new.is_file():
-                report.comparisons.append(Comparison("report_data", label, "missing"))
-                continue
-            same = mf.notebook_content_hash(new) == rec["content_sha256"]
-            report.comparisons.append(Comparison(
-                "report_data", label, "match" if same else "differs",
-                "" if same else "text outputs (tables, numbers) differ"))
-        new_reports = scratch / "reports"
-        for rec in man.get("outputs", []):
-            p = new_reports / rec["path"]
-            if p.is_file():
-                same = mf.sha256_file(p) == rec["sha256"]
-                report.comparisons.append(Comparison(
-                    "published", rec["path"], "info",
-                    "byte-identical" if same else "bytes differ (render date/versions embedded)"))
-        del res
+        run(rerun_config(man, scratch, jobs, identifiers))
+        report.comparisons += _compare_outputs(man, scratch)
+    except RunError as exc:
+        report.rerun_error = str(exc).splitlines()[0]
     finally:
         if workdir is None:
             shutil.rmtree(scratch, ignore_errors=True)

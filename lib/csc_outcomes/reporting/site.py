@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
 import re
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from csc_outcomes import __version__, atomic
 
 _PERIOD = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -46,6 +46,7 @@ footer { max-width:64rem; margin:2rem auto; padding:1rem; border-top:1px solid v
 
 
 def pretty_name(stem: str) -> str:
+    """A report's name from its file stem: ``placement_stability`` -> ``Placement stability``."""
     return stem.replace("_", " ").strip().capitalize()
 
 
@@ -80,7 +81,7 @@ def scan_reports(reports_dir: str | Path) -> dict[str, dict[str, dict[str, dict[
     return found
 
 
-def _order(stems) -> list[str]:
+def _order(stems: Iterable[str]) -> list[str]:
     known = [s for s in REPORT_ORDER if s in stems]
     return known + sorted(s for s in stems if s not in REPORT_ORDER)
 
@@ -94,80 +95,96 @@ def _fmt_time(iso: str | None) -> str:
         return iso
 
 
-def render_index(reports_dir: str | Path, *, la_names: Mapping[str, str] | None = None,
-                 titles: Mapping[str, str] | None = None, title: str = "Children's social care outcome reports",
-                 generated: str | None = None) -> str:
-    """The index page's HTML (see ``build_index``)."""
-    from csc_outcomes import __version__
-
-    root = Path(reports_dir)
-    la_names = dict(la_names or {})
-    titles = dict(titles or {})
-    tree = scan_reports(root)
+def _page_start(title: str) -> list[str]:
+    """The page's head, skip link and header, up to the opening of ``main``."""
     e = html.escape
-    parts = [
+    return [
         "<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(title)}</title>", f"<style>{INDEX_CSS}</style>", "</head>", "<body>",
         '<a class="skip-link" href="#content">Skip to content</a>',
-        f"<header><h1>{e(title)}</h1><p>Outcome measures for children at risk of harm, "
-        "in care and leaving care, by local authority and period.</p></header>",
+        (f"<header><h1>{e(title)}</h1><p>Outcome measures for children at risk of harm, "
+         "in care and leaving care, by local authority and period.</p></header>"),
         '<main id="content">',
     ]
+
+
+def _run_meta(root: Path, period: str, man: Mapping[str, Any]) -> str:
+    """The line under a period's heading: run time, a failed status, the manifest link."""
+    e = html.escape
+    meta = [f"Run finished: {e(_fmt_time(man.get('finished')))}" if man else "No run manifest."]
+    if man.get("status") and man.get("status") != "ok":
+        meta.append(f'<span class="status-failed">Run status: {e(man["status"])}</span>')
+    if (root / period / "manifest.json").is_file():
+        meta.append(f'<a href="{e(period)}/manifest.json">Run manifest<span '
+                    f'class="visually-hidden"> for the period ending {e(period)}</span></a>')
+    return '<p class="meta">' + " · ".join(meta) + "</p>"
+
+
+def _la_row(period: str, la: str, name: str | None, reports: Mapping[str, Mapping[str, str]],
+            stems: list[str], titles: Mapping[str, str]) -> str:
+    """One LA's row: a cell per report with its HTML and PDF links."""
+    e = html.escape
+    label = f"{e(name)} ({e(la)})" if name else e(la)
+    row = [f'<tr><th scope="row">{label}</th>']
+    for s in stems:
+        links = []
+        for fmt in ("html", "pdf"):
+            href = reports.get(s, {}).get(fmt)
+            if href:
+                text = "Report" if fmt == "html" else "PDF"
+                ctx = f"{titles.get(s, pretty_name(s))}, {name or la}, period ending {period}"
+                links.append(f'<a href="{e(href)}">{text}<span class="visually-hidden">: '
+                             f"{e(ctx)}</span></a>")
+        row.append(f"<td>{' · '.join(links) if links else '<span class=meta>none</span>'}</td>")
+    return "".join(row) + "</tr>"
+
+
+def _period_section(root: Path, period: str, las: Mapping[str, Mapping[str, Mapping[str, str]]],
+                    la_names: Mapping[str, str], titles: dict[str, str]) -> list[str]:
+    """A period's heading, run line and table of LAs by reports."""
+    e = html.escape
+    man = _load_manifest(root / period) or {}
+    for rec in man.get("outputs", []):
+        if rec.get("title") and rec.get("report"):
+            titles.setdefault(rec["report"], rec["title"])
+    pid = f"period-{period}"
+    stems = _order({s for reps in las.values() for s in reps})
+    head = "".join(f'<th scope="col">{e(titles.get(s, pretty_name(s)))}</th>' for s in stems)
+    return [
+        f'<section aria-labelledby="{pid}"><h2 id="{pid}">Period ending {e(period)}</h2>',
+        _run_meta(root, period, man),
+        "<table>",
+        f"<caption>Reports for the period ending {e(period)}, by local authority</caption>",
+        f'<thead><tr><th scope="col">Local authority</th>{head}</tr></thead><tbody>',
+        *(_la_row(period, la, la_names.get(la), reps, stems, titles) for la, reps in las.items()),
+        "</tbody></table></section>",
+    ]
+
+
+def render_index(reports_dir: str | Path, *, la_names: Mapping[str, str] | None = None,
+                 titles: Mapping[str, str] | None = None,
+                 title: str = "Children's social care outcome reports",
+                 generated: str | None = None) -> str:
+    """The index page's HTML (see ``build_index``)."""
+    root = Path(reports_dir)
+    names = dict(la_names or {})
+    report_titles = dict(titles or {})
+    tree = scan_reports(root)
+    parts = _page_start(title)
     if not tree:
         parts.append("<p>No reports have been published yet.</p>")
     for period, las in tree.items():
-        man = _load_manifest(root / period) or {}
-        for rec in man.get("outputs", []):
-            if rec.get("title") and rec.get("report"):
-                titles.setdefault(rec["report"], rec["title"])
-        pid = f"period-{period}"
-        parts.append(f'<section aria-labelledby="{pid}"><h2 id="{pid}">Period ending {e(period)}</h2>')
-        meta = [f"Run finished: {e(_fmt_time(man.get('finished')))}" if man else "No run manifest."]
-        if man.get("status") and man.get("status") != "ok":
-            meta.append(f'<span class="status-failed">Run status: {e(man["status"])}</span>')
-        if (root / period / "manifest.json").is_file():
-            meta.append(f'<a href="{e(period)}/manifest.json">Run manifest'
-                        f'<span class="visually-hidden"> for the period ending {e(period)}</span></a>')
-        parts.append('<p class="meta">' + " · ".join(meta) + "</p>")
-        stems = _order({s for reps in las.values() for s in reps})
-        parts.append("<table>")
-        parts.append(f"<caption>Reports for the period ending {e(period)}, by local authority</caption>")
-        parts.append('<thead><tr><th scope="col">Local authority</th>'
-                     + "".join(f'<th scope="col">{e(titles.get(s, pretty_name(s)))}</th>' for s in stems)
-                     + "</tr></thead><tbody>")
-        for la, reps in las.items():
-            name = la_names.get(la)
-            label = f"{e(name)} ({e(la)})" if name else e(la)
-            row = [f'<tr><th scope="row">{label}</th>']
-            for s in stems:
-                links = []
-                for fmt in ("html", "pdf"):
-                    href = reps.get(s, {}).get(fmt)
-                    if href:
-                        text = "Report" if fmt == "html" else "PDF"
-                        ctx = f"{titles.get(s, pretty_name(s))}, {name or la}, period ending {period}"
-                        links.append(f'<a href="{e(href)}">{text}<span class="visually-hidden">: '
-                                     f"{e(ctx)}</span></a>")
-                row.append(f"<td>{' · '.join(links) if links else '<span class=meta>none</span>'}</td>")
-            parts.append("".join(row) + "</tr>")
-        parts.append("</tbody></table></section>")
+        parts += _period_section(root, period, las, names, report_titles)
     when = generated or dt.datetime.now().astimezone().strftime("%d %B %Y, %H:%M %Z")
-    parts += ["</main>",
-              f"<footer><p>Index written {e(when)} by csc-outcomes {e(__version__)}. Published figures "
-              "are aggregates; values from 1 to 5 are suppressed and shown as c.</p></footer>",
-              "</body>", "</html>"]
+    footer = (f"<footer><p>Index written {html.escape(when)} by csc-outcomes "
+              f"{html.escape(__version__)}. Published figures are aggregates; values from 1 "
+              "to 5 are suppressed and shown as c.</p></footer>")
+    parts += ["</main>", footer, "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
 
 def build_index(reports_dir: str | Path, **kwargs: Any) -> Path:
     """Write ``<reports_dir>/index.html`` atomically and return its path."""
     root = Path(reports_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    text = render_index(root, **kwargs)
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=root)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    target = root / "index.html"
-    os.replace(tmp, target)
-    return target
+    return atomic.write_text(root / "index.html", render_index(root, **kwargs))

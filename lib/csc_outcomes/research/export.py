@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from csc_outcomes.ingest import contracts
+from csc_outcomes import atomic, warehouse
+from csc_outcomes.ingest.contracts import load_contract, str_dtype
 from csc_outcomes.keys import TABLE_SOURCE
 
 KEY_ENV = "CSC_OUTCOMES_PSEUDONYM_KEY"
@@ -74,18 +75,18 @@ def pseudonymise(values: pd.Series, scope: pd.Series | str, key: bytes) -> pd.Se
     uniq = pairs[present].drop_duplicates()
     mapping = {
         (s, v): hmac.new(key, f"{s}|{v}".encode(), hashlib.sha256).hexdigest()[:32]
-        for s, v in zip(uniq["s"], uniq["v"])
+        for s, v in zip(uniq["s"], uniq["v"], strict=True)
     }
     out = pd.Series(None, index=values.index, dtype=object)
     if present.any():
-        keys = list(zip(pairs.loc[present, "s"], pairs.loc[present, "v"]))
+        keys = list(zip(pairs.loc[present, "s"], pairs.loc[present, "v"], strict=True))
         out[present] = [mapping[k] for k in keys]
-    return out.astype(contracts._str_dtype())
+    return out.astype(str_dtype())
 
 
 def postcode_district(s: pd.Series) -> pd.Series:
     """The outward code of a postcode (``AB1 2CD`` -> ``AB1``; ``AB12CD`` -> ``AB1``)."""
-    t = s.astype(contracts._str_dtype()).str.upper().str.strip()
+    t = s.astype(str_dtype()).str.upper().str.strip()
     spaced = t.str.contains(" ", regex=False).fillna(False).astype(bool)
     compact = t.str.replace(r"\s+", "", regex=True)
     no_space = compact.where(compact.str.len() < 5, compact.str[:-3])
@@ -108,11 +109,12 @@ def transform(df: pd.DataFrame, key: bytes) -> pd.DataFrame:
 
 
 def _describe(table: str, col: str) -> tuple[str, str]:
+    """A column's description and how the export treated it (for the data dictionary)."""
     if col == "la_code":
         return "LA code", "as supplied"
     if col == "collection_year":
         return "Collection year (the year the return ends, 31 March)", "as supplied"
-    spec = contracts.load_contract(table).columns.get(col)
+    spec = load_contract(table).columns.get(col)
     desc = spec.description if spec and spec.description else (f"codes: {spec.codes}" if spec and spec.codes else "")
     if col in LA_SCOPED_IDS:
         how = "keyed pseudonym, HMAC-SHA256 within the LA (links CHILD and LAchildID of one LA)"
@@ -127,10 +129,25 @@ def _describe(table: str, col: str) -> tuple[str, str]:
     return desc, how
 
 
-def export(warehouse_path: Path, out_dir: Path, *, key: bytes, la_codes: list[str] | None = None) -> list[Path]:
-    """Write one parquet per canonical table and the data dictionary; return the paths written."""
-    from csc_outcomes import warehouse
+def _dictionary_markdown(dd: pd.DataFrame) -> str:
+    """The data dictionary as markdown: one section per table, one row per column."""
+    intro = ("Keyed pseudonyms (HMAC-SHA256); the key stays with the LA. Dates of birth are "
+             "coarsened to month, postcodes cut to district. Field names are DfE's own.")
+    lines = ["# Research extract: data dictionary", "", intro, ""]
+    for name in TABLE_SOURCE:
+        sub = dd[dd["table"] == name]
+        lines += [f"## {name} ({int(sub['rows'].iloc[0]) if len(sub) else 0} rows)", "",
+                  "| column | dtype | description | treatment |", "|---|---|---|---|"]
+        lines += [f"| {r.column} | {r.dtype} | {r.description} | {r.treatment} |" for r in sub.itertuples()]
+        lines.append("")
+    return "\n".join(lines)
 
+
+def export(warehouse_path: Path, out_dir: Path, *, key: bytes, la_codes: list[str] | None = None) -> list[Path]:
+    """Write one parquet per canonical table and the data dictionary; return the paths written.
+
+    Every file is written atomically, so a reader never sees half an extract file.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables, _ = warehouse.read_tables(Path(warehouse_path), la_codes=la_codes)
@@ -139,25 +156,16 @@ def export(warehouse_path: Path, out_dir: Path, *, key: bytes, la_codes: list[st
     for name in TABLE_SOURCE:
         df = transform(tables[name], key)
         path = out_dir / f"{name}.parquet"
-        tmp = path.with_name(f".{path.name}.tmp")
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        with atomic.atomic_path(path) as tmp:
+            df.to_parquet(tmp, index=False)
         written.append(path)
         for col in df.columns:
             desc, how = _describe(name, col)
             dictionary.append({"table": name, "column": col, "dtype": str(df[col].dtype),
                                "description": desc, "treatment": how, "rows": len(df)})
     dd = pd.DataFrame(dictionary)
-    dd.to_csv(out_dir / "data_dictionary.csv", index=False)
-    lines = ["# Research extract: data dictionary", "",
-             "Keyed pseudonyms (HMAC-SHA256); the key stays with the LA. Dates of birth are "
-             "coarsened to month, postcodes cut to district. Field names are DfE's own.", ""]
-    for name in TABLE_SOURCE:
-        sub = dd[dd["table"] == name]
-        lines += [f"## {name} ({int(sub['rows'].iloc[0]) if len(sub) else 0} rows)", "",
-                  "| column | dtype | description | treatment |", "|---|---|---|---|"]
-        lines += [f"| {r.column} | {r.dtype} | {r.description} | {r.treatment} |" for r in sub.itertuples()]
-        lines.append("")
-    (out_dir / "data_dictionary.md").write_text("\n".join(lines), encoding="utf-8")
-    written += [out_dir / "data_dictionary.csv", out_dir / "data_dictionary.md"]
-    return written
+    csv_path, md_path = out_dir / "data_dictionary.csv", out_dir / "data_dictionary.md"
+    with atomic.atomic_path(csv_path) as tmp:
+        dd.to_csv(tmp, index=False)
+    atomic.write_text(md_path, _dictionary_markdown(dd))
+    return [*written, csv_path, md_path]

@@ -64,12 +64,12 @@ from csc_outcomes.measures.base import is_true
 from csc_outcomes.measures.placements import placement_flags
 
 __all__ = [
-    "LEVEL_LABELS",
     "FOLLOW_UP_DAYS",
+    "LEVEL_LABELS",
     "MONTH_DAYS",
     "assessment_frame",
-    "closure_frame",
     "attendance_frame",
+    "closure_frame",
     "factor_columns",
 ]
 
@@ -145,10 +145,7 @@ def _table(tables: Any, name: str, la_code: str | None) -> pd.DataFrame:
             txt = txt.mask(txt == "")
             df[c] = txt.astype(object).where(txt.notna(), None)
     if not df.empty:
-        try:
-            df = latest_versions(df, name)
-        except KeyError:  # a fixture without some key column: keep as given
-            pass
+        df = latest_versions(df, name)
     return df.reset_index(drop=True)
 
 
@@ -169,9 +166,9 @@ def _any_in_range(
     and ``left[lo_col] <= right[date_col] <= left[hi_col]`` (a merge, then a group any)."""
     if left.empty or right.empty:
         return np.zeros(len(left), dtype=bool)
-    l = left[on + [lo_col, hi_col]].assign(_row=np.arange(len(left)))
-    r = right[on + [date_col]].dropna(subset=[date_col])
-    m = l.merge(r, on=on, how="inner")
+    lhs = left[[*on, lo_col, hi_col]].assign(_row=np.arange(len(left)))
+    rhs = right[[*on, date_col]].dropna(subset=[date_col])
+    m = lhs.merge(rhs, on=on, how="inner")
     hit = (m[date_col] >= m[lo_col]) & (m[date_col] <= m[hi_col])
     rows = m.loc[hit.fillna(False).to_numpy(), "_row"].unique()
     out = np.zeros(len(left), dtype=bool)
@@ -228,13 +225,20 @@ def assessment_frame(
                          "AssessmentActualStartDate", "_hi")
     level = np.select([lac, cpp, cinp], [3, 2, 1], default=0)
 
-    f = _table(tables, "assessment_factors", la_code)
-    f = f.dropna(subset=["AssessmentFactor"])
-    keys = ["la_code", "LAchildID", "AssessmentActualStartDate"]
-    f = f.merge(a[keys].drop_duplicates(), on=keys, how="inner")
-    codes = sorted(f["AssessmentFactor"].unique(), key=_code_order)
     out = a[["la_code", "LAchildID", "CINreferralDate", "AssessmentActualStartDate",
              "AssessmentAuthorisationDate"]].copy()
+    out = _with_factors(out, _table(tables, "assessment_factors", la_code))
+    out["level"] = level.astype("int64")
+    return out.reset_index(drop=True)
+
+
+def _with_factors(out: pd.DataFrame, factors: pd.DataFrame) -> pd.DataFrame:
+    """``out`` (assessments) with a 0/1 ``factor_<code>`` column for every factor code
+    recorded at these assessments (in code order) and ``n_factors``."""
+    keys = ["la_code", "LAchildID", "AssessmentActualStartDate"]
+    f = factors.dropna(subset=["AssessmentFactor"])
+    f = f.merge(out[keys].drop_duplicates(), on=keys, how="inner")
+    codes = sorted(f["AssessmentFactor"].unique(), key=_code_order)
     if len(f):
         ind = (
             f.assign(_one=1)
@@ -243,14 +247,12 @@ def assessment_frame(
             .reindex(columns=codes, fill_value=0)
         )
         ind.columns = [f"factor_{c}" for c in ind.columns]
-        ind = ind.reset_index()
-        out = out.merge(ind, on=keys, how="left")
+        out = out.merge(ind.reset_index(), on=keys, how="left")
     fcols = [f"factor_{c}" for c in codes]
     for c in fcols:
         out[c] = out[c].fillna(0).astype("int64")
     out["n_factors"] = out[fcols].sum(axis=1).astype("int64") if fcols else 0
-    out["level"] = level.astype("int64")
-    return out.reset_index(drop=True)
+    return out
 
 
 def _code_order(code: str) -> tuple[int, str]:
@@ -291,7 +293,7 @@ def closure_frame(
     cinp = _has_match(closed, _table(tables, "cin_plans", la_code), episode)
     level = np.select([lac, cpp, cinp], [3, 2, 1], default=0)
 
-    nxt = eps[_KEYS + ["CINreferralDate"]].rename(columns={"CINreferralDate": "_ref"})
+    nxt = eps[[*_KEYS, "CINreferralDate"]].rename(columns={"CINreferralDate": "_ref"})
     c2 = closed.assign(_lo=closed["CINclosureDate"] + pd.Timedelta(days=1),
                        _hi=calendar.add_years(closed["CINclosureDate"], 1))
     reref = _any_in_range(c2, nxt, _KEYS, "_ref", "_lo", "_hi")
@@ -304,11 +306,11 @@ def closure_frame(
     out["length_months"] = (days / MONTH_DAYS).astype(float)
     out["rereferred"] = reref.astype("int64")
     out["ReasonForClosure"] = closed["ReasonForClosure"].astype(object).to_numpy()
-    kids = _table(tables, "cin_children", la_code)[_KEYS + ["PersonBirthDate"]]
+    kids = _table(tables, "cin_children", la_code)[[*_KEYS, "PersonBirthDate"]]
     kids = kids.dropna(subset=["PersonBirthDate"]).drop_duplicates(_KEYS, keep="last")
     dob = out[_KEYS].merge(kids, on=_KEYS, how="left")["PersonBirthDate"]
     age = calendar.age_at(dob.set_axis(out.index), out["CINclosureDate"])
-    out["age_at_closure"] = pd.array(np.where(dob.isna().to_numpy(), pd.NA, age), dtype="Int64")
+    out["age_at_closure"] = age.astype("Int64").mask(dob.isna().to_numpy())
     return out.reset_index(drop=True)
 
 

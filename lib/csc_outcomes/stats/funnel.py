@@ -53,7 +53,8 @@ copy keeps everything needed to redraw the grid (:func:`limits_on_grid`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -62,10 +63,10 @@ from scipy import stats
 __all__ = [
     "FunnelResult",
     "funnel_limits",
+    "level_tag",
     "limits_at",
     "limits_on_grid",
     "measure_funnel",
-    "level_tag",
     "winsorise",
 ]
 
@@ -160,11 +161,45 @@ class FunnelResult(pd.DataFrame):
     overdispersion).
     """
 
-    _metadata = ["grid", "target", "phi", "phi_hat", "tau2", "method", "levels", "od_p_value"]
+    #: Attributes pandas carries over to frames derived from this one.
+    _metadata: ClassVar[list[str]] = ["grid", "target", "phi", "phi_hat", "tau2", "method",
+                                      "levels", "od_p_value"]
+    grid: pd.DataFrame
+    target: float
+    phi: float
+    phi_hat: float
+    tau2: float
+    method: str
+    levels: tuple[float, ...]
+    od_p_value: float
 
     @property
-    def _constructor(self):  # type: ignore[override]
+    def _constructor(self):
         return FunnelResult
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The units' numerators ``r``, denominators ``n`` and proportions ``y`` (floats;
+    ``valid`` where the denominator is positive), their names and the index to keep."""
+
+    r: np.ndarray
+    n: np.ndarray
+    y: np.ndarray
+    valid: np.ndarray
+    names: Any
+    index: pd.Index | None
+
+
+@dataclass(frozen=True)
+class _Dispersion:
+    """Overdispersion estimates: ``phi_hat`` (mean squared winsorised z), its
+    chi-squared p-value, and the ``phi`` and ``tau2`` the method applies."""
+
+    phi_hat: float
+    od_p: float
+    phi: float
+    tau2: float
 
 
 def funnel_limits(
@@ -196,6 +231,46 @@ def funnel_limits(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    u = _units(numerator, denominator, units)
+    target = _target(u, target)
+    z = _z_scores(u, target, method)
+    zw = np.where(u.valid, winsorise(np.where(u.valid, z, np.nan), trim), np.nan)
+    d = _dispersion(u, zw, method)
+    out = pd.DataFrame(
+        {
+            "unit": np.asarray(u.names),
+            "numerator": u.r,
+            "denominator": u.n,
+            "value": u.y,
+            "target": target,
+            "z": z,
+            "z_winsorised": zw,
+            "z_adjusted": _adjusted_z(u, z, target, method, d),
+            "phi": d.phi,
+            "tau2": d.tau2,
+            "method": method,
+        },
+        index=u.index,
+    )
+    for level in levels:
+        _add_limits(out, u, target, level, method, d)
+    result = FunnelResult(out)
+    result.grid = limits_on_grid(
+        target, u.n[u.valid], method=method, phi=d.phi, tau2=d.tau2, levels=levels, size=grid_size
+    )
+    result.target = target
+    result.phi = d.phi
+    result.phi_hat = d.phi_hat
+    result.tau2 = d.tau2
+    result.method = method
+    result.levels = tuple(levels)
+    result.od_p_value = d.od_p
+    return result
+
+
+def _units(numerator: Any, denominator: Any, units: Any) -> _Units:
+    """Numerators and denominators as floats, checked: equal lengths, and each
+    numerator between 0 and its (positive) denominator."""
     num_s = numerator if isinstance(numerator, pd.Series) else pd.Series(numerator)
     den_s = denominator if isinstance(denominator, pd.Series) else pd.Series(denominator)
     if len(num_s) != len(den_s):
@@ -209,77 +284,68 @@ def funnel_limits(
         raise ValueError("numerators must lie between 0 and their denominators")
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(valid, r / n, np.nan)
+    return _Units(r=r, n=n, y=y, valid=valid, names=units,
+                  index=num_s.index if isinstance(numerator, pd.Series) else None)
+
+
+def _target(u: _Units, target: float | None) -> float:
+    """The centre line: as given, or the pooled proportion; strictly inside (0, 1)."""
     if target is None:
-        target = float(r[valid].sum() / n[valid].sum()) if valid.any() else float("nan")
+        target = float(u.r[u.valid].sum() / u.n[u.valid].sum()) if u.valid.any() else float("nan")
     target = float(target)
     if not 0 < target < 1:
         raise ValueError(f"target must lie strictly between 0 and 1, not {target}")
+    return target
 
+
+def _z_scores(u: _Units, target: float, method: Method) -> np.ndarray:
+    """Unadjusted z-scores: arcsine scale for ``additive``, binomial otherwise."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "additive":
             t = np.arcsin(np.sqrt(target))
-            s = 1 / (2 * np.sqrt(n))
-            z = np.where(valid, (np.arcsin(np.sqrt(y)) - t) / s, np.nan)
-        else:
-            z = np.where(valid, (y - target) / np.sqrt(target * (1 - target) / n), np.nan)
+            s = 1 / (2 * np.sqrt(u.n))
+            return np.where(u.valid, (np.arcsin(np.sqrt(u.y)) - t) / s, np.nan)
+        return np.where(u.valid, (u.y - target) / np.sqrt(target * (1 - target) / u.n), np.nan)
 
-    zw = np.where(valid, winsorise(np.where(valid, z, np.nan), trim), np.nan)
-    k = int(valid.sum())
+
+def _dispersion(u: _Units, zw: np.ndarray, method: Method) -> _Dispersion:
+    """``phi_hat`` from the winsorised z-scores; ``phi`` (multiplicative, never below 1)
+    or the DerSimonian-Laird ``tau2`` (additive)."""
+    k = int(u.valid.sum())
     phi_hat = float(np.nanmean(zw**2)) if k else float("nan")
     od_p = float(stats.chi2.sf(k * phi_hat, k - 1)) if k > 1 else float("nan")
     phi, tau2 = 1.0, 0.0
     if method == "multiplicative" and k:
         phi = max(phi_hat, 1.0)
     elif method == "additive" and k > 1:
-        w = 4 * n[valid]
+        w = 4 * u.n[u.valid]
         denom = w.sum() - (w**2).sum() / w.sum()
         tau2 = max(0.0, (k * phi_hat - (k - 1)) / denom) if denom > 0 else 0.0
+    return _Dispersion(phi_hat=phi_hat, od_p=od_p, phi=phi, tau2=tau2)
 
+
+def _adjusted_z(u: _Units, z: np.ndarray, target: float, method: Method, d: _Dispersion) -> np.ndarray:
+    """z-scores against the (possibly inflated) limits."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "additive":
-            z_adj = np.where(
-                valid, (np.arcsin(np.sqrt(y)) - t) / np.sqrt(1 / (4 * n) + tau2), np.nan
+            t = np.arcsin(np.sqrt(target))
+            return np.where(
+                u.valid, (np.arcsin(np.sqrt(u.y)) - t) / np.sqrt(1 / (4 * u.n) + d.tau2), np.nan
             )
-        else:
-            z_adj = z / np.sqrt(phi)
+        return z / np.sqrt(d.phi)
 
-    out = pd.DataFrame(
-        {
-            "unit": np.asarray(units),
-            "numerator": r,
-            "denominator": n,
-            "value": y,
-            "target": target,
-            "z": z,
-            "z_winsorised": zw,
-            "z_adjusted": z_adj,
-            "phi": phi,
-            "tau2": tau2,
-            "method": method,
-        },
-        index=num_s.index if isinstance(numerator, pd.Series) else None,
-    )
-    for level in levels:
-        tag = level_tag(level)
-        lo, hi = limits_at(np.where(valid, n, np.nan), target, level,
-                           method=method, phi=phi, tau2=tau2)
-        out[f"lower_{tag}"] = np.where(valid, lo, np.nan)
-        out[f"upper_{tag}"] = np.where(valid, hi, np.nan)
-        flag = np.where(y > hi, "above", np.where(y < lo, "below", "inside"))
-        out[f"flag_{tag}"] = pd.Series(np.where(valid, flag, None), index=out.index, dtype=object)
 
-    result = FunnelResult(out)
-    result.grid = limits_on_grid(
-        target, n[valid], method=method, phi=phi, tau2=tau2, levels=levels, size=grid_size
-    )
-    result.target = target
-    result.phi = phi
-    result.phi_hat = phi_hat
-    result.tau2 = tau2
-    result.method = method
-    result.levels = tuple(levels)
-    result.od_p_value = od_p
-    return result
+def _add_limits(out: pd.DataFrame, u: _Units, target: float, level: float, method: Method,
+                d: _Dispersion) -> None:
+    """Add ``lower_<tag>``, ``upper_<tag>`` and ``flag_<tag>`` for one level to ``out``."""
+    tag = level_tag(level)
+    lo, hi = limits_at(np.where(u.valid, u.n, np.nan), target, level,
+                       method=method, phi=d.phi, tau2=d.tau2)
+    out[f"lower_{tag}"] = np.where(u.valid, lo, np.nan)
+    out[f"upper_{tag}"] = np.where(u.valid, hi, np.nan)
+    flag = np.where(u.y > hi, "above", np.where(u.y < lo, "below", "inside")).astype(object)
+    flag[~u.valid] = None
+    out[f"flag_{tag}"] = pd.Series(flag, index=out.index, dtype=object)
 
 
 def measure_funnel(

@@ -32,8 +32,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from csc_outcomes.stats.summary import coefficient_table
 from csc_outcomes.stats.frames import LEVEL_LABELS, factor_columns
+from csc_outcomes.stats.summary import coefficient_table
 
 #: Codes recording the absence of factors ("21": no factors identified).
 NO_FACTOR_CODES = ("21",)
@@ -44,8 +44,8 @@ __all__ = [
     "odds_ratio_table",
     "predict_proba",
     "predicted_levels",
-    "proportionality_table",
     "proportionality_summary",
+    "proportionality_table",
 ]
 
 
@@ -67,6 +67,7 @@ class ProportionalityFit:
         return np.asarray(self.result.model.transform_threshold_params(self.result.params))[1:k + 1]
 
     def exog(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The design matrix: factor indicators, then LA indicators."""
         f = self.frame if frame is None else frame
         x = f[self.factors].astype(float)
         if self.la_terms:
@@ -93,7 +94,7 @@ def fit_ordered_logit(
     the others rather than a need). ``la_effects``: add LA indicators (first LA the reference) when the
     frame holds several LAs.
     """
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from statsmodels.miscmodels.ordinal_model import OrderedModel  # noqa: PLC0415 - statsmodels is slow to import: load it on first fit
 
     df = frame.dropna(subset=[level_col]).reset_index(drop=True)
     if factors is None:
@@ -104,7 +105,7 @@ def fit_ordered_logit(
         ]
     factors = list(factors)
     la_terms: list[str] = []
-    if la_effects and "la_code" in df.columns and df["la_code"].nunique() > 1:
+    if la_effects and "la_code" in df.columns and len(df["la_code"].dropna().unique()) > 1:
         la_terms = [f"la_{c}" for c in sorted(df["la_code"].astype(str).unique())[1:]]
     levels = sorted(int(v) for v in df[level_col].unique())
     fit_stub = ProportionalityFit(None, factors, la_terms, levels, df, level_col)
@@ -185,7 +186,7 @@ def proportionality_table(
     frame: pd.DataFrame | None = None,
     *,
     how: Literal["median", "mode", "expected"] = "median",
-    normalize: bool | str = False,
+    normalize: bool | Literal["all", "index", "columns"] = False,
     labels: Mapping[int, str] | None = None,
     margins: bool = True,
 ) -> pd.DataFrame:

@@ -19,20 +19,23 @@ from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["RereferralFit", "rereferral_design", "fit_rereferral"]
+from csc_outcomes.stats.proportionality import odds_ratio_table
+
+__all__ = ["RereferralFit", "fit_rereferral", "rereferral_design"]
 
 LEVEL_ORDER = ["nfa", "0", "1", "2", "3"]
 
 
 @dataclass
 class RereferralFit:
+    """A fitted re-referral logit: the statsmodels result, its terms and its frame."""
+
     result: Any
     terms: list[str]
     frame: pd.DataFrame = field(repr=False)
 
     def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
-        from csc_outcomes.stats.proportionality import odds_ratio_table
-
+        """Odds ratios with (1 - alpha) confidence intervals, one row per term."""
         return odds_ratio_table(self.result, alpha=alpha, labels=_LABELS)
 
 
@@ -78,7 +81,7 @@ def fit_rereferral(
 ) -> RereferralFit:
     """Fit the re-referral logit. ``cluster``: a column (e.g. ``LAchildID``) for
     cluster-robust standard errors (a child may have several closures)."""
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # noqa: PLC0415 - statsmodels is slow to import: load it on first fit
 
     df = frame.dropna(subset=["rereferred", *covariates]).reset_index(drop=True)
     x = rereferral_design(df, level=level, covariates=covariates)

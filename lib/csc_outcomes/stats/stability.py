@@ -21,17 +21,20 @@ import pandas as pd
 
 from csc_outcomes.stats.summary import coefficient_table
 
-__all__ = ["StabilityFit", "fit_stability", "coef_table"]
+__all__ = ["StabilityFit", "coef_table", "fit_stability"]
 
 _LABELS = {"const": "Intercept", "moves": "Placement moves in the previous year (each)"}
 
 
 @dataclass
 class StabilityFit:
+    """A fitted attendance model: the statsmodels result and its frame."""
+
     result: Any
     frame: pd.DataFrame = field(repr=False)
 
     def coef_table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Coefficients with (1 - alpha) confidence intervals."""
         return coef_table(self.result, alpha=alpha)
 
 
@@ -48,7 +51,7 @@ def fit_stability(
     child: Sequence[str] = ("la_code", "CHILD"),
 ) -> StabilityFit:
     """Fit attendance on moves (plus ``covariates``) with SEs clustered by ``child``."""
-    import statsmodels.api as sm
+    import statsmodels.api as sm  # noqa: PLC0415 - statsmodels is slow to import: load it on first fit
 
     df = frame.dropna(subset=["attendance", "moves", *covariates]).reset_index(drop=True)
     x = pd.DataFrame({"const": 1.0, "moves": df["moves"].astype(float)})

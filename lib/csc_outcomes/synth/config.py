@@ -12,9 +12,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 # --------------------------------------------------------------------------- volumes
-#: England (sources.md): 153 LAs, ~82k children looked after at 31 March, ~633k
+#: England (docs/sources.md): 153 LAs, ~82k children looked after at 31 March, ~633k
 #: referrals a year. An average LA at scale 1 has ~535 CLA and ~4,100 referrals a year.
-ENGLAND_LAS = 153
 AVERAGE_REFERRALS = 4100.0
 AVERAGE_CLA = 535.0
 #: Spread (log scale) of LA sizes: from ~100 to ~2,000 children looked after.
@@ -53,8 +52,6 @@ LA_EFFECT_SD = 0.30
 #: Code written when an assessment records none of the factors ("no factors identified").
 NO_FACTOR_CODE = "21"
 
-LEVEL_NAMES = {0: "assessment, no plan", 1: "CIN plan", 2: "child protection plan", 3: "looked after"}
-
 #: Re-referral model: logit P(re-referred within 12 months of closure)
 #:   = a + b_level[level] + b_months * months(referral -> closure).
 REREF_A = -0.55
@@ -88,29 +85,6 @@ REASON_PLACE_CHANGE = ["CARPL", "CLOSE", "ALLEG", "STAND", "APPRR", "CREQB", "CR
 REASON_PLACE_CHANGE_P = np.array([0.22, 0.05, 0.03, 0.08, 0.10, 0.06, 0.05, 0.10, 0.14,
                                   0.07, 0.01, 0.09])
 SW_REASONS = ["MANAGE", "FIXEDTERM", "LEFTROLE", "ORGRESTRUC", "OTHER"]
-CONTACT_OUTCOMES = ["REFERRAL", "NFA", "EARLY_HELP", "ADVICE", "SIGNPOSTED", "ALREADY_OPEN"]
-
-# PLACE codes valid by collection year (statutory-data.md).
-_PLACE_BASE = (["A3", "A4", "A5", "A6", "H5", "K1", "K2", "P1", "P2", "P3", "R1", "R2",
-                "R3", "R5", "S1", "T0", "T1", "T2", "T3", "T4"]
-               + [f"U{i}" for i in range(1, 7)] + ["Z1"])
-LS_CODES = ["C1", "C2", "D1", "E1", "V2", "V3", "V4", "L1", "L2", "L3", "J1", "J2", "J3"]
-RNE_CODES = ["S", "L", "P", "T", "B", "U"]
-REC_CODES = ["X1", "E11", "E12", "E2", "E3", "E4A", "E4B", "E13", "E41", "E45", "E46",
-             "E47", "E48", "E5", "E6", "E7", "E9", "E14", "E15", "E16", "E17", "E8"]
-
-
-def place_codes(year: int) -> set[str]:
-    """PLACE codes valid in collection ``year`` (named by the year it ends)."""
-    codes = set(_PLACE_BASE)
-    if year >= 2025:
-        codes.add("K3")
-    if year >= 2026:
-        codes -= {"H5", "P2"}
-    if year >= 2027:
-        codes |= {"Z11", "Z12", "Z13", "Z14"}
-    return codes
-
 
 def sex_codes(year: int) -> tuple[str, str]:
     """(male, female) SEX codes in the SSDA903 for ``year``: 1/2 up to 2025, then M/F."""
@@ -127,7 +101,7 @@ def cin_sex_codes(year: int) -> tuple[str, str]:
     return ("1", "2") if year <= 2024 else ("M", "F")
 
 
-# SSDA903 tables: file columns in order.
+#: SSDA903 tables: file columns in order (docs/input-formats.md).
 SSDA903_COLUMNS: dict[str, list[str]] = {
     "header": ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"],
     "episodes": ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
@@ -162,10 +136,6 @@ SSDA903_DATES: dict[str, list[str]] = {
 }
 #: First collection year of a table (sw_episodes from 2023-24).
 SSDA903_FIRST_YEAR = {"sw_episodes": 2024}
-ATTENDANCE_COLUMNS = ["UPN", "term_start", "sessions_possible", "sessions_authorised_absence",
-                      "sessions_unauthorised_absence"]
-SUSPENSION_COLUMNS = ["UPN", "start_date", "category", "sessions"]
-CONTACT_COLUMNS = ["contact_id", "CHILD", "contact_date", "outcome"]
 
 
 def la_code(index: int, n_las: int) -> str:

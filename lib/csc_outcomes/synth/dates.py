@@ -19,6 +19,7 @@ _END = np.datetime64("2045-12-31", "D")
 
 
 def day(text: str) -> np.datetime64:
+    """A day from ISO text (``2026-03-31``)."""
     return np.datetime64(text, "D")
 
 
@@ -70,19 +71,21 @@ def birthday(dob: np.ndarray, age: int) -> np.ndarray:
 
 
 def from_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Dates from year, month and day arrays."""
     months = ((np.asarray(y) - 1970) * 12 + np.asarray(m) - 1).astype("datetime64[M]")
     return months.astype("datetime64[D]") + (np.asarray(d) - 1)
 
 
 @lru_cache(maxsize=4)
 def _table(style: str) -> np.ndarray:
+    """The text of every day from ``_BASE`` to ``_END`` in ``style``, then '' (for NaT)."""
     days = np.arange(_BASE, _END + 1, dtype="datetime64[D]")
     y, m, d = split(days)
     if style == "dmy":
-        out = [f"{dd:02d}/{mm:02d}/{yy:04d}" for yy, mm, dd in zip(y, m, d)]
+        out = [f"{dd:02d}/{mm:02d}/{yy:04d}" for yy, mm, dd in zip(y, m, d, strict=True)]
     else:
-        out = [f"{yy:04d}-{mm:02d}-{dd:02d}" for yy, mm, dd in zip(y, m, d)]
-    return np.array(out + [""], dtype=object)
+        out = [f"{yy:04d}-{mm:02d}-{dd:02d}" for yy, mm, dd in zip(y, m, d, strict=True)]
+    return np.array([*out, ""], dtype=object)
 
 
 def fmt(d: np.ndarray, style: str = "dmy") -> np.ndarray:

@@ -36,9 +36,38 @@ def term_starts(first_year: int, last_year: int) -> np.ndarray:
 
 def school_census(h: History, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(attendance, suspensions, model frame) for the LA."""
-    terms = term_starts(h.first_year, h.last_year)
+    ct = _child_terms(h)
     ep = h.episodes[~h.episodes["short"] & ~h.episodes["PLACE"].isin(["T0", "T1", "T2", "T3", "T4"])]
-    # children looked after on each term start (a temporary absence does not end care)
+    moves = _moves_before(ct, ep[ep["new_placement"] & (ep["RNE"] != "S")][["child", "DECOM"]])
+    ct["moves_365"] = moves
+    n = len(ct)
+    kids_u = np.unique(ct["child"].to_numpy())
+    base = pd.Series(rng.normal(config.ATT_BASE_MEAN, config.ATT_BASE_SD, len(kids_u)), index=kids_u)
+    b = base.reindex(ct["child"]).to_numpy()
+    prop = b - config.ATT_DELTA * moves + rng.normal(0, config.ATT_NOISE_SD, n)
+    prop = np.clip(prop, 0.2, 1.0)
+    month = ct["term_start"].to_numpy().astype("datetime64[M]").astype(int) % 12 + 1
+    possible = np.where(month == 9, rng.integers(132, 147, n),
+                        np.where(month == 1, rng.integers(112, 125, n), rng.integers(120, 135, n)))
+    absent = np.round((1 - prop) * possible).astype(int)
+    auth = np.round(absent * rng.uniform(0.45, 0.9, n)).astype(int)
+    ct["base"] = b
+    ct["proportion"] = prop
+    upn = h.kids.upn[ct["child"].to_numpy()]
+    att = pd.DataFrame({"UPN": upn, "term_start": fmt(ct["term_start"].to_numpy().astype("datetime64[D]")),
+                        "sessions_possible": possible, "sessions_authorised_absence": auth,
+                        "sessions_unauthorised_absence": absent - auth})
+    order = np.lexsort((ct["term_start"].to_numpy(), upn.astype(str)))
+    att = att.iloc[order].reset_index(drop=True)
+    sus = _suspensions(rng, ct["term_start"].to_numpy().astype("datetime64[D]"), upn)
+    return att, sus, ct.assign(UPN=upn)
+
+
+def _child_terms(h: History) -> pd.DataFrame:
+    """(child, term_start) for each term starting while the child is looked after (a
+    temporary absence does not end care; short breaks do not count), aged 4 to 15 on
+    the 31 August before, with a UPN."""
+    terms = term_starts(h.first_year, h.last_year)
     full = h.episodes[~h.episodes["short"]]
     rows = []
     for ts in terms:
@@ -52,50 +81,30 @@ def school_census(h: History, rng: np.random.Generator) -> tuple[pd.DataFrame, p
     aug31 = from_ymd(ay_year, np.full(len(y), 8), np.full(len(y), 31))
     age = years(h.kids.dob[c], aug31)
     ok = (age >= 4) & (age <= 15) & ~h.upn_blank[c]
-    ct = ct[ok].reset_index(drop=True)
+    return ct[ok].reset_index(drop=True)
 
-    # placement changes in the 365 days before each term start
-    mv = ep[ep["new_placement"] & (ep["RNE"] != "S")][["child", "DECOM"]]
+
+def _moves_before(ct: pd.DataFrame, mv: pd.DataFrame) -> np.ndarray:
+    """For each child-term, the placement changes ``mv`` (child, DECOM) in the 365 days
+    before the term starts."""
     j = ct.reset_index().merge(mv, on="child", how="inner")
     tsj = j["term_start"].to_numpy().astype("datetime64[D]")
     dj = j["DECOM"].to_numpy().astype("datetime64[D]")
     inwin = (dj >= tsj - 365) & (dj < tsj)
-    moves = np.bincount(j["index"].to_numpy()[inwin], minlength=len(ct))
-    ct["moves_365"] = moves
+    return np.bincount(j["index"].to_numpy()[inwin], minlength=len(ct))
 
-    n = len(ct)
-    kids_u = np.unique(ct["child"].to_numpy())
-    base = pd.Series(rng.normal(config.ATT_BASE_MEAN, config.ATT_BASE_SD, len(kids_u)), index=kids_u)
-    b = base.reindex(ct["child"]).to_numpy()
-    prop = b - config.ATT_DELTA * moves + rng.normal(0, config.ATT_NOISE_SD, n)
-    prop = np.clip(prop, 0.2, 1.0)
-    month = ct["term_start"].to_numpy().astype("datetime64[M]").astype(int) % 12 + 1
-    possible = np.where(month == 9, rng.integers(132, 147, n),
-                        np.where(month == 1, rng.integers(112, 125, n), rng.integers(120, 135, n)))
-    absent = np.round((1 - prop) * possible).astype(int)
-    auth = np.round(absent * rng.uniform(0.45, 0.9, n)).astype(int)
-    unauth = absent - auth
-    ct["base"] = b
-    ct["proportion"] = prop
-    upn = h.kids.upn[ct["child"].to_numpy()]
-    att = pd.DataFrame({"UPN": upn, "term_start": fmt(ct["term_start"].to_numpy().astype("datetime64[D]")),
-                        "sessions_possible": possible, "sessions_authorised_absence": auth,
-                        "sessions_unauthorised_absence": unauth})
-    order = np.lexsort((ct["term_start"].to_numpy(), upn.astype(str)))
-    att = att.iloc[order].reset_index(drop=True)
 
-    # suspensions: about 4% of child-terms, nearly all fixed-period
+def _suspensions(rng: np.random.Generator, term_start: np.ndarray, upn: np.ndarray) -> pd.DataFrame:
+    """Suspensions in about 4% of child-terms, nearly all fixed-period."""
+    n = len(term_start)
     s = rng.random(n) < 0.04
     k = int(s.sum())
-    start = np.busday_offset(ct["term_start"].to_numpy().astype("datetime64[D]")[s] + rng.integers(0, 70, k),
-                             0, roll="forward")
+    start = np.busday_offset(term_start[s] + rng.integers(0, 70, k), 0, roll="forward")
     perm = rng.random(k) < 0.01
     sus = pd.DataFrame({"UPN": upn[s], "start_date": fmt(start),
                         "category": np.where(perm, "PERM", "FIXD"),
                         "sessions": np.where(perm, 0, rng.integers(1, 11, k))})
-    sus = sus.iloc[np.lexsort((start, upn[s].astype(str)))].reset_index(drop=True)
-    frame = ct.assign(UPN=upn)
-    return att, sus, frame
+    return sus.iloc[np.lexsort((start, upn[s].astype(str)))].reset_index(drop=True)
 
 
 def contacts(h: History, rng: np.random.Generator) -> pd.DataFrame:
@@ -109,7 +118,7 @@ def contacts(h: History, rng: np.random.Generator) -> pd.DataFrame:
     d_ref = r["ref_date"].to_numpy().astype("datetime64[D]") - rng.integers(0, 4, nref)
     c_ref = h.child_id[r["child"].to_numpy()]
     ratio = rng.uniform(0.5, 1.0)
-    n_more = int(round(nref * ratio))
+    n_more = round(nref * ratio)
     known = rng.random(n_more) < 0.5
     extra = h.extra_contact_children
     if len(extra) == 0:      # a tiny LA: no children known only as contacts

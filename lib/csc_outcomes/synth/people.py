@@ -20,13 +20,14 @@ AGE_BAND_P = np.array([0.13, 0.20, 0.26, 0.33, 0.08])
 
 @dataclass
 class Children:
+    """The children of an LA, one array per attribute, indexed by the child's number."""
+
     dob: np.ndarray            # datetime64[D]
     male: np.ndarray           # bool
     ethnic: np.ndarray         # object (str)
     upn: np.ndarray            # object (str, 13 characters)
     disability: np.ndarray     # object: '' or a code
     uasc: np.ndarray           # bool (set when a child enters care as an UASC)
-    child_id: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.dob)
@@ -40,6 +41,7 @@ def draw_ages(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def new_children(rng: np.random.Generator, dob: np.ndarray) -> Children:
+    """Children born on ``dob``, with sex, ethnicity, UPN and disability drawn."""
     n = len(dob)
     ethnic = np.array(config.ETHNIC, dtype=object)[
         rng.choice(len(config.ETHNIC), size=n, p=config.ETHNIC_P / config.ETHNIC_P.sum())]
@@ -52,6 +54,7 @@ def new_children(rng: np.random.Generator, dob: np.ndarray) -> Children:
 
 
 def concat(parts: list[Children]) -> Children:
+    """One table of the children of ``parts``, in order."""
     return Children(*(np.concatenate([getattr(p, f) for p in parts])
                       for f in ("dob", "male", "ethnic", "upn", "disability", "uasc")))
 

@@ -21,10 +21,6 @@ from .dates import birthday, fmt, year_bounds, years
 from .history import History
 
 
-def _s(values) -> np.ndarray:
-    return np.asarray(values, dtype=object)
-
-
 def _dates(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     out = df.copy()
     for c in cols:
@@ -32,98 +28,119 @@ def _dates(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return out
 
 
+def _open_end(d: np.ndarray, ye: np.datetime64) -> np.ndarray:
+    """Dates after the year's end, not yet known when the return is made, as NaT."""
+    return np.where(d > ye, np.datetime64("NaT"), d)
+
+
 def ssda903_year(h: History, year: int, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """All SSDA903 tables of collection ``year`` as frames of strings, in file order."""
     ys, ye = year_bounds(year)
-    kids = h.kids
-    cid = h.child_id
-    male_code, female_code = config.sex_codes(year)
-    sex = np.where(kids.male, male_code, female_code).astype(object)
-    out: dict[str, pd.DataFrame] = {}
+    out: dict[str, pd.DataFrame] = {"episodes": _episodes(h, year, rng)}
+    # children looked after in the year
+    c = np.unique(h.episodes["child"].to_numpy()[_open_in(h.episodes, "DECOM", "DEC", ys, ye)])
+    out["uasc"] = _uasc(h, year, c[h.kids.uasc[c]])
+    out["reviews"] = _reviews(h, ys, ye)
+    # OC2: looked after continuously for 12 months at 31 March (not short breaks)
+    pr = h.periods
+    oc2p = pr[(pr["start"] <= year_bounds(year - 1)[1]) & (pr["end"] > ye)]
+    out["oc2"] = _oc2(rng, h, np.unique(oc2p["child"].to_numpy()), ye)
+    out["oc3"] = _oc3(rng, h, year)
+    ad = h.adoption[(h.adoption["end"] >= ys) & (h.adoption["end"] <= ye)]
+    out["ad1"] = _ad1(rng, h, ad)
+    out["placed_for_adoption"] = _placed_for_adoption(h, ys, ye)
+    out["previous_permanence"] = _previous_permanence(h, ys, ye)
+    out["missing"] = _missing(h, ys, ye)
+    if year >= config.SSDA903_FIRST_YEAR["sw_episodes"]:
+        out["sw_episodes"] = _sw_episodes(h, ys, ye)
+    # the header is written last: it lists every child of every table of the return,
+    # care leavers with only an OC3 row included
+    out["header"] = _header(h, year, out)
+    return {t: out[t][config.SSDA903_COLUMNS[t]].reset_index(drop=True) for t in config.SSDA903_COLUMNS if t in out}
 
-    ep = h.episodes
-    ep = ep[(ep["DECOM"] <= ye) & (ep["DEC"] >= ys)].copy()
+
+def _open_in(df: pd.DataFrame, start: str, end: str, ys: np.datetime64, ye: np.datetime64) -> np.ndarray:
+    """Rows open at any time in the year: starting by its end, ending from its start."""
+    return ((df[start] <= ye) & (df[end] >= ys)).to_numpy()
+
+
+def _episodes(h: History, year: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Episodes open at any time in the year; an episode open on 31 March has no end
+    yet. From 2026, H5 and P2 are recoded K3; an open episode's version may carry a
+    mistake (its provider) that the next return corrects."""
+    ys, ye = year_bounds(year)
+    ep = h.episodes[_open_in(h.episodes, "DECOM", "DEC", ys, ye)].copy()
     still_open = ep["DEC"] > ye
     ep.loc[still_open, "DEC"] = np.datetime64("NaT")
     ep.loc[still_open, "REC"] = ""
     ep.loc[still_open, "REASON_PLACE_CHANGE"] = ""
     if year >= 2026:
         ep.loc[ep["PLACE"].isin(["H5", "P2"]), "PLACE"] = "K3"
-    # an open episode's version in this return may carry a mistake the next return fixes
     if year < h.last_year:
         wrong = still_open.to_numpy() & (rng.random(len(ep)) < 0.03)
         prov = ep["PLACE_PROVIDER"].to_numpy().astype(object, copy=True)
         swap = {"PR1": "PR4", "PR4": "PR1", "PR5": "PR4", "PR0": "PR0", "PR2": "PR1", "PR3": "PR1"}
         prov[wrong] = [swap.get(p, p) if p else p for p in prov[wrong]]
         ep["PLACE_PROVIDER"] = prov
-    ep["CHILD"] = cid[ep["child"].to_numpy()]
+    ep["CHILD"] = h.child_id[ep["child"].to_numpy()]
     ep = ep.sort_values(["CHILD", "DECOM"], kind="stable")
-    out["episodes"] = _dates(ep, ["DECOM", "DEC"])[config.SSDA903_COLUMNS["episodes"]]
+    return _dates(ep, ["DECOM", "DEC"])[config.SSDA903_COLUMNS["episodes"]]
 
-    # children looked after in the year (the header is written last: it lists every child
-    # of every table of the return, care leavers with only an OC3 row included)
-    c = np.unique(ep["child"].to_numpy())
 
-    # UASC
-    u = c[kids.uasc[c]]
-    out["uasc"] = pd.DataFrame({"CHILD": cid[u], "SEX": sex[u], "DOB": fmt(kids.dob[u]),
-                                "DUC": fmt(birthday(kids.dob[u], 18))}).sort_values("CHILD", kind="stable")
+def _uasc(h: History, year: int, u: np.ndarray) -> pd.DataFrame:
+    """Unaccompanied asylum-seeking children looked after in the year (``u``)."""
+    kids = h.kids
+    male_code, female_code = config.sex_codes(year)
+    sex = np.where(kids.male[u], male_code, female_code).astype(object)
+    return pd.DataFrame({"CHILD": h.child_id[u], "SEX": sex, "DOB": fmt(kids.dob[u]),
+                         "DUC": fmt(birthday(kids.dob[u], 18))}).sort_values("CHILD", kind="stable")
 
-    # reviews
+
+def _reviews(h: History, ys: np.datetime64, ye: np.datetime64) -> pd.DataFrame:
+    """Reviews in the year (participation PN0 for children under 4)."""
     rv = h.reviews[(h.reviews["REVIEW"] >= ys) & (h.reviews["REVIEW"] <= ye)]
     rc = rv["child"].to_numpy()
-    rev_age = years(kids.dob[rc], rv["REVIEW"].to_numpy().astype("datetime64[D]"))
-    out["reviews"] = pd.DataFrame({
-        "CHILD": cid[rc], "DOB": fmt(kids.dob[rc]), "REVIEW": fmt(rv["REVIEW"].to_numpy().astype("datetime64[D]")),
+    dates = rv["REVIEW"].to_numpy().astype("datetime64[D]")
+    rev_age = years(h.kids.dob[rc], dates)
+    return pd.DataFrame({
+        "CHILD": h.child_id[rc], "DOB": fmt(h.kids.dob[rc]), "REVIEW": fmt(dates),
         "REVIEW_CODE": np.where(rev_age < 4, "PN0", rv["code"].to_numpy())}).sort_values(["CHILD"], kind="stable")
 
-    # OC2: looked after continuously for 12 months at 31 March (not short breaks)
-    pr = h.periods
-    cut = year_bounds(year - 1)[1]
-    oc2p = pr[(pr["start"] <= cut) & (pr["end"] > ye)]
-    oc = np.unique(oc2p["child"].to_numpy())
-    out["oc2"] = _oc2(rng, h, oc, ye)
 
-    # OC3: care leavers around their 17th to 21st birthdays
-    out["oc3"] = _oc3(rng, h, year)
-
-    # adoptions in the year
-    ad = h.adoption[(h.adoption["end"] >= ys) & (h.adoption["end"] <= ye)]
-    out["ad1"] = _ad1(rng, h, ad)
-    out["placed_for_adoption"] = _placed_for_adoption(h, ys, ye)
-
-    # previous permanence: children starting to be looked after in the year
-    st = h.episodes[(h.episodes["RNE"] == "S") & (h.episodes["DECOM"] >= ys) & (h.episodes["DECOM"] <= ye)
-                    & ~h.episodes["short"]]
+def _previous_permanence(h: History, ys: np.datetime64, ye: np.datetime64) -> pd.DataFrame:
+    """Previous permanence of children starting to be looked after in the year."""
+    e = h.episodes
+    st = e[(e["RNE"] == "S") & (e["DECOM"] >= ys) & (e["DECOM"] <= ye) & ~e["short"]]
     sc = np.unique(st["child"].to_numpy())
     d = h.child_draws.iloc[sc]
     pp = d["prev_perm"].to_numpy()
-    out["previous_permanence"] = pd.DataFrame({
-        "CHILD": cid[sc], "DOB": fmt(kids.dob[sc]), "PREV_PERM": pp,
+    return pd.DataFrame({
+        "CHILD": h.child_id[sc], "DOB": fmt(h.kids.dob[sc]), "PREV_PERM": pp,
         "LA_PERM": np.where(pp == "Z1", "", "SYN"),
         "DATE_PERM": np.where(pp == "Z1", "", fmt(d["perm_date"].to_numpy().astype("datetime64[D]")))})
 
-    # missing incidents starting in the year
-    ms = h.missing[(h.missing["MIS_START"] >= ys) & (h.missing["MIS_START"] <= ye)]
-    mc_ = ms["child"].to_numpy()
-    end = ms["MIS_END"].to_numpy().astype("datetime64[D]")
-    out["missing"] = pd.DataFrame({
-        "CHILD": cid[mc_], "DOB": fmt(kids.dob[mc_]), "MISSING": ms["MISSING"].to_numpy(),
-        "MIS_START": fmt(ms["MIS_START"].to_numpy().astype("datetime64[D]")),
-        "MIS_END": fmt(np.where(end > ye, np.datetime64("NaT"), end))}).sort_values("CHILD", kind="stable")
 
-    if year >= config.SSDA903_FIRST_YEAR["sw_episodes"]:
-        sw = h.sw[(h.sw["SW_DECOM"] <= ye) & (h.sw["SW_DEC"] >= ys)]
-        swc = sw["child"].to_numpy()
-        dec = sw["SW_DEC"].to_numpy().astype("datetime64[D]")
-        open_ = dec > ye
-        out["sw_episodes"] = pd.DataFrame({
-            "CHILD": cid[swc], "DOB": fmt(kids.dob[swc]), "SW_ID": sw["SW_ID"].to_numpy(),
-            "SW_DECOM": fmt(sw["SW_DECOM"].to_numpy().astype("datetime64[D]")),
-            "SW_DEC": fmt(np.where(open_, np.datetime64("NaT"), dec)),
-            "SW_REASON": np.where(open_, "", sw["SW_REASON"].to_numpy())}).sort_values("CHILD", kind="stable")
-    out["header"] = _header(h, year, out)
-    return {t: out[t][config.SSDA903_COLUMNS[t]].reset_index(drop=True) for t in config.SSDA903_COLUMNS if t in out}
+def _missing(h: History, ys: np.datetime64, ye: np.datetime64) -> pd.DataFrame:
+    """Missing incidents starting in the year."""
+    ms = h.missing[(h.missing["MIS_START"] >= ys) & (h.missing["MIS_START"] <= ye)]
+    c = ms["child"].to_numpy()
+    end = ms["MIS_END"].to_numpy().astype("datetime64[D]")
+    return pd.DataFrame({
+        "CHILD": h.child_id[c], "DOB": fmt(h.kids.dob[c]), "MISSING": ms["MISSING"].to_numpy(),
+        "MIS_START": fmt(ms["MIS_START"].to_numpy().astype("datetime64[D]")),
+        "MIS_END": fmt(_open_end(end, ye))}).sort_values("CHILD", kind="stable")
+
+
+def _sw_episodes(h: History, ys: np.datetime64, ye: np.datetime64) -> pd.DataFrame:
+    """Social-worker episodes open at any time in the year."""
+    sw = h.sw[_open_in(h.sw, "SW_DECOM", "SW_DEC", ys, ye)]
+    c = sw["child"].to_numpy()
+    dec = sw["SW_DEC"].to_numpy().astype("datetime64[D]")
+    return pd.DataFrame({
+        "CHILD": h.child_id[c], "DOB": fmt(h.kids.dob[c]), "SW_ID": sw["SW_ID"].to_numpy(),
+        "SW_DECOM": fmt(sw["SW_DECOM"].to_numpy().astype("datetime64[D]")),
+        "SW_DEC": fmt(_open_end(dec, ye)),
+        "SW_REASON": np.where(dec > ye, "", sw["SW_REASON"].to_numpy())}).sort_values("CHILD", kind="stable")
 
 
 def _header(h: History, year: int, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -136,7 +153,7 @@ def _header(h: History, year: int, tables: dict[str, pd.DataFrame]) -> pd.DataFr
                          [np.array([], dtype=object)])
     c = np.unique(pd.Index(cid).get_indexer(pd.unique(ids)))
     if len(c) and c[0] < 0:
-        raise AssertionError("a CHILD of the return is not a child of the LA")
+        raise ValueError("a CHILD of the return is not a child of the LA")
     male_code, female_code = config.sex_codes(year)
     dob = kids.dob[c]
     age = years(dob, np.full(len(c), ye))

@@ -19,89 +19,102 @@ TRUTH_FILE = "synth_truth.json"
 
 
 def models(profiles: list[config.LAProfile], first_year: int) -> dict:
+    """The three models as the generator uses them, with their true parameters."""
+    return {
+        "proportionality": _proportionality(profiles, first_year),
+        "rereferral": _rereferral(),
+        "attendance": _attendance(first_year),
+    }
+
+
+def _proportionality(profiles: list[config.LAProfile], first_year: int) -> dict:
     codes = list(config.FACTORS)
     return {
-        "proportionality": {
-            "description": (
-                "Ordered logit of the level of intervention after an assessment. For each "
-                "referral with an assessment (ReferralNFA false), binary indicators x_f for the "
-                "listed assessment factor codes are drawn independently (prevalence_f times an "
-                "LA multiplier); latent = sum_f beta_f * x_f + la_effect[LA] + e, e ~ standard "
-                "logistic; level = 0 if latent <= c1, 1 if <= c2, 2 if <= c3, else 3."),
-            "model": "P(level <= k) = logistic(c_{k+1} - sum_f beta_f x_f - la_effect)",
-            "levels": {
-                "0": "assessment, then no plan (closed)",
-                "1": "CIN plan (CINPlanDates in the episode), no child protection plan",
-                "2": "child protection plan (ChildProtectionPlans in the episode, after a Section47 "
-                     "whose DateOfInitialCPC starts the plan)",
-                "3": "looked after: an SSDA903 episode with RNE S and DECOM 0-60 days after "
-                     "AssessmentAuthorisationDate (40% also had a section 47 and a plan first)",
-            },
-            "level_rule": ("take the highest that applies: 3 if an RNE S episode starts 0-60 days "
-                           "after AssessmentAuthorisationDate, else 2 if the episode has a "
-                           "CPPstartDate, else 1 if it has a CINPlanStartDate, else 0. Some level 0 "
-                           "and 1 episodes have a Section47 with ICPCnotRequired true (no conference)."),
-            "factor_codes": dict(config.FACTORS),
-            "no_factor_code": config.NO_FACTOR_CODE,
-            "betas": {c: float(b) for c, b in zip(codes, config.FACTOR_BETA)},
-            "cutpoints": [float(c) for c in config.CUTPOINTS],
-            "la_effects": {p.code: round(p.la_effect, 6) for p in profiles},
-            "la_effect_sd": config.LA_EFFECT_SD,
-            "factor_prevalence": {
-                p.code: {c: round(float(min(0.9, config.FACTOR_PREVALENCE[j] * p.factor_prev_mult[j])), 6)
-                         for j, c in enumerate(codes)} for p in profiles},
-            "population": ("CIN episodes with an Assessments element whose AssessmentAuthorisationDate "
-                           "is present; the assessment's factors are in AssessmentFactors (code "
-                           f"'{config.NO_FACTOR_CODE}' when none of the listed factors applies). To "
-                           "classify level 3 completely, use assessments authorised from the first "
-                           "collection year's 1 April (earlier entries to care may predate the first "
-                           "SSDA903 return) to 60 days before the last year's 31 March."),
-            "assessed_window": [str(year_bounds(first_year)[0]), "last 31 March minus 60 days"],
+        "description": (
+            "Ordered logit of the level of intervention after an assessment. For each "
+            "referral with an assessment (ReferralNFA false), binary indicators x_f for the "
+            "listed assessment factor codes are drawn independently (prevalence_f times an "
+            "LA multiplier); latent = sum_f beta_f * x_f + la_effect[LA] + e, e ~ standard "
+            "logistic; level = 0 if latent <= c1, 1 if <= c2, 2 if <= c3, else 3."),
+        "model": "P(level <= k) = logistic(c_{k+1} - sum_f beta_f x_f - la_effect)",
+        "levels": {
+            "0": "assessment, then no plan (closed)",
+            "1": "CIN plan (CINPlanDates in the episode), no child protection plan",
+            "2": "child protection plan (ChildProtectionPlans in the episode, after a Section47 "
+                 "whose DateOfInitialCPC starts the plan)",
+            "3": "looked after: an SSDA903 episode with RNE S and DECOM 0-60 days after "
+                 "AssessmentAuthorisationDate (40% also had a section 47 and a plan first)",
         },
-        "rereferral": {
-            "description": (
-                "For each closed CIN episode with CINclosureDate - PersonBirthDate < 6026 days (16.5 "
-                "years) and "
-                "ReasonForClosure not RC1 (adopted): P(the child is referred again 1-365 days "
-                "after CINclosureDate) = logistic(a + b_level[level] + b_months * months), months = "
-                "(CINclosureDate - CINreferralDate) in days / (365.25 / 12). Level as in "
-                "'proportionality'; 'nfa' for referrals with ReferralNFA true (no assessment). "
-                f"Otherwise, with probability {config.LATE_REREFERRAL_P}, a later referral 367-1460 "
-                "days after closure (never within 12 months). No other referral of the child "
-                "falls in the 12 months after a closure."),
-            "model": "logit P(rereferred within 12 months) = a + b_level[level] + b_months * months",
-            "a": config.REREF_A,
-            "b_level": dict(config.REREF_B_LEVEL),
-            "b_months": config.REREF_B_MONTHS,
-            "follow_up": ("use closures at least 12 months before the end of the last collection "
-                          "year; later re-referrals are not in the data. No referral is made after "
-                          "a child is 17.6 years old. The level of an episode referred before the "
-                          "first collection year may be misread as below 3 when its entry to care "
-                          "predates the first SSDA903 return."),
-        },
-        "attendance": {
-            "description": (
-                "For looked-after children matched to the school census, each term's attendance "
-                "proportion = base_i - delta * moves + noise, base_i ~ Normal(base_mean, base_sd) per "
-                "child, noise ~ Normal(0, noise_sd) per term, clipped to [0.2, 1], then written as "
-                "whole sessions (absence = round((1 - proportion) * sessions_possible), split into "
-                "authorised and unauthorised). moves = the child's placement changes with "
-                "term_start - 365 days <= DECOM < term_start: episodes that start a new placement "
-                "under the catalogue's placement rules (temporary absences T0-T4 skipped; A3/A5 after "
-                "U1-U6 and a return to the same placement after an absence are not changes), other "
-                "than episodes with RNE S."),
-            "model": "proportion = base_i - delta * moves + noise",
-            "delta": config.ATT_DELTA,
-            "base_mean": config.ATT_BASE_MEAN,
-            "base_sd": config.ATT_BASE_SD,
-            "noise_sd": config.ATT_NOISE_SD,
-            "terms": "term_start early September, early January, mid April (weekday)",
-            "rows": ("terms starting while the child is looked after (not a short break), aged 4-15 "
-                     "on the 31 August before, with a UPN"),
-            "recoverable_from": str(year_bounds(first_year)[0] + 365),
-            "note": ("from 'recoverable_from' on, every move in the 365-day window is in the supplied "
-                     "SSDA903 returns; earlier terms' windows reach before the first return."),
-        },
+        "level_rule": ("take the highest that applies: 3 if an RNE S episode starts 0-60 days "
+                       "after AssessmentAuthorisationDate, else 2 if the episode has a "
+                       "CPPstartDate, else 1 if it has a CINPlanStartDate, else 0. Some level 0 "
+                       "and 1 episodes have a Section47 with ICPCnotRequired true (no conference)."),
+        "factor_codes": dict(config.FACTORS),
+        "no_factor_code": config.NO_FACTOR_CODE,
+        "betas": {c: float(b) for c, b in zip(codes, config.FACTOR_BETA, strict=True)},
+        "cutpoints": [float(c) for c in config.CUTPOINTS],
+        "la_effects": {p.code: round(p.la_effect, 6) for p in profiles},
+        "la_effect_sd": config.LA_EFFECT_SD,
+        "factor_prevalence": {
+            p.code: {c: round(float(min(0.9, config.FACTOR_PREVALENCE[j] * p.factor_prev_mult[j])), 6)
+                     for j, c in enumerate(codes)} for p in profiles},
+        "population": ("CIN episodes with an Assessments element whose AssessmentAuthorisationDate "
+                       "is present; the assessment's factors are in AssessmentFactors (code "
+                       f"'{config.NO_FACTOR_CODE}' when none of the listed factors applies). To "
+                       "classify level 3 completely, use assessments authorised from the first "
+                       "collection year's 1 April (earlier entries to care may predate the first "
+                       "SSDA903 return) to 60 days before the last year's 31 March."),
+        "assessed_window": [str(year_bounds(first_year)[0]), "last 31 March minus 60 days"],
+    }
+
+
+def _rereferral() -> dict:
+    return {
+        "description": (
+            "For each closed CIN episode with CINclosureDate - PersonBirthDate < 6026 days (16.5 "
+            "years) and "
+            "ReasonForClosure not RC1 (adopted): P(the child is referred again 1-365 days "
+            "after CINclosureDate) = logistic(a + b_level[level] + b_months * months), months = "
+            "(CINclosureDate - CINreferralDate) in days / (365.25 / 12). Level as in "
+            "'proportionality'; 'nfa' for referrals with ReferralNFA true (no assessment). "
+            f"Otherwise, with probability {config.LATE_REREFERRAL_P}, a later referral 367-1460 "
+            "days after closure (never within 12 months). No other referral of the child "
+            "falls in the 12 months after a closure."),
+        "model": "logit P(rereferred within 12 months) = a + b_level[level] + b_months * months",
+        "a": config.REREF_A,
+        "b_level": dict(config.REREF_B_LEVEL),
+        "b_months": config.REREF_B_MONTHS,
+        "follow_up": ("use closures at least 12 months before the end of the last collection "
+                      "year; later re-referrals are not in the data. No referral is made after "
+                      "a child is 17.6 years old. The level of an episode referred before the "
+                      "first collection year may be misread as below 3 when its entry to care "
+                      "predates the first SSDA903 return."),
+    }
+
+
+def _attendance(first_year: int) -> dict:
+    return {
+        "description": (
+            "For looked-after children matched to the school census, each term's attendance "
+            "proportion = base_i - delta * moves + noise, base_i ~ Normal(base_mean, base_sd) per "
+            "child, noise ~ Normal(0, noise_sd) per term, clipped to [0.2, 1], then written as "
+            "whole sessions (absence = round((1 - proportion) * sessions_possible), split into "
+            "authorised and unauthorised). moves = the child's placement changes with "
+            "term_start - 365 days <= DECOM < term_start: episodes that start a new placement "
+            "under the catalogue's placement rules (temporary absences T0-T4 skipped; A3/A5 after "
+            "U1-U6 and a return to the same placement after an absence are not changes), other "
+            "than episodes with RNE S."),
+        "model": "proportion = base_i - delta * moves + noise",
+        "delta": config.ATT_DELTA,
+        "base_mean": config.ATT_BASE_MEAN,
+        "base_sd": config.ATT_BASE_SD,
+        "noise_sd": config.ATT_NOISE_SD,
+        "terms": "term_start early September, early January, mid April (weekday)",
+        "rows": ("terms starting while the child is looked after (not a short break), aged 4-15 "
+                 "on the 31 August before, with a UPN"),
+        "recoverable_from": str(year_bounds(first_year)[0] + 365),
+        "note": ("from 'recoverable_from' on, every move in the 365-day window is in the supplied "
+                 "SSDA903 returns; earlier terms' windows reach before the first return."),
     }
 
 
@@ -117,8 +130,8 @@ def la_summary(h: History, frame: pd.DataFrame) -> dict:
         "cla_at_31_march_last_year": int(ep.loc[open_, "child"].nunique()),
         "referrals_last_year": int(in_year.sum()),
         "levels_last_year": {str(k): int(v) for k, v in assessed["level"].value_counts().sort_index().items()},
-        "children": int(len(h.kids)),
-        "attendance_rows": int(len(frame)),
+        "children": len(h.kids),
+        "attendance_rows": len(frame),
         "attendance_mean_moves": round(float(frame["moves_365"].mean()), 4) if len(frame) else None,
     }
 

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from csc_outcomes.ingest.contracts import load_contract
+from csc_outcomes.ingest.sources.text import read_csv_text
+from csc_outcomes.keys import TABLE_SOURCE
 
 
 class FileRejected(Exception):
@@ -73,21 +75,20 @@ def match_columns(found: list[str], table: str, path_label: str, aliases: dict[s
         )
     notes = []
     if extra:
-        notes.append(dict(line=1, column=", ".join(extra), value=None, rule="extra_columns",
-                          message=f"{path_label}: column(s) {', '.join(extra)} are not part of the {table} "
-                                  "contract and were left out", severity="warning"))
+        notes.append({"line": 1, "column": ", ".join(extra), "value": None, "rule": "extra_columns",
+                      "message": f"{path_label}: column(s) {', '.join(extra)} are not part of the {table} "
+                                 "contract and were left out", "severity": "warning"})
     missing_opt = [c for c in contract.fields if c not in present]
     if missing_opt:
-        notes.append(dict(line=1, column=", ".join(missing_opt), value=None, rule="missing_optional_column",
-                          message=f"{path_label}: optional column(s) {', '.join(missing_opt)} absent; read as blank",
-                          severity="warning"))
+        notes.append({"line": 1, "column": ", ".join(missing_opt), "value": None,
+                      "rule": "missing_optional_column",
+                      "message": f"{path_label}: optional column(s) {', '.join(missing_opt)} absent; "
+                                 "read as blank", "severity": "warning"})
     return rename, notes
 
 
 def guess_table(found: list[str], exclude: str | None = None) -> str | None:
     """The canonical table whose columns best match ``found`` (None when nothing fits)."""
-    from csc_outcomes.keys import TABLE_SOURCE
-
     cols = {c.strip().lower() for c in found}
     best, score = None, 0.0
     for t in TABLE_SOURCE:
@@ -102,13 +103,9 @@ def guess_table(found: list[str], exclude: str | None = None) -> str | None:
 
 def table_from_csv(path: Path, table: str, label: str) -> RawTable:
     """Read a CSV file for ``table``: decode, keep line numbers, map columns."""
-    from csc_outcomes.ingest.sources.text import read_csv_text
-
     try:
         raw = read_csv_text(path)
-    except FileRejected:
-        raise
-    except Exception as exc:  # a data problem: never a traceback
+    except (ValueError, OSError) as exc:  # a data problem (pandas' parser errors are ValueErrors)
         raise FileRejected(f"{label}: could not be read as CSV ({exc}); save it as comma-separated text",
                            rule="file_unreadable") from None
     rename, notes = match_columns(list(raw.frame.columns), table, label)

@@ -16,6 +16,7 @@ assessment factors are any ``AssessmentFactors``/``AssessmentFactor`` leaves ins
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,10 +57,6 @@ def _local(tag) -> str:
         if isinstance(tag, str):
             _LOCAL[tag] = name
         return name
-
-
-def _text(el) -> str:
-    return el.text or ""
 
 
 _PARENT_KIND = {
@@ -122,9 +119,9 @@ def read(path: Path, label: str) -> tuple[list[RawTable], str | None]:
         out.append(RawTable(table=t, frame=frame, lines=np.asarray(st.lines[t], dtype="int64")))
     if st.unknown:
         unknown = sorted(st.unknown)
-        out[0].notes.append(dict(line=1, column=", ".join(unknown), value=None, rule="extra_columns",
-                                 message=f"{label}: element(s) {', '.join(unknown)} are not part of the "
-                                         "CIN contracts and were left out", severity="warning"))
+        out[0].notes.append({"line": 1, "column": ", ".join(unknown), "value": None, "rule": "extra_columns",
+                             "message": f"{label}: element(s) {', '.join(unknown)} are not part of the "
+                                        "CIN contracts and were left out", "severity": "warning"})
     return out, stated_year
 
 
@@ -134,8 +131,18 @@ _FIELDS = {t: load_contract(t).fields for t in TABLES}
 class _State:
     """What the walk carries between elements (as the end-event state machine did)."""
 
-    __slots__ = ("rows", "lines", "unknown", "child", "episode", "group", "factors", "disabilities",
-                 "child_rows", "ep_rows")
+    __slots__ = (
+        "child",
+        "child_rows",
+        "disabilities",
+        "ep_rows",
+        "episode",
+        "factors",
+        "group",
+        "lines",
+        "rows",
+        "unknown",
+    )
 
     def __init__(self) -> None:
         self.rows: dict[str, list[dict]] = {t: [] for t in TABLES}
@@ -201,36 +208,59 @@ def _walk(el, kind: str | None, st: _State) -> None:
     if name == "child":  # a Child inside a Child: as the state machine, it ends a child
         _end_child(el, st, walked=True)
         return
-    text = el.text or ""
-    if kind == "child":
-        f = _CHILD_FIELDS.get(name)
-        if f:
-            if name == "disabilities" and not text.strip():
-                return
-            st.child[f] = text
-        elif name not in _STRUCTURE:
-            st.unknown.add(f"{_local(el.getparent().tag)}/{name}")
-    elif kind == "episode":
-        f = _EPISODE_FIELDS.get(name)
-        if f:
-            st.episode[f] = text
-        elif name not in _STRUCTURE and name != "cindetails":
-            st.unknown.add(f"cindetails/{name}")
-    elif kind in _GROUP_FIELDS:
-        f = _GROUP_FIELDS[kind].get(name)
-        if f:
-            st.group[f] = text
-        elif name in ("assessmentfactors", "assessmentfactor"):
-            if len(el) == 0:
-                st.factors.append((text, el.sourceline or 0))
-        elif name not in _STRUCTURE:
-            st.unknown.add(f"{kind}/{name}")
-    elif kind == "factor":
+    _LEAF.get(kind or "", _group_leaf)(el, name, kind, el.text or "", st)
+
+
+def _child_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> None:
+    """A leaf of ``ChildIdentifiers`` / ``ChildCharacteristics``: a child field."""
+    f = _CHILD_FIELDS.get(name)
+    if f:
+        if name == "disabilities" and not text.strip():
+            return
+        st.child[f] = text
+    elif name not in _STRUCTURE:
+        st.unknown.add(f"{_local(el.getparent().tag)}/{name}")
+
+
+def _episode_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> None:
+    """A leaf of ``CINdetails``: an episode field."""
+    f = _EPISODE_FIELDS.get(name)
+    if f:
+        st.episode[f] = text
+    elif name not in _STRUCTURE and name != "cindetails":
+        st.unknown.add(f"cindetails/{name}")
+
+
+def _group_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> None:
+    """A leaf of one of the four groups (a group field or an assessment factor); a leaf
+    under anything else is ignored."""
+    if kind not in _GROUP_FIELDS:
+        return
+    f = _GROUP_FIELDS[kind].get(name)
+    if f:
+        st.group[f] = text
+    elif name in ("assessmentfactors", "assessmentfactor"):
         if len(el) == 0:
             st.factors.append((text, el.sourceline or 0))
-    elif kind == "disability":
-        if text.strip():
-            st.disabilities.append(text.strip())
+    elif name not in _STRUCTURE:
+        st.unknown.add(f"{kind}/{name}")
+
+
+def _factor_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> None:
+    """A leaf inside ``AssessmentFactors``: one factor code."""
+    if len(el) == 0:
+        st.factors.append((text, el.sourceline or 0))
+
+
+def _disability_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> None:
+    """A leaf inside ``Disabilities``: one disability code."""
+    if text.strip():
+        st.disabilities.append(text.strip())
+
+
+#: The handler of a leaf by the kind of its parent (the groups' kinds: ``_group_leaf``).
+_LEAF = {"child": _child_leaf, "episode": _episode_leaf, "factor": _factor_leaf,
+         "disability": _disability_leaf}
 
 
 # local names that end something (a group, an episode, a child) wherever they appear:
@@ -238,44 +268,45 @@ def _walk(el, kind: str | None, st: _State) -> None:
 _SPECIAL = frozenset(["cindetails", "child", "assessments", "cinplandates", "section47", "childprotectionplans"])
 
 
-def _end_child(el, st: _State, walked: bool = False) -> None:
-    """Walk a ``Child`` element's subtree, then emit its rows."""
-    if not walked:
-        child = st.child
-        local = _LOCAL
-        for sec in el:
-            tag = sec.tag
-            name = local.get(tag) or _local(tag)
-            if name == "cindetails":
-                _episode(sec, st)
-            elif name == "childidentifiers" or name == "childcharacteristics":
-                for leaf in sec:
-                    ltag = leaf.tag
-                    lname = local.get(ltag) or _local(ltag)
-                    f = _CHILD_FIELDS.get(lname)
-                    if f is not None and lname != "disabilities":
-                        if not len(leaf):
-                            child[f] = leaf.text or ""
-                        else:
-                            _walk(leaf, "child", st)
-                    elif lname == "disabilities":
-                        # Disability leaves, then the element's own text (as the walk does)
-                        for d in leaf:
-                            dtag = d.tag
-                            dname = local.get(dtag) or _local(dtag)
-                            if dname and not len(d) and dname not in _SPECIAL:
-                                v = (d.text or "").strip()
-                                if v:
-                                    st.disabilities.append(v)
-                            else:
-                                _walk(d, "disability", st)
-                        text = leaf.text or ""
-                        if text.strip():
-                            st.child[f] = text
-                    else:
-                        _walk(leaf, "child", st)
-            else:
-                _walk(sec, "child", st)
+def _disabilities(el: Any, st: _State) -> None:
+    """A ``Disabilities`` element: its ``Disability`` leaves, then its own text (as the
+    walk reads them)."""
+    local = _LOCAL
+    for d in el:
+        dtag = d.tag
+        dname = local.get(dtag) or _local(dtag)
+        if dname and not len(d) and dname not in _SPECIAL:
+            v = (d.text or "").strip()
+            if v:
+                st.disabilities.append(v)
+        else:
+            _walk(d, "disability", st)
+    text = el.text or ""
+    if text.strip():
+        st.child["Disabilities"] = text
+
+
+def _child_section(sec: Any, st: _State) -> None:
+    """``ChildIdentifiers`` / ``ChildCharacteristics``: the usual leaves read with a plain
+    loop, anything else through :func:`_walk`."""
+    child = st.child
+    local = _LOCAL
+    for leaf in sec:
+        ltag = leaf.tag
+        lname = local.get(ltag) or _local(ltag)
+        if lname == "disabilities":
+            _disabilities(leaf, st)
+            continue
+        f = _CHILD_FIELDS.get(lname)
+        if f is not None and not len(leaf):
+            child[f] = leaf.text or ""
+        else:
+            _walk(leaf, "child", st)
+
+
+def _emit_child(el: Any, st: _State) -> None:
+    """The child's row, and the rows of its episodes and groups, which wait for its
+    ``LAchildID``; the state is reset for the next child."""
     if st.disabilities:
         st.child["Disabilities"] = " ".join(st.disabilities)
     child = st.child
@@ -289,6 +320,22 @@ def _end_child(el, st: _State, walked: bool = False) -> None:
         rows[table].append(r)
         lines[table].append(line)
     st.child, st.child_rows, st.disabilities = {}, [], []
+
+
+def _end_child(el: Any, st: _State, walked: bool = False) -> None:
+    """Walk a ``Child`` element's subtree (unless ``walked`` already), then emit its rows."""
+    if not walked:
+        local = _LOCAL
+        for sec in el:
+            tag = sec.tag
+            name = local.get(tag) or _local(tag)
+            if name == "cindetails":
+                _episode(sec, st)
+            elif name in ("childidentifiers", "childcharacteristics"):
+                _child_section(sec, st)
+            else:
+                _walk(sec, "child", st)
+    _emit_child(el, st)
 
 
 def _episode(el, st: _State) -> None:

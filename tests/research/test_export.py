@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from csc_outcomes.cli import main
-from csc_outcomes.ingest.pipeline import ingest
 from csc_outcomes.research.export import ExportError, export, load_key
+from csc_outcomes.warehouse import ingest_into
 
 from .conftest import TODAY
 
@@ -18,7 +18,7 @@ KEY_B = b"another-long-secret-key2"
 @pytest.fixture
 def wh(clean_dir, tmp_path):
     path = tmp_path / "w.duckdb"
-    ingest(clean_dir, path, today=TODAY, progress=False)
+    ingest_into(clean_dir, path, today=TODAY, progress=False)
     return path
 
 

@@ -1,4 +1,4 @@
-"""The calendar rules the measures rely on (csc_outcomes.calendar)."""
+"""The calendar rules (csc_outcomes.calendar): windows, ages, working days, collection years."""
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ def test_working_days_same_day_friday_monday_and_bank_holidays():
     # The coronation bank holiday, Monday 8 May 2023 (and early May, 1 May 2023).
     assert cal.working_days("2023-05-05", "2023-05-09") == 1
     assert cal.working_days("2023-04-28", "2023-05-02") == 1
-    s = pd.Series(pd.to_datetime(["2024-03-01", None]))
+    s = pd.Series(pd.to_datetime(pd.Series(["2024-03-01", None])))
     e = pd.Series(pd.to_datetime(["2024-05-08", "2024-05-08"]))
     out = cal.working_days(s, e)
     assert out.iloc[0] == 45 and pd.isna(out.iloc[1])

@@ -1,0 +1,80 @@
+"""What a report run takes (``RunConfig``) and gives back (``RunResult`` or ``RunError``).
+
+The commands (``run``, ``demo``, ``reproduce``) build one frozen ``RunConfig`` from
+their options, parameter files and manifest; ``reporting.run.run`` turns it into
+published reports. Keeping every option in one value means a stage cannot quietly
+read a setting from anywhere else, and a run can be repeated from what it recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from csc_outcomes.reporting.papermill_runs import KERNEL_NAME
+
+#: Formats a run can publish.
+FORMATS = ("html", "pdf")
+#: The kit's notebooks, in report order, when neither options nor defaults.yaml name any.
+DEFAULT_NOTEBOOKS = ("cohort_outcomes", "rereferrals", "placement_stability", "proportionality")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The options of one report run; paths may be relative to the working folder.
+
+    Empty ``la_codes`` means every LA with measures for the period; empty ``notebooks``
+    means ``notebooks`` in ``defaults.yaml``, else ``DEFAULT_NOTEBOOKS``. Folders left
+    ``None`` are the kit's own (``csc_outcomes.paths``). ``identifiers`` overrides the
+    child identifiers read from the warehouse for the leak scan (tests use it).
+    ``extra_parameters`` are passed to every notebook on top of the standard ones.
+    """
+
+    period_end: str
+    warehouse: Path
+    measures_path: Path
+    la_codes: tuple[str, ...] = ()
+    reports_dir: Path = Path("reports")
+    restricted_dir: Path = Path("restricted")
+    formats: tuple[str, ...] = ("html",)
+    jobs: int = 2
+    notebooks: tuple[str, ...] = ()
+    notebooks_dir: Path | None = None
+    parameters_dir: Path | None = None
+    renderer: str = "auto"
+    identifiers: frozenset[str] | None = None
+    kernel_name: str = KERNEL_NAME
+    progress: bool = True
+    extra_parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """What a run did; filled in stage by stage, ``ok`` once it has published."""
+
+    period_end: str
+    la_codes: list[str]
+    notebooks: list[str]
+    formats: list[str]
+    renderer: str
+    ok: bool = False
+    reports: list[Path] = field(default_factory=list)
+    executed: list[Path] = field(default_factory=list)
+    manifest_path: Path | None = None
+    index_path: Path | None = None
+    failures: list[str] = field(default_factory=list)
+    leaks: list[str] = field(default_factory=list)
+    timings: dict[str, Any] = field(default_factory=dict)
+    measures_computed: bool = False
+    #: one manifest record per notebook run (see ``manifest.run_record``)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RunError(RuntimeError):
+    """A run failed; ``result`` holds what was done (nothing was published)."""
+
+    def __init__(self, message: str, result: RunResult | None = None):
+        super().__init__(message)
+        self.result = result

@@ -1,0 +1,67 @@
+"""Reading the warehouse: every read checks the tables and columns it reads first."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from csc_outcomes import warehouse
+from csc_outcomes.warehouse import WarehouseSchemaError, ingest_into
+
+from .conftest import FIXTURES, TODAY
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    """A warehouse of the clean fixture, written once for the module."""
+    path = tmp_path_factory.mktemp("wh") / "w.duckdb"
+    ingest_into(FIXTURES / "clean", path, today=TODAY, progress=False)
+    return path
+
+
+def _altered(small: Path, tmp_path: Path, sql: str) -> Path:
+    """A copy of ``small`` changed by ``sql``."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(small, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute(sql)
+    return path
+
+
+def test_a_complete_warehouse_reads(small):
+    tables, supplied = warehouse.read_tables(small)
+    assert len(tables["episodes"]) and len(supplied)
+    with warehouse.connect(small) as con:
+        assert con.execute("SELECT count(*) FROM episodes").fetchone()[0] == len(tables["episodes"])
+
+
+def test_a_missing_column_names_table_and_column(small, tmp_path):
+    path = _altered(small, tmp_path, 'ALTER TABLE episodes DROP COLUMN "DECOM"')
+    for read in (warehouse.read_tables, warehouse.connect):
+        with pytest.raises(WarehouseSchemaError, match=r"column episodes\.DECOM") as exc:
+            read(path)
+        assert "csc-outcomes ingest" in str(exc.value)
+    with pytest.raises(WarehouseSchemaError, match=r"episodes\.DECOM"):
+        warehouse.read_table(path, "episodes")
+    assert len(warehouse.read_table(path, "header"))  # the other tables still read alone
+
+
+def test_a_missing_table_is_named(small, tmp_path):
+    path = _altered(small, tmp_path, "DROP TABLE supplied")
+    with pytest.raises(WarehouseSchemaError, match="table supplied"):
+        warehouse.read_tables(path)
+    assert "supplied" not in warehouse.table_names(path)
+
+
+def test_extra_columns_are_fine(small, tmp_path):
+    path = _altered(small, tmp_path, "ALTER TABLE header ADD COLUMN note VARCHAR")
+    tables, _ = warehouse.read_tables(path)
+    assert "note" not in tables["header"].columns
+
+
+def test_no_warehouse(tmp_path):
+    with pytest.raises(FileNotFoundError, match="csc-outcomes ingest"):
+        warehouse.read_tables(tmp_path / "absent.duckdb")
