@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from csc_outcomes.cli import COMMANDS, build_parser, main
@@ -59,3 +63,58 @@ def test_an_unexpected_error_is_one_line_and_exit_1(monkeypatch, tmp_path, capsy
     monkeypatch.setenv("CSC_OUTCOMES_DEBUG", "1")
     with pytest.raises(RuntimeError, match="disk on fire"):
         main(["synth", str(tmp_path / "out"), "--quiet"])
+
+
+CLEAN = Path(__file__).parent / "ingest" / "fixtures" / "clean"
+TODAY = dt.date(2026, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def small_warehouse(tmp_path_factory) -> Path:
+    from csc_outcomes.warehouse import ingest_into
+
+    path = tmp_path_factory.mktemp("wh") / "w.duckdb"
+    assert ingest_into(CLEAN, path, today=TODAY, progress=False).exit_code == 0
+    return path
+
+
+@pytest.mark.parametrize(("sql", "said"), [
+    ('ALTER TABLE episodes DROP COLUMN "DEC"', "lacks column episodes.DEC"),
+    ("UPDATE schema_version SET version = 1", "records schema version 1 (table schema_version)")])
+def test_measures_and_export_refuse_a_warehouse_to_rebuild(small_warehouse, tmp_path, capsys,
+                                                           monkeypatch, sql, said) -> None:
+    # finding 6: today a dropped column is read as nulls and its measures published
+    wh = Path(shutil.copy(small_warehouse, tmp_path / "w.duckdb"))
+    with duckdb.connect(str(wh)) as con:
+        con.execute(sql)
+    out = tmp_path / "m.csv"
+    assert main(["measures", str(wh), "--period-end", "2025-03-31", "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert said in err and f"csc-outcomes ingest INPUT --warehouse {wh}" in err
+    assert not out.exists()
+    monkeypatch.setenv("CSC_OUTCOMES_PSEUDONYM_KEY", "Zq8vW3nR1xLp6TbY0cJ4uHs9eKa2Gm5D")
+    assert main(["export", "--research", str(tmp_path / "x"), "--warehouse", str(wh)]) == 1
+    assert said in capsys.readouterr().err
+
+
+def test_measures_refuses_an_input_folder_the_ingest_refuses(tmp_path, capsys) -> None:
+    folder = Path(shutil.copytree(CLEAN, tmp_path / "in"))
+    (folder / "E1/ssda903/2025/episodes.csv").unlink()
+    out = tmp_path / "m.csv"
+    assert main(["measures", str(folder), "--period-end", "2025-03-31", "--output", str(out)]) == 1
+    assert "E1/ssda903/2025/episodes.csv: missing" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("command", "option", "value"), [
+    (command, "--jobs", value) for command in (["ingest", "in"], ["demo"], ["run"]) for value in ("0", "two")
+] + [(command, "--la", "../../escape") for command in (["ingest", "in"], ["run"], ["export", "--research", "x"])])
+def test_jobs_and_la_codes_are_checked_on_parsing(command, option, value, capsys, tmp_path,
+                                                  monkeypatch) -> None:
+    # finding 9: today `--jobs 0` silently becomes 2 and `--la ../../escape` is a folder name
+    monkeypatch.chdir(tmp_path)  # were it not refused, nothing would be written in the checkout
+    with pytest.raises(SystemExit) as exc:
+        main([*command, option, value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and ("at least 1" in err or "not an LA code" in err)

@@ -49,7 +49,7 @@ def test_demo_then_notebooks_with_their_defaults(tmp_path: Path, monkeypatch, ca
     reports = tmp_path / "reports"
     assert not list(reports.rglob("*.ipynb")) and not list(reports.rglob("*.csv")), \
         "executed notebooks and child-level trackers must stay restricted"
-    assert not list((tmp_path / "restricted").rglob(".shared-*")), "the run's model cache must go"
+    assert not list((tmp_path / "restricted").rglob(".run-*")), "the run's model cache must go"
     index = Hrefs()
     index.feed((reports / "index.html").read_text())
     assert f"{period}/manifest.json" in index.hrefs

@@ -65,3 +65,21 @@ def test_unreadable_input_exits_1(tmp_path, capsys):
                  "--output", str(tmp_path / "m.csv")])
     assert code == 1 and "cannot read" in capsys.readouterr().err
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_period_ends_the_returns_do_not_cover_are_refused(tmp_path, monkeypatch, capsys):
+    """Finding 7: measures were computed for periods before any return, or past the latest."""
+    supplied = pd.DataFrame({"la_code": ["LA1", "LA1"], "table_name": ["cin_episodes"] * 2,
+                             "collection_year": [2023, 2024]})
+    inp = MeasureInputs({"cin_episodes": table("cin_episodes", referral_rows())}, supplied)
+    monkeypatch.setattr(cmd, "load_inputs", lambda path: inp)
+    (tmp_path / "in").mkdir()
+    base = ["measures", str(tmp_path / "in"), "--output", str(tmp_path / "m.csv")]
+    assert main([*base, "--period-end", "2019-03-31"]) == 2
+    assert "LA1 (first return: year ending 31 March 2023" in capsys.readouterr().err
+    assert main([*base, "--from", "2024-01", "--to", "2024-06"]) == 1
+    assert "LA1 (latest return: year ending 31 March 2024)" in capsys.readouterr().err
+    assert not (tmp_path / "m.csv").exists()
+    assert main([*base, "--from", "2024-01", "--to", "2024-06", "--allow-incomplete"]) == 0
+    assert "incomplete data" in capsys.readouterr().err
+    assert main([*base, "--period-end", "2024-03-31"]) == 0

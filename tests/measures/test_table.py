@@ -129,3 +129,36 @@ def test_ensure_period_reports_a_failed_computation(tmp_path, monkeypatch):
         table.ensure_period(warehouse, tmp_path / "m.csv", "2025-03-31")
     assert isinstance(e.value.__cause__, KeyError)
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_snapshot_rows_hold_the_period_and_earlier_ones_kept(tmp_path):
+    """A run's own rows: no later period (it would show in an earlier report's trend),
+    and only the rows ``keep`` marks (finding 8: measures kept per run and period)."""
+    path = table.write(frame(["2024-03-31", "2025-03-31", "2026-03-31"]), tmp_path / "m.csv")
+    rows = table.snapshot_rows(path, "2025-03-31")
+    assert sorted(rows["period_end"].dt.strftime("%Y-%m-%d").unique()) == ["2024-03-31",
+                                                                          "2025-03-31"]
+    assert rows[table.KEY].equals(rows[table.KEY].sort_values(table.KEY).reset_index(drop=True))
+    only_e1 = table.snapshot_rows(path, "2025-03-31", keep=lambda f: f["la_code"] == "E1")
+    assert set(only_e1["la_code"]) == {"E1"} and len(only_e1) == 6
+    # written by the one writer, owner-only when asked
+    out = table.write(rows, tmp_path / "run" / "m.csv", mode=0o600)
+    assert out.stat().st_mode & 0o777 == 0o600
+    pd.testing.assert_frame_equal(table.read(out), rows)
+
+
+def test_differences_name_row_column_and_both_values():
+    recorded = frame(["2025-03-31"])
+    recomputed = recorded.iloc[::-1].copy()  # order does not matter
+    assert table.differences(recorded, recomputed).empty
+    recomputed.loc[(recomputed["la_code"] == "E2") & (recomputed["measure_id"] == "referrals"),
+                   ["numerator", "value"]] = [13, 13.0]
+    recomputed = recomputed[~((recomputed["la_code"] == "E1")
+                              & (recomputed["measure_id"] == "assessments_within_45wd"))]
+    diffs = table.differences(recorded, recomputed)
+    got = [(d.la_code, d.measure_id, d.column, d.recorded, d.recomputed)
+           for d in diffs.itertuples(index=False)]
+    assert got == [("E1", "assessments_within_45wd", "row", "present", "absent"),
+                   ("E2", "referrals", "numerator", 12, 13),
+                   ("E2", "referrals", "value", 12.0, 13.0)]
+    assert (diffs["period_end"] == pd.Timestamp("2025-03-31")).all()

@@ -6,6 +6,8 @@ machinery is tested without the measures, stats and plots modules.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -33,6 +35,7 @@ warehouse = "../data/warehouse.duckdb"
 measures_path = "../data/measures.csv"
 output_dir = "."
 fail = False
+hang = ""
 leak = \"\""""
 
 BODY = [
@@ -40,7 +43,8 @@ BODY = [
     ("code", ("import pandas as pd\nimport matplotlib\nimport matplotlib.pyplot as plt\n"
               "m = pd.read_csv(measures_path, dtype={'la_code': str})\n"
               "mine = m[(m.la_code == la_code) & (m.period_end == period_end)]\n"
-              "if fail:\n    raise ValueError('deliberate failure for ' + la_code)")),
+              "if fail in (True, la_code):\n    raise ValueError('deliberate failure for ' + la_code)\n"
+              "if hang == la_code:\n    import time\n    time.sleep(300)")),
     ("code", ("#| fig-alt: Bar chart of the measures\n"
               "fig, ax = plt.subplots(figsize=(4, 2.5))\n"
               "ax.bar(mine.measure_id, mine.value.fillna(0))\nax.set_title('Measures')\n"
@@ -51,13 +55,13 @@ BODY = [
 ]
 
 
-def make_notebook(path: Path, name: str = "tiny") -> Path:
+def make_notebook(path: Path, name: str = "tiny", body=BODY) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     cells = [nbformat.v4.new_raw_cell(FRONT),
              nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]})]
-    for kind, src in BODY:
+    for kind, src in body:
         cells.append(nbformat.v4.new_markdown_cell(src) if kind == "markdown"
                      else nbformat.v4.new_code_cell(src))
     nb.cells = cells
@@ -65,6 +69,22 @@ def make_notebook(path: Path, name: str = "tiny") -> Path:
     target = path / f"{name}.ipynb"
     nbformat.write(nb, str(target))
     return target
+
+
+def make_warehouse(root: Path, las: int = 2) -> Path:
+    """A small real warehouse (synthetic returns for 2025 and 2026, ingested) under
+    ``root``: ``root/input`` (the raw files) and ``root/data/warehouse.duckdb``. A run
+    reads the returns loaded there (which periods they cover) and records the raw files
+    behind it and its content hash."""
+    from csc_outcomes import synth
+    from csc_outcomes.warehouse import ingest_into
+
+    synth.generate(root / "input", n_las=las, seed=7, scale=0.05, first_year=2025,
+                   last_year=2026, progress=False)
+    warehouse = root / "data" / "warehouse.duckdb"
+    result = ingest_into(root / "input", warehouse, progress=False, jobs=1)
+    assert result.exit_code == 0, result.qa
+    return warehouse
 
 
 def make_measures(path: Path, las=("SYN01", "SYN02")) -> Path:
@@ -88,6 +108,7 @@ def tiny_setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     make_notebook(root / "notebooks")
     make_measures(root / "data" / "measures.csv")
+    make_warehouse(root)
     (root / "parameters").mkdir()
     (root / "parameters" / "defaults.yaml").write_text("notebooks: [tiny]\nsuppression_threshold: 5\n")
     (root / "parameters" / "SYN01.yaml").write_text("name: Synthetia\nstatistical_neighbours: [SYN02]\n")
@@ -95,10 +116,10 @@ def tiny_setup(tmp_path_factory):
 
 
 def tiny_config(tiny_setup: Path, out: Path, la_codes=("SYN01",), **options) -> RunConfig:
-    """A run of the tiny notebook into ``out`` (no warehouse; a known identifier)."""
+    """A run of the tiny notebook into ``out`` (the small warehouse; a known identifier)."""
     settings = {
         "period_end": PERIOD, "la_codes": tuple(la_codes),
-        "warehouse": out / "no-warehouse.duckdb",
+        "warehouse": tiny_setup / "data" / "warehouse.duckdb",
         "measures_path": tiny_setup / "data" / "measures.csv",
         "reports_dir": out / "reports", "restricted_dir": out / "restricted", "jobs": 2,
         "notebooks_dir": tiny_setup / "notebooks", "parameters_dir": tiny_setup / "parameters",
@@ -119,3 +140,17 @@ def tiny_run(tiny_setup, tmp_path_factory):
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def published_agrees_with_manifest(period_dir: Path) -> bool:
+    """Every file under ``reports/<period>/`` (the manifests aside) is in its
+    ``manifest.json`` with its sha256, and every file listed there is on disk."""
+    on_disk = {p.relative_to(period_dir.parent).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in period_dir.rglob("*")
+               if p.is_file() and p.name != "manifest.json" and p.parent.name != "runs"}
+    listed = {}
+    if (period_dir / "manifest.json").is_file():
+        man = json.loads((period_dir / "manifest.json").read_text())
+        listed = {r["path"]: r["sha256"] for r in man["published"]}
+    assert on_disk == listed, f"on disk {sorted(on_disk)}, in the manifest {sorted(listed)}"
+    return True

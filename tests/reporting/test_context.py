@@ -2,8 +2,11 @@
 funnels, suppression in what the reports show."""
 
 import pandas as pd
+import pytest
+from attacker import attack, facts_from_views
 
 from csc_outcomes.reporting import context as ctx
+from csc_outcomes.reporting import disclosure
 
 
 def measures():
@@ -21,7 +24,7 @@ def measures():
 
 
 def test_grid_shows_performance_and_outcomes_side_by_side():
-    view = ctx.ReportView(measures(), "SYN01", "2026-03-31", comparators=["SYN03"])
+    view = ctx.ReportView.from_measures(measures(), "SYN01", "2026-03-31", comparators=["SYN03"])
     grid = view.grid_table()
     at_risk = grid[grid["Level"] == "Children at risk of harm"]
     assert set(at_risk["Kind"]) == {"Performance", "Outcomes"}
@@ -31,41 +34,44 @@ def test_grid_shows_performance_and_outcomes_side_by_side():
     row = grid[grid["Measure"] == view.label("rereferrals_within_12m")].iloc[0]
     assert row["SYN01"] == "25.0%"
     assert row["Statistical neighbours"] == "20.0%"
+    assert row["All LAs"] == "24.2% (3 of 4)"  # SYN02's 3 of 40 is suppressed, so not pooled
     assert view.comparator_label == "statistical neighbours"
 
 
 def test_small_numbers_are_suppressed():
-    view = ctx.ReportView(measures(), "SYN02", "2026-03-31")
+    view = ctx.ReportView.from_measures(measures(), "SYN02", "2026-03-31")
     assert view.shown("rereferrals_within_12m") == "c"
     assert view.shown("cla_at_period_end") == "c"
     assert "suppressed (c)" in view.sentence("rereferrals_within_12m")
     table = view.comparison_table("rereferrals_within_12m")
     mine = table[table["Local authority"] == "SYN02 (this LA)"].iloc[0]
     assert mine["Numerator"] == "c" and mine["Value"] == "c"
-    counts = ctx.suppressed_counts(pd.DataFrame({"comparison": ["above", "in line", "below"],
-                                                 "count": [3, 40, 12]}))
-    assert counts["count"].tolist()[0] == "c" and counts["count"].tolist()[2] == "c"
+    counts = ctx.level_counts({"Observed": pd.Series([0] * 40 + [1] * 12 + [2] * 3)})
+    assert counts["Observed"].tolist() == [40, "c", "c", 0]
 
 
 def test_sentence_puts_number_in_context():
-    view = ctx.ReportView(measures(), "SYN01", "2026-03-31", la_name="Synthetic Borough 1")
+    view = ctx.ReportView.from_measures(measures(), "SYN01", "2026-03-31", la_name="Synthetic Borough 1")
     text = view.sentence("rereferrals_within_12m")
     assert "25.0% for Synthetic Borough 1" in text and "(30 of 120)" in text
-    assert "other LAs" in text and "a year earlier" in text
+    assert "2 of its 3 other LAs with figures shown" in text and "a year earlier" in text
     assert "Lower is better" in text or "better" in text
     assert "no figure" in view.sentence("care_leavers_eet_19_21")
 
 
 def test_funnel_and_sentence():
-    view = ctx.ReportView(measures(), "SYN01", "2026-03-31")
+    view = ctx.ReportView.from_measures(measures(), "SYN01", "2026-03-31")
     res = view.funnel("rereferrals_within_12m")
     assert res is not None
     assert "SYN01 sits" in view.funnel_sentence(res)
+    assert sorted(res["unit"]) == ["SYN01", "SYN03", "SYN04"]  # SYN02 is suppressed: no point
     assert view.funnel("cla_at_period_end") is None
     two = measures()
     two = two[two["la_code"].isin(["SYN01", "SYN02"])]
-    v2 = ctx.ReportView(two, "SYN01", "2026-03-31")
+    v2 = ctx.ReportView.from_measures(two, "SYN01", "2026-03-31")
     assert v2.funnel("rereferrals_within_12m") is None
+    assert "no figure shown" in ctx.ReportView.from_measures(
+        measures(), "SYN02", "2026-03-31").funnel_sentence(res)
     assert "at least three LAs" in v2.funnel_sentence(None)
     fig = v2.comparison_chart("rereferrals_within_12m")
     assert len(fig.axes[0].patches) == 1  # SYN02 suppressed, left out
@@ -83,7 +89,7 @@ def test_fit_or_reason_turns_errors_into_words():
 
 
 def test_styled_and_grid_display():
-    view = ctx.ReportView(measures(), "SYN01", "2026-03-31")
+    view = ctx.ReportView.from_measures(measures(), "SYN01", "2026-03-31")
     shown = ctx.grid_display(view.grid_table())
     assert shown["Level"].tolist().count("Children at risk of harm") == 1
     html = ctx.styled(shown, caption="Cap").to_html()
@@ -93,3 +99,65 @@ def test_styled_and_grid_display():
 def test_load_inputs_without_warehouse(tmp_path):
     inputs, why = ctx.load_inputs(tmp_path / "none.duckdb")
     assert inputs is None and "not found" in why
+
+
+def test_a_view_takes_only_released_figures():
+    with pytest.raises(disclosure.DisclosureError):
+        ctx.ReportView(measures(), "SYN01", "2026-03-31")
+
+
+def three_las(rows):
+    """SYN01-03, each the others' neighbour, at two periods (a year apart)."""
+    out = []
+    for p in ("2025-03-31", "2026-03-31"):
+        out += [(la, p, m, n, den, v) for la, m, n, den, v in rows]
+    return pd.DataFrame(out, columns=["la_code", "period_end", "measure_id", "numerator",
+                                      "denominator", "value"])
+
+
+def views(frame, las=("SYN01", "SYN02", "SYN03")):
+    return [ctx.ReportView.from_measures(frame, la, "2026-03-31",
+                                         comparators=[c for c in las if c != la]) for la in las]
+
+
+def test_neighbour_and_all_la_pools_give_no_suppressed_count_back():
+    """Finding: SYN02's page showed its neighbours at 7.1% of 49+121 and all LAs at 7.0%
+    of 201; with SYN03's 9 of 121 that gave SYN01 = 3 and SYN02 = 2."""
+    m = "cla_3plus_placements"
+    frame = three_las([("SYN01", m, 3, 49, 3 / 49), ("SYN02", m, 2, 31, 2 / 31),
+                       ("SYN03", m, 9, 121, 9 / 121)])
+    vs = views(frame)
+    assert vs[1].grid_table(levels=["in_care"]).iloc[0]["Statistical neighbours"] == "7.4% (1 of 2)"
+    assert attack(*facts_from_views(vs, [m])) == []
+
+
+def test_complement_of_a_shown_rate_is_not_revealed():
+    """Finding: "90.0% (9 of 10)" revealed a count of 1."""
+    m = "cla_long_term_stability"
+    frame = three_las([("SYN01", m, 9, 10, 0.9), ("SYN02", m, 30, 40, 0.75),
+                       ("SYN03", m, 50, 60, 50 / 60)])
+    vs = views(frame)
+    assert "(9 of 10)" not in vs[0].sentence(m) and "suppressed (c)" in vs[0].sentence(m)
+    assert attack(*facts_from_views(vs, [m])) == []
+
+
+def test_neighbour_means_do_not_pin_a_suppressed_count():
+    """Finding: neighbour means pinned a suppressed cla_started to 5."""
+    m = "cla_started"
+    frame = three_las([("SYN01", m, 30, None, 30.0), ("SYN02", m, 5, None, 5.0),
+                       ("SYN03", m, 40, None, 40.0)])
+    vs = views(frame)
+    assert vs[0].shown(m, "SYN02") == "c"
+    assert attack(*facts_from_views(vs, [m])) == []
+
+
+def test_the_year_earlier_column_goes_through_the_same_release():
+    m = "cla_long_term_stability"
+    frame = three_las([("SYN01", m, 30, 40, 0.75), ("SYN02", m, 30, 40, 0.75),
+                       ("SYN03", m, 30, 40, 0.75)])
+    frame.loc[(frame["la_code"] == "SYN01") & (frame["period_end"] == "2025-03-31"),
+              ["numerator", "denominator", "value"]] = [38, 40, 0.95]
+    view = views(frame)[0]
+    row = view.grid_table(levels=["in_care"]).iloc[-1]
+    assert row["A year earlier"] == "c"
+    assert "year earlier" not in view.sentence(m)

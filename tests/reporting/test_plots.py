@@ -12,8 +12,8 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from csc_outcomes.reporting import plots
-from csc_outcomes.stats.funnel import funnel_limits
+from csc_outcomes.reporting import context as ctx
+from csc_outcomes.reporting import disclosure, plots
 
 SMALL = {"1", "2", "3", "4", "5"}
 
@@ -60,18 +60,23 @@ def measures() -> pd.DataFrame:
     return df
 
 
+@pytest.fixture(scope="module")
+def released(measures) -> pd.DataFrame:
+    return disclosure.release(measures)
+
+
 def test_set_theme_uses_colour_blind_palette():
     plots.set_theme()
     cycle = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     assert [c.lower() for c in cycle[:3]] == [c.lower() for c in plots.PALETTE[:3]]
 
 
-def test_trend_chart(measures):
-    fig = plots.trend_chart(measures, "rereferrals_within_12m", "SYN01", reference=True)
+def test_trend_chart(released):
+    fig = plots.trend_chart(released, "rereferrals_within_12m", "SYN01", reference=True)
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     ax = fig.axes[0]
     labels = [line.get_label() for line in ax.get_lines()]
-    assert "SYN01" in labels and "All LAs (pooled)" in labels
+    assert "SYN01" in labels and "All LAs with figures shown (pooled)" in labels
     main = next(line for line in ax.get_lines() if line.get_label() == "SYN01")
     y = np.asarray(main.get_ydata(), dtype=float)
     assert len(y) == 4 and np.isnan(y[1])  # the small numerator leaves a gap
@@ -79,8 +84,8 @@ def test_trend_chart(measures):
     _no_small_labels(fig)
 
 
-def test_trend_chart_hides_small_counts(measures):
-    fig = plots.trend_chart(measures, "referrals", "SYN01")
+def test_trend_chart_hides_small_counts(released):
+    fig = plots.trend_chart(released, "referrals", "SYN01")
     main = fig.axes[0].get_lines()[0]
     y = np.asarray(main.get_ydata(), dtype=float)
     assert np.isnan(y[-1])
@@ -89,60 +94,95 @@ def test_trend_chart_hides_small_counts(measures):
     assert any(t == f"{int(y[-2]):,}" for t in _label_texts(fig))
 
 
-def test_trend_chart_with_reference_series(measures):
+def test_trend_chart_reference_pools_only_shown_figures(measures, released):
+    fig = plots.trend_chart(released, "rereferrals_within_12m", "SYN02", reference=True)
+    ref = next(line for line in fig.axes[0].get_lines() if "pooled" in line.get_label())
+    second = measures[(measures.period_end == "2023-03-31")
+                      & (measures.measure_id == "rereferrals_within_12m")
+                      & (measures.la_code != "SYN01")]  # SYN01's 3 of 40 is suppressed
+    assert ref.get_ydata()[1] == pytest.approx(second.numerator.sum() / second.denominator.sum())
+
+
+def test_trend_chart_with_reference_series(released):
     ref = pd.Series([0.2, 0.21, 0.22, 0.23], index=pd.to_datetime(["2022-03-31", "2023-03-31", "2024-03-31", "2025-03-31"]))
-    fig = plots.trend_chart(measures, "rereferrals_within_12m", "SYN02", reference=ref, reference_label="England")
+    fig = plots.trend_chart(released, "rereferrals_within_12m", "SYN02", reference=ref, reference_label="England")
     assert "England" in [line.get_label() for line in fig.axes[0].get_lines()]
 
 
 def test_funnel_plot(measures):
-    last = measures[(measures.period_end == "2025-03-31") & (measures.measure_id == "rereferrals_within_12m")]
-    last = last.set_index("la_code")
-    last.loc["SYN05", ["numerator", "denominator"]] = [2, 30]  # small: must not be drawn
-    res = funnel_limits(last["numerator"], last["denominator"], method="additive")
+    last = measures[measures.period_end == "2025-03-31"].copy()
+    small = (last.la_code == "SYN05") & (last.measure_id == "rereferrals_within_12m")
+    last.loc[small, ["numerator", "denominator", "value"]] = [2, 30, 2 / 30]  # not drawn
+    view = ctx.ReportView.from_measures(last, "SYN03", "2025-03-31")
+    res = view.funnel("rereferrals_within_12m")
     fig = plots.funnel_plot(res, highlight="SYN03")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     n_points = sum(len(c.get_offsets()) for c in scatters)
-    assert n_points == len(last) - 1
+    assert n_points == 11
     assert "SYN03" in [t.get_text() for t in ax.texts]
     lines = {line.get_label() for line in ax.get_lines()}
     assert {"Target", "95% limits", "99.8% limits"} <= lines
     _no_small_labels(fig)
 
 
-def test_funnel_plot_from_plain_dataframe_copy(measures):
+def test_funnel_plot_refuses_a_funnel_of_raw_rows(measures):
+    from csc_outcomes.stats.funnel import funnel_limits
+
     last = measures[(measures.period_end == "2025-03-31") & (measures.measure_id == "rereferrals_within_12m")]
-    res = pd.DataFrame(funnel_limits(last["numerator"], last["denominator"], method="multiplicative"))
-    fig = plots.funnel_plot(res)
-    assert len(fig.axes[0].get_lines()) == 5  # target + 2 levels x 2 sides
+    with pytest.raises(disclosure.DisclosureError):
+        plots.funnel_plot(funnel_limits(last["numerator"], last["denominator"]))
 
 
 def test_level_bars_labels_suppressed_counts():
-    fig = plots.level_bars(pd.Series({0: 120, 1: 40, 2: 3, 3: 0}))
+    table = disclosure.suppress_table(pd.DataFrame({"Number": [120, 40, 3, 0]}), rows=False)
+    fig = plots.level_bars(table)
     ax = fig.axes[0]
     assert len(ax.patches) == 4
     heights = [p.get_height() for p in ax.patches]
-    assert heights == [120, 40, 0, 0]
+    assert heights == [120, 0, 0, 0]  # 3 and, so the total does not give it, 40
     texts = [t.get_text() for t in ax.texts]
-    assert texts == ["120", "40", "c", "0"]
+    assert texts == ["120", "c", "c", "0"]
     assert [t.get_text() for t in ax.get_xticklabels()] == list(plots.LEVEL_LABELS.values())
     _no_small_labels(fig)
 
 
-def test_level_bars_grouped_and_from_observations():
-    obs = pd.DataFrame({"level": [0] * 30 + [1] * 12 + [2] * 8 + [3] * 2})
-    fig = plots.level_bars(obs)
-    assert [t.get_text() for t in fig.axes[0].texts] == ["30", "12", "8", "c"]
-    wide = pd.DataFrame({"Observed": [30, 12, 8, 7], "Predicted": [28, 15, 9, 5]}, index=[0, 1, 2, 3])
-    fig2 = plots.level_bars(wide)
-    assert len(fig2.axes[0].patches) == 8
-    _no_small_labels(fig2)
+def test_level_bars_grouped_from_level_counts():
+    counts = ctx.level_counts({"Observed": pd.Series([0] * 30 + [1] * 12 + [2] * 8 + [3] * 2),
+                               "Predicted": pd.Series([0] * 28 + [1] * 15 + [2] * 9)})
+    fig = plots.level_bars(counts)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["30", "12", "c", "c", "28", "15", "9", "0"]
+    assert len(fig.axes[0].patches) == 8
+    _no_small_labels(fig)
 
 
-def test_outcome_grid(measures):
-    fig = plots.outcome_grid(measures, "SYN01", "2025-03-31")
+def test_level_bars_refuse_raw_counts_and_child_level_frames():
+    """Finding: bars drawn from raw counts gave a c as 141 - 96 - 41 - 0 = 4."""
+    with pytest.raises(disclosure.DisclosureError, match="released"):
+        plots.level_bars(pd.DataFrame({"Observed": [96, 41, 4, 0]}))
+    rows = disclosure.mark_released(pd.DataFrame({"LAchildID": ["a", "b"], "level": [0, 1]}), 5)
+    with pytest.raises(disclosure.DisclosureError, match="child-level"):
+        plots.level_bars(rows)
+
+
+def test_charts_refuse_more_rows_than_units(released):
+    doubled = disclosure.mark_released(pd.concat([released, released]), 5)
+    with pytest.raises(disclosure.DisclosureError, match="rows for"):
+        plots.trend_chart(doubled, "referrals", "SYN01")
+    with pytest.raises(disclosure.DisclosureError, match="released"):
+        plots.outcome_grid(_unmarked(released), "SYN01", "2025-03-31")
+
+
+def _unmarked(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out.attrs.clear()
+    return out
+
+
+def test_outcome_grid(released):
+    fig = plots.outcome_grid(released, "SYN01", "2025-03-31")
     assert len(fig.axes) == 6
     titles = [ax.get_title() for ax in fig.axes[:3]]
     assert titles == list(plots.LEVELS.values())  # the registry's levels, in order
@@ -175,5 +215,5 @@ def test_figures_are_not_registered_with_pyplot(measures):
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    plots.level_bars(pd.Series({0: 10, 1: 10, 2: 10, 3: 10}))
+    plots.level_bars(disclosure.suppress_table(pd.DataFrame({"n": [10, 10, 10, 10]})))
     assert plt.get_fignums() == before

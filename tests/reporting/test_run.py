@@ -6,7 +6,7 @@ import json
 import sys
 
 import pytest
-from conftest import PERIOD, tiny_config
+from conftest import PERIOD, copy_tree, published_agrees_with_manifest, tiny_config
 
 from csc_outcomes.reporting import manifest as mf
 from csc_outcomes.reporting.config import RunConfig, RunError
@@ -32,7 +32,11 @@ def test_run_publishes_reports_manifest_index(tiny_run):
     assert not list(reports.rglob("*.ipynb")), "executed notebooks must never be published"
     assert (reports / "index.html").is_file()
     assert (reports / PERIOD / "manifest.json").is_file()
-    assert not list((out / "restricted" / PERIOD).glob(".staging-*")), "staging left behind"
+    assert not list((out / "restricted" / PERIOD).glob(".run-*")), "staging left behind"
+    assert not list(reports.glob(".publish-*")), "publishing folder left behind"
+    for la in ("SYN01", "SYN02"):  # child-level: owner-only
+        assert (out / "restricted" / PERIOD / la).stat().st_mode & 0o777 == 0o700
+        assert (out / "restricted" / PERIOD / la / "tiny.ipynb").stat().st_mode & 0o777 == 0o600
 
 
 def test_manifest_contents_and_hashes(tiny_run, tiny_setup):
@@ -40,11 +44,10 @@ def test_manifest_contents_and_hashes(tiny_run, tiny_setup):
     man = json.loads(res.manifest_path.read_text())
     assert man["status"] == "ok" and man["period_end"] == PERIOD
     assert man["la_codes"] == ["SYN01", "SYN02"] and man["formats"] == ["html", "pdf"]
-    # inputs: measures, notebook and parameter files, with their hashes
-    roles = {r["role"] for r in man["inputs"]}
-    assert {"measures", "notebook", "parameters"} <= roles
-    for rec in man["inputs"]:
-        assert rec["sha256"] == mf.sha256_file(rec["path"])
+    # inputs: notebook and parameter files, with their hashes, relative to the project
+    # (the reports folder's parent); raw files and warehouse: test_published_manifest.py
+    for rec in man["inputs"]["notebooks"] + man["inputs"]["parameters"]:
+        assert rec["sha256"] == mf.sha256_file(out / rec["path"])
     assert man["measures"]["period_rows_sha256"]
     # parameters of each notebook run
     runs = {(r["la_code"], r["notebook"]): r for r in man["runs"]}
@@ -97,6 +100,33 @@ def test_failing_notebook_fails_run_naming_notebook_and_la(tiny_setup, tmp_path)
     assert len(failed) == 1 and json.loads(failed[0].read_text())["status"] == "failed"
 
 
+def test_an_la_whose_notebook_fails_does_not_stop_the_others(tiny_setup, tiny_run, tmp_path):
+    _, earlier = tiny_run
+    out = copy_tree(earlier, tmp_path / "out")  # SYN01 and SYN02 published, html and pdf
+    before = json.loads((out / "reports" / PERIOD / "manifest.json").read_text())
+    with pytest.raises(RunError) as info:
+        _run(tiny_setup, out, ["SYN01", "SYN02"], extra_parameters={"fail": "SYN02"})
+    msg = str(info.value)
+    assert "1 LA(s) not published (SYN02); the others (SYN01) were" in msg
+    assert "ValueError: deliberate failure for SYN02" in msg
+    period = out / "reports" / PERIOD
+    man = json.loads((period / "manifest.json").read_text())
+    assert man["status"] == "partial"
+    # cells: front matter 0, parameters 1, papermill's injected parameters 2, markdown 3
+    assert man["failed"] == [{"la_code": "SYN02", "notebook": "tiny", "stage": "notebook",
+                              "cell": 4, "error": "ValueError: deliberate failure for SYN02"}]
+    runs = {r["path"]: r["run_id"] for r in man["published"]}
+    # SYN01 republished (html only: its earlier pdf goes with the report it replaces);
+    # SYN02 keeps what the earlier run published, still vouched for
+    assert runs == {f"{PERIOD}/SYN01/tiny.html": man["run_id"],
+                    f"{PERIOD}/SYN02/tiny.html": before["run_id"],
+                    f"{PERIOD}/SYN02/tiny.pdf": before["run_id"]}
+    assert published_agrees_with_manifest(period)
+    index = (out / "reports" / "index.html").read_text()
+    assert "Run status: partial" in index
+    assert "SYN02" in index and "cell 4" in index and "deliberate failure for SYN02" in index
+
+
 def test_leak_scan_hit_publishes_nothing(tiny_setup, tmp_path):
     with pytest.raises(RunError, match="leak scan") as info:
         _run(tiny_setup, tmp_path, ["SYN01"], extra_parameters={"leak": "child C0000123456"})
@@ -106,7 +136,7 @@ def test_leak_scan_hit_publishes_nothing(tiny_setup, tmp_path):
     assert not reports.exists() or not [p for p in reports.rglob("*") if p.is_file()]
     quarantine = list((tmp_path / "restricted" / PERIOD).glob("quarantine-*"))
     assert quarantine and list(quarantine[0].rglob("tiny.html"))
-    assert not list((tmp_path / "restricted" / PERIOD).glob(".staging-*"))
+    assert not list((tmp_path / "restricted" / PERIOD).glob(".run-*"))
 
 
 def test_bad_options_fail_before_running(tiny_setup, tmp_path):

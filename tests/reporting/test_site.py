@@ -61,3 +61,17 @@ def test_index_of_the_tiny_run(tiny_run):
 
 def test_empty_index(tmp_path):
     assert "No reports have been published yet" in site.render_index(tmp_path)
+
+
+def test_index_lists_the_las_the_last_run_did_not_publish(tmp_path):
+    root = tmp_path / "reports"
+    (root / "2026-03-31" / "SYN01").mkdir(parents=True)
+    (root / "2026-03-31" / "SYN01" / "tiny.html").write_text("x")
+    (root / "2026-03-31" / "manifest.json").write_text(json.dumps(
+        {"finished": "2026-04-01T10:00:00+00:00", "status": "partial",
+         "failed": [{"la_code": "SYN02", "notebook": "tiny", "stage": "notebook", "cell": 4,
+                     "error": "ValueError: <b>no</b> data"}]}))
+    text = site.render_index(root, la_names={"SYN02": "Second"})
+    assert "Run status: partial" in text
+    assert ("<li>Second (SYN02): notebook of 'tiny', cell 4 failed: "
+            "ValueError: &lt;b&gt;no&lt;/b&gt; data</li>") in text

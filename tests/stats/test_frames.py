@@ -159,6 +159,9 @@ def test_closure_frame_exact_rows(cin_tables):
             "ReasonForClosure": ["RC7", "RC8", "RC1", "RC7"],
             # K1 turns 13 the day after closure; K2 turns 17 on the day of closure
             "age_at_closure": pd.array([12, 17, pd.NA, pd.NA], dtype="Int64"),
+            # only K1 can be re-referred as a child: K2 is 17 (turns 18 within the year),
+            # K3 closed on adoption (RC1), K6's age is unknown
+            "eligible": [1, 0, 0, 0],
         }
     )
     pd.testing.assert_frame_equal(out, expected, check_dtype=False)

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from csc_outcomes.commands import arguments
+
 DEFAULT_PERIOD_END = "2026-03-31"
 
 
@@ -44,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--format", dest="formats", action="append", choices=["html", "pdf"],
         help="report formats (repeatable; default html)",
     )
-    p.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default 2)")
+    p.add_argument("--jobs", type=arguments.jobs, default=2,
+                   help="notebooks run in parallel, at least 1 (default 2)")
     p.set_defaults(func=run_demo)
 
 
@@ -64,9 +67,16 @@ def run_demo(args: argparse.Namespace) -> int:
     from csc_outcomes.measures.compute import compute_measures
     from csc_outcomes.measures.inputs import MeasureInputs
     from csc_outcomes.reporting.config import RunConfig, RunError
+    from csc_outcomes.reporting.parameters import check_folder
     from csc_outcomes.reporting.run import run
     from csc_outcomes.warehouse import ingest_into
 
+    try:  # the options and parameter files, before minutes of work
+        check_folder()
+        table.parse_period_end(args.period_end)
+    except ValueError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     data_dir: Path = args.data_dir
     input_dir = data_dir / "synthetic"
@@ -105,7 +115,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         run(config)
     except RunError as err:
-        print(f"demo: the report run failed, nothing was published:\n{err}", file=sys.stderr)
+        print(f"demo: the report run failed:\n{err}", file=sys.stderr)
         return 1
     print(f"    done in {time.perf_counter() - t:.1f}s")
     index = (args.reports_dir / "index.html").resolve()

@@ -7,6 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from csc_outcomes.commands import arguments
+
 DESCRIPTION = """\
 Read every LA folder under INPUT (INPUT/<la_code>/ssda903/<year>/*.csv or *.xml,
 cin/<year>/*.xml, school_census/*.csv, contacts/*.csv), validate each file against
@@ -14,9 +16,15 @@ its data contract for its collection year, quarantine rows with problems, combin
 collection years (the later return wins; repairs are recorded) and write the DuckDB
 warehouse atomically, with a JSON QA report beside it.
 
+Inputs are refused rather than misread: an entry under an LA folder that is not a
+regular file (a folder, FIFO or dangling link where a data file belongs) is a rejected
+file, and so is a table an LA supplied in an earlier year but not in its latest return
+(SSDA903 and CIN census; name it with --allow-missing TABLE to accept its absence
+knowingly: the QA report records it).
+
 Exit codes: 0 ingest completed (rejected rows are listed in the QA report and the
-warehouse's rejects table); 1 a file was rejected (the warehouse is left as it was,
-unless --keep-going), or with --strict any row was rejected; 2 usage error.
+warehouse's rejects table); 1 a file was rejected or is missing (the warehouse is left
+as it was, unless --keep-going), or with --strict any row was rejected; 2 usage error.
 """
 
 
@@ -32,6 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="QA report JSON to write (default: beside the warehouse, <stem>.qa.json)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
     p.add_argument("--la", nargs="+", action="extend", metavar="CODE", default=None,
+                   type=arguments.la_code,
                    help="ingest only these LA folders (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print only problems that stop the ingest")
     p.add_argument("--keep-going", action="store_true",
@@ -39,7 +48,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--today", metavar="YYYY-MM-DD", default=None,
                    help="date that 'dates in the future' are judged against (default: today; "
                         "for reproducible re-runs)")
-    p.add_argument("--jobs", type=int, default=None, metavar="N",
+    p.add_argument("--allow-missing", action="append", default=[], metavar="TABLE",
+                   help="accept that TABLE (e.g. episodes) is missing from an LA's latest return "
+                        "though supplied before (repeatable; recorded in the QA report)")
+    p.add_argument("--jobs", type=arguments.jobs, default=None, metavar="N",
                    help="processes that read and parse the files (default: min(2, cores)); "
                         "1 reads in this process. The result is the same for any N")
     p.set_defaults(func=run, failure_note="the previous warehouse was left as it was")
@@ -57,12 +69,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"ingest: --today {args.today!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 2
-    if args.jobs is not None and args.jobs < 1:
-        print("ingest: --jobs must be at least 1", file=sys.stderr)
-        return 2
     try:
         result = ingest_folder(args.input, strict=args.strict, progress=not args.quiet, today=today,
-                               la_codes=args.la, jobs=args.jobs)
+                               la_codes=args.la, jobs=args.jobs, allow_missing=args.allow_missing)
     except UsageError as exc:
         print(f"ingest: {exc}", file=sys.stderr)
         return 2

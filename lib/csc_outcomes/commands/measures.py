@@ -4,7 +4,10 @@
     csc-outcomes measures data/warehouse.duckdb --from 2024-04 --to 2025-03 --output m.csv
 
 INPUT is an input folder (read with ``ingest.ingest_folder``) or a warehouse file
-(``*.duckdb``). All period ends are computed in one pass. The CSV is written by
+(``*.duckdb``). All period ends are computed in one pass. An input folder the ingest
+refuses (a file rejected, a table missing from an LA's latest return) and a warehouse
+this kit cannot read (another schema version, a table or column missing) are refused
+with exit code 1, never read as if complete. The CSV is written by
 ``measures.table.write`` (atomically: a failed run never leaves a half-written
 file). Exit codes: 0 done, 1 the input could not be read or computed, 2 a usage
 error.
@@ -36,7 +39,9 @@ output columns: la_code, period_end, measure_id, numerator, denominator, value
   zero denominator leaves value empty; a measure whose source was not supplied for an
   LA has no row for that LA. Definitions: docs/measures.md.
 
-exit codes: 0 done, 1 the input could not be read, 2 a usage error.
+exit codes: 0 done, 1 the input could not be read (a file the ingest rejects, a table
+  missing from an LA's latest return, a warehouse to be rebuilt with 'csc-outcomes
+  ingest'), 2 a usage error.
 """
 
 
@@ -90,6 +95,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--output", "-o", required=True, metavar="FILE.csv", help="the CSV file to write"
     )
+    p.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="compute period ends past an LA's latest SSDA903/CIN return (refused otherwise, "
+        "exit 1; a period end before its first return is always refused, exit 2)",
+    )
     p.set_defaults(func=run)
 
 
@@ -125,20 +136,24 @@ def period_ends_from_args(args: argparse.Namespace) -> list[pd.Timestamp]:
     return sorted(set(ends))
 
 
+class InputRefused(Exception):
+    """The input folder's ingest refused a file: the measures would misread it."""
+
+
 def load_inputs(path: Path) -> MeasureInputs:
-    """``MeasureInputs`` from an input folder or a warehouse file."""
+    """``MeasureInputs`` from an input folder or a warehouse file; :class:`InputRefused`
+    when the ingest rejects a file of the folder (as ``csc-outcomes ingest`` would)."""
     from csc_outcomes.measures.inputs import MeasureInputs
 
     if path.is_dir():
         from csc_outcomes.ingest import pipeline as ingest
 
         result = ingest.ingest_folder(path)
-        if getattr(result, "exit_code", 0):
-            print(
-                "csc-outcomes measures: warning: some input files were rejected; the "
-                "measures use what was read (run 'csc-outcomes ingest' for the QA report)",
-                file=sys.stderr,
-            )
+        if result.exit_code:
+            refused = [f["problems"][0]["message"] for f in result.qa["files"]
+                       if f["status"] == "rejected" and f["problems"]]
+            raise InputRefused("the ingest refused the input; run 'csc-outcomes ingest' for the "
+                               "QA report:\n  " + "\n  ".join(refused))
         return MeasureInputs.from_ingest(result)
     return MeasureInputs.from_warehouse(path, measures_only=True)
 
@@ -151,6 +166,30 @@ def path_problem(path: Path, output: Path) -> tuple[str, int] | None:
         return f"input {path} does not exist", 1
     if not path.is_dir() and path.suffix.lower() != ".duckdb":
         return f"input {path} is neither an input folder nor a warehouse file (*.duckdb)", 2
+    return None
+
+
+def inputs_problem(path: Path, inputs: MeasureInputs, ends: list[pd.Timestamp],
+                   allow_incomplete: bool) -> tuple[str, int] | None:
+    """Why the inputs cannot give these period ends, and its exit code; ``None`` if they
+    can. No LA: 1. A period end the returns do not cover (``measures.coverage``): 2 before
+    an LA's first return, 1 past its latest unless allowed. Inputs built by hand, without
+    collection years, have no returns to check against."""
+    from csc_outcomes.measures.coverage import Coverage, PeriodNotCovered
+
+    if not inputs.la_codes:
+        return f"{path} holds no local authority's data", 1
+    if "collection_year" not in inputs.supplied.columns:
+        return None
+    coverage = Coverage.from_supplied(inputs.supplied)
+    for end in ends:
+        try:
+            check = coverage.require(end, allow_incomplete=allow_incomplete)
+        except PeriodNotCovered as exc:
+            return str(exc), exc.exit_code
+        if not check.covered:
+            print(f"csc-outcomes measures: warning: {check.incomplete_text()}; its measures "
+                  "rest on incomplete data", file=sys.stderr)
     return None
 
 
@@ -169,14 +208,19 @@ def run(args: argparse.Namespace) -> int:
     problem = path_problem(path, output)
     if problem is not None:
         return _error(*problem)
+    from csc_outcomes.warehouse import WarehouseSchemaError
+
     try:
         inputs = load_inputs(path)
+    except (InputRefused, WarehouseSchemaError) as exc:
+        return _error(str(exc), 1)
     except ImportError as exc:
         return _error(f"cannot read {path}: a step is not installed ({exc})", 1)
     except Exception as exc:  # noqa: BLE001 - any failure to read is reported, exit 1
         return _error(f"cannot read {path}: {type(exc).__name__}: {exc}", 1)
-    if not inputs.la_codes:
-        return _error(f"{path} holds no local authority's data", 1)
+    unfit = inputs_problem(path, inputs, ends, args.allow_incomplete)
+    if unfit is not None:
+        return _error(*unfit)
     result = compute_measures(inputs, ends, ids)
     try:
         table.write(result, output)

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from csc_outcomes.commands import arguments
+
 if TYPE_CHECKING:
     from csc_outcomes.reporting.config import RunConfig
 
@@ -20,18 +22,34 @@ everything to be published for child identifiers, then publish:
   reports/index.html                        links to every period, LA and report
   restricted/<period_end>/<la_code>/        executed notebooks (child-level; never published)
 
+Before anything runs, the options are checked (exit 2, naming the file, key or
+option): every parameters file against its schema (defaults.yaml, <LA>.yaml,
+schedules/*.yaml; suppression_threshold is a whole number of at least 5), each --la an
+LA code the warehouse holds, --jobs at least 1. A warehouse written by another version
+of the kit, or lacking a table or column, stops the run (exit 1) naming what is
+missing and how to rebuild it.
+
 If the measures CSV is missing (or has no rows for the period) it is computed from the
-warehouse first. Any failing notebook, render or leak-scan hit fails the run (exit 1)
-and nothing is published. Options not given come from parameters/defaults.yaml, or
-from the schedule's file with --schedule (parameters/schedules/<name>.yaml).
+warehouse first. An LA whose notebook or render fails is not published; the others
+are, the failure is listed in the manifest and on the index page, and the run exits 1.
+A leak-scan hit fails the whole run (exit 1): nothing is published. One run at a time
+per reports folder: a second exits 1 at once, naming the run in progress. Options not
+given come from parameters/defaults.yaml, or from the schedule's file with --schedule
+(parameters/schedules/<name>.yaml).
 """
 
 EPILOG = """\
 examples:
   csc-outcomes run --period-end 2026-03-31
   csc-outcomes run --period-end 2026-03-31 --la SYN01 --la SYN02 --format html --format pdf
-  csc-outcomes run --schedule monthly          # unattended: last month end, all LAs
-exit codes: 0 published, 1 a notebook, render or leak scan failed, 2 usage error
+  csc-outcomes run --schedule monthly          # unattended: the latest period covered, all LAs
+  csc-outcomes run --period-end latest_covered # the latest 31 March every LA's returns reach
+periods: a period end before an LA's first SSDA903/CIN return is refused (exit 2); one
+  past its latest return is refused (exit 1, naming the LAs and their latest return)
+  unless --allow-incomplete, which puts an "incomplete data" banner on every page.
+exit codes: 0 published, 1 a notebook, render or leak scan failed, the period is past
+  the returns loaded, or the warehouse cannot be read, 2 usage error (an option or
+  parameters file, including a period before any return)
 """
 
 
@@ -42,9 +60,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--period-end", metavar="DATE",
-                   help="period end, YYYY-MM-DD (or 'last_month_end'); default from "
+                   help="period end, YYYY-MM-DD, 'last_month_end' or 'latest_covered' (the "
+                        "latest the loaded returns cover); default from "
                         "parameters/defaults.yaml or the schedule")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="publish a period past an LA's latest return; every page then "
+                        "carries an 'incomplete data' banner")
     p.add_argument("--la", dest="la_codes", action="append", metavar="CODE",
+                   type=arguments.la_code,
                    help="LA code to report on (repeat for several); default: every LA "
                         "with measures for the period")
     p.add_argument("--warehouse", type=Path, default=None, metavar="PATH",
@@ -59,8 +82,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "must not be inside the reports folder)")
     p.add_argument("--format", dest="formats", action="append", choices=["html", "pdf"],
                    help="output format (repeat for both; default from defaults.yaml, else html)")
-    p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="notebooks run at once (default 2)")
+    p.add_argument("--jobs", type=arguments.jobs, default=None, metavar="N",
+                   help="notebooks run at once, at least 1 (default 2)")
     p.add_argument("--notebook", dest="notebooks", action="append", metavar="NAME",
                    help="notebook to run, by name in notebooks/ (repeat; default all four)")
     p.add_argument("--schedule", metavar="NAME",
@@ -93,17 +116,20 @@ def _all_or(value: Any) -> tuple[str, ...]:
 def build_config(args: argparse.Namespace) -> RunConfig:
     """The run's options: the command line, then the schedule, then defaults.yaml.
 
-    Raises ``ValueError`` (or ``FileNotFoundError`` for a schedule) for a usage error.
+    Raises ``ValueError`` (or ``FileNotFoundError`` for a schedule) for a usage error:
+    a parameters file (each is checked, not only those read here) or an option.
     """
     # the run's modules load pandas and the measures: imported here so that
     # `csc-outcomes --help` stays fast
     from csc_outcomes import paths
-    from csc_outcomes.measures import table
+    from csc_outcomes.ingest import la_code
+    from csc_outcomes.measures import coverage
     from csc_outcomes.reporting.config import RunConfig
-    from csc_outcomes.reporting.parameters import load_defaults, load_schedule
+    from csc_outcomes.reporting.parameters import check_folder, load_defaults, load_schedule
 
     params_dir = args.parameters_dir or (Path("parameters") if Path("parameters").is_dir()
                                          else paths.parameters_dir())
+    check_folder(params_dir)
     defaults = load_defaults(params_dir)
     schedule = load_schedule(args.schedule, params_dir) if args.schedule else {}
 
@@ -114,17 +140,15 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     if not period:
         raise ValueError("--period-end is required (or set period_end in "
                          "parameters/defaults.yaml)")
-    jobs = int(option("jobs", args.jobs, 2))
-    if jobs < 1:
-        raise ValueError("--jobs must be at least 1")
     return RunConfig(
-        period_end=table.period_text(period),
-        la_codes=_all_or(_pick(args.la_codes, schedule.get("la_codes"))),
+        period_end=coverage.period_spelling(period), allow_incomplete=args.allow_incomplete,
+        la_codes=tuple(la_code(c) for c in _all_or(_pick(args.la_codes, schedule.get("la_codes")))),
         warehouse=Path(option("warehouse", args.warehouse, "data/warehouse.duckdb")),
         measures_path=Path(option("measures", args.measures, "data/measures.csv")),
         reports_dir=Path(option("reports_dir", args.reports_dir, "reports")),
         restricted_dir=Path(option("restricted_dir", args.restricted_dir, "restricted")),
-        formats=tuple(option("formats", args.formats, ["html"])), jobs=jobs,
+        formats=tuple(option("formats", args.formats, ["html"])),
+        jobs=option("jobs", args.jobs, 2),
         notebooks=_all_or(option("notebooks", args.notebooks)),
         notebooks_dir=args.notebooks_dir, parameters_dir=Path(params_dir),
         renderer=option("renderer", args.renderer, "auto"), progress=not args.quiet)
@@ -132,19 +156,25 @@ def build_config(args: argparse.Namespace) -> RunConfig:
 
 def main(args: argparse.Namespace) -> int:
     """Run the reports; exit 0 published, 1 the run failed, 2 a usage error."""
-    from csc_outcomes.reporting.config import RunError  # lazily, as in build_config
+    from csc_outcomes.reporting import preflight  # lazily, as in build_config
+    from csc_outcomes.reporting.config import RunError
     from csc_outcomes.reporting.run import run
+    from csc_outcomes.warehouse import WarehouseSchemaError
 
     try:
         config = build_config(args)
+        preflight.check(config)
     except (FileNotFoundError, ValueError) as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 2
+    except WarehouseSchemaError as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 1
     try:
         result = run(config)
     except RunError as exc:
         print(f"run FAILED: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     print(f"published {len(result.reports)} file(s) for {result.period_end} "
           f"({', '.join(result.la_codes)}); manifest {result.manifest_path}; "
           f"index {result.index_path}")

@@ -4,12 +4,14 @@ In: ``<input>/<la_code>/ssda903/<year>/*.csv|*.xml``, ``cin/<year>/*.xml``,
 ``school_census/*.csv`` and ``contacts/*.csv``. Each file is read by its source's reader
 (``sources/``), validated against its contract for its collection year (``contracts``,
 ``parse``, ``schema``), cross-checked (``crosschecks``) and collection years are combined
-(``combine``). Out: the canonical tables (``keys.TABLE_SOURCE``), ``supplied``,
-``rejects``, ``repairs`` and the QA report. Ingest writes nothing: the warehouse stores
-the result (``warehouse.write_ingest``).
+(``combine``). An entry that is not a regular file, or a table missing from an LA's
+latest return (``completeness``), is refused by name rather than skipped. Out: the
+canonical tables (``keys.TABLE_SOURCE``), ``supplied``, ``rejects``, ``repairs``,
+``input_files`` (every raw file read, hashed) and the QA report. Ingest writes nothing:
+the warehouse stores the result (``warehouse.write_ingest``).
 """
 
-from csc_outcomes.ingest.discover import UsageError
+from csc_outcomes.ingest.discover import UsageError, la_code
 from csc_outcomes.ingest.pipeline import BATCH_BYTES, IngestResult, ingest_folder
 from csc_outcomes.ingest.pool import default_jobs
 from csc_outcomes.ingest.qa import default_qa_path, format_summary, write_qa
@@ -22,5 +24,6 @@ __all__ = [
     "default_qa_path",
     "format_summary",
     "ingest_folder",
+    "la_code",
     "write_qa",
 ]

@@ -3,12 +3,25 @@
 Each worker returns one file's units (its raw tables); the main process takes them in
 the files' order, so the result is the same for any number of workers. While the main
 process validates a batch, the workers read the next one.
+
+No worker outlives the ingest: each one, as it starts, asks the kernel to kill it when
+its parent ends (``prctl(PR_SET_PDEATHSIG)`` on Linux; elsewhere a thread watching its
+parent's pid), so killing ``csc-outcomes ingest`` leaves no reader behind holding
+child-level data. (Linux sends the signal when the *thread* that forked the worker
+ends; the pool forks its workers from the thread that runs the ingest, which outlives
+the pool.)
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing as mp
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -35,14 +48,40 @@ def read_file_job(path: Path, input_dir: Path, la_code: str, la_dir: Path, debug
     return read_file(path, input_dir, la_code, la_dir)
 
 
+#: ``prctl`` option from ``<linux/prctl.h>``: the signal sent to a process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def watch_parent(parent: int) -> None:
+    """End this process once ``parent`` is no longer its parent (checked twice a second)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """A worker's initializer: be killed when the ingest (pid ``parent``) ends, however."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"prctl(PR_SET_PDEATHSIG): {os.strerror(err)}")
+    else:
+        threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the ingest ended before the lines above took effect
+        os._exit(1)
+
+
 def reader_pool(n: int) -> ProcessPoolExecutor | None:
     """A pool of ``n`` reader processes, forked now (at the start of the ingest, while
     the process is small): no re-import of the caller's ``__main__``, so scripts and
     notebooks without an ``if __name__ == "__main__"`` guard work. None where processes
-    cannot be forked (Windows: the files are read in this process)."""
+    cannot be forked (Windows: the files are read in this process). Its workers die
+    with the ingest (``die_with_parent``)."""
     if "fork" not in mp.get_all_start_methods():
         return None
-    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
 
 
 class Readers:

@@ -2,8 +2,9 @@
 
 All three are built from the units at the end of the ingest. The QA report is a dict
 (written as JSON beside the warehouse): one entry per file and table with its rows
-read, accepted and rejected and every problem, a summary with counts per rule, and the
-files ignored. :func:`format_summary` gives its short console form.
+read, accepted and rejected and every problem, a summary with counts per rule, the
+files ignored, and the tables missing from an LA's latest return (``missing_tables``,
+each ``allowed`` or not; the pipeline adds them). :func:`format_summary` gives its short console form.
 """
 
 from __future__ import annotations
@@ -160,6 +161,8 @@ def format_summary(qa: dict, max_problems: int = 20) -> str:
     if s["problems_by_rule"]:
         out.append("  problems by rule:")
         out += [f"    {r['rule']:<38} {r['severity']:<8} {r['count']:>9,}" for r in s["problems_by_rule"]]
+    out += [f"  MISSING {m['path']} ({m['table']}, supplied up to {m['last_year']}): accepted with "
+            "--allow-missing" for m in qa.get("missing_tables", []) if m["allowed"]]
     out += _problem_lines(qa, max_problems)
     if qa["ignored"]:
         shown = ", ".join(qa["ignored"][:5]) + (" ..." if len(qa["ignored"]) > 5 else "")
@@ -173,6 +176,11 @@ def default_qa_path(warehouse_path: Path) -> Path:
     return warehouse_path.with_name(warehouse_path.stem + ".qa.json")
 
 
+#: The QA report's permissions: it quotes rejected values (identifiers, dates of birth),
+#: so the owner's only.
+FILE_MODE = 0o600
+
+
 def write_qa(qa: dict, path: Path) -> None:
-    """Write the QA report JSON (atomically)."""
-    atomic.write_text(path, json.dumps(qa, indent=1, ensure_ascii=False, default=str))
+    """Write the QA report JSON (atomically, ``0600``)."""
+    atomic.write_text(path, json.dumps(qa, indent=1, ensure_ascii=False, default=str), mode=FILE_MODE)

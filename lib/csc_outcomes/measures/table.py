@@ -8,10 +8,16 @@ are parsed by :func:`parse_period_end` (defined in ``measures.periods``, below
 ``compute``, which parses with it too).
 :func:`ensure_period` is the measures step's public way to have a period's rows on
 disk, so later steps never compute measures themselves.
+
+The shared table grows as periods are added, so a report run never reads it directly:
+it keeps :func:`snapshot_rows` (its period and the earlier ones it compares with, as
+the returns cover them) in a file of its own, which no later run changes. :func:`differences` names, value by value, where two tables disagree
+(what ``reproduce`` reports).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,22 +31,33 @@ from csc_outcomes.measures.periods import last_month_end, parse_period_end, peri
 
 #: The measures table's columns (``compute.compute_measures``' output).
 COLUMNS = OUTPUT_COLUMNS
+#: The columns that identify a row, and the order rows are written in.
+KEY = ["period_end", "la_code", "measure_id"]
+#: The columns holding numbers.
+NUMBERS = ["numerator", "denominator", "value"]
 
 
 class MeasuresError(RuntimeError):
     """The measures for a period could not be had; the message says why and what to do."""
 
 
-def read(path: str | Path) -> pd.DataFrame:
+def read(path: str | Path | io.StringIO) -> pd.DataFrame:
     """The measures CSV: ``period_end`` as timestamps, codes as text, numbers as floats."""
     df = pd.read_csv(path, dtype={"la_code": str, "measure_id": str})
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path} is not a measures table: column(s) {', '.join(missing)} missing")
     df["period_end"] = pd.to_datetime(df["period_end"]).dt.normalize()
-    for col in ("numerator", "denominator", "value"):
+    for col in NUMBERS:
         df[col] = pd.to_numeric(df[col], errors="coerce")
     return df
+
+
+def canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as it reads back from disk, rows in :data:`KEY` order: two tables with
+    the same rows are then equal whatever order or dtypes they were built in."""
+    rows = frame[COLUMNS].sort_values(KEY, kind="stable")
+    return read(io.StringIO(to_csv_text(rows))).reset_index(drop=True)
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
@@ -50,9 +67,9 @@ def to_csv_text(frame: pd.DataFrame) -> str:
     return str(out.to_csv(index=False, float_format="%.10g"))
 
 
-def write(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the measures table to ``path`` atomically; return ``path``."""
-    return atomic.write_text(path, to_csv_text(frame))
+def write(frame: pd.DataFrame, path: str | Path, *, mode: int | None = None) -> Path:
+    """Write the measures table to ``path`` atomically (``mode``: its permissions)."""
+    return atomic.write_text(path, to_csv_text(frame), mode=mode)
 
 
 def las_for_period(frame: pd.DataFrame, period_end: Any) -> list[str]:
@@ -95,15 +112,65 @@ def ensure_period(warehouse: str | Path, measures_path: str | Path, period_end: 
     return True
 
 
+def snapshot_rows(measures_path: str | Path, period_end: Any,
+                  keep: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame:
+    """The rows a run for ``period_end`` reads, for it to keep as its own (:func:`write`).
+
+    The rows of every period up to ``period_end`` (the trend and the year-earlier
+    comparison read earlier ones; a later period never shows in an earlier report),
+    those ``keep`` marks (the rows the returns cover) when given, :func:`canonical`.
+    """
+    end = pd.Timestamp(parse_period_end(period_end))
+    frame = read(measures_path)
+    rows = frame[frame["period_end"] <= end]
+    if keep is not None:
+        rows = rows[keep(rows)]
+    return canonical(rows)
+
+
+def period_rows(frame: pd.DataFrame, period_end: Any) -> pd.DataFrame:
+    """The rows of ``frame`` for ``period_end``, canonical (:func:`canonical`)."""
+    end = pd.Timestamp(parse_period_end(period_end))
+    return canonical(frame[pd.to_datetime(frame["period_end"]).dt.normalize() == end])
+
+
+def differences(recorded: pd.DataFrame, recomputed: pd.DataFrame) -> pd.DataFrame:
+    """Where two measures tables disagree, one row per value: ``la_code, period_end,
+    measure_id, column, recorded, recomputed`` (a row only one side has: ``column``
+    ``row`` and the other side empty). Numbers compare equal when written equal."""
+    a, b = canonical(recorded), canonical(recomputed)
+    both = a.merge(b, on=KEY, how="outer", suffixes=("_a", "_b"), indicator=True)
+    out = []
+    for r in both.to_dict("records"):
+        if r["_merge"] != "both":
+            side = "recorded" if r["_merge"] == "left_only" else "recomputed"
+            out.append({**{k: r[k] for k in KEY}, "column": "row",
+                        "recorded": "present" if side == "recorded" else "absent",
+                        "recomputed": "present" if side == "recomputed" else "absent"})
+            continue
+        for col in NUMBERS:
+            x, y = r[f"{col}_a"], r[f"{col}_b"]
+            if not (pd.isna(x) and pd.isna(y)) and x != y:
+                out.append({**{k: r[k] for k in KEY}, "column": col, "recorded": x,
+                            "recomputed": y})
+    return pd.DataFrame(out, columns=[*KEY, "column", "recorded", "recomputed"])
+
+
 __all__ = [
     "COLUMNS",
+    "KEY",
+    "NUMBERS",
     "MeasuresError",
+    "canonical",
+    "differences",
     "ensure_period",
     "las_for_period",
     "last_month_end",
     "parse_period_end",
+    "period_rows",
     "period_text",
     "read",
+    "snapshot_rows",
     "to_csv_text",
     "write",
 ]

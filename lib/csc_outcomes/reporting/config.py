@@ -30,6 +30,10 @@ class RunConfig:
     ``None`` are the kit's own (``csc_outcomes.paths``). ``identifiers`` overrides the
     child identifiers read from the warehouse for the leak scan (tests use it).
     ``extra_parameters`` are passed to every notebook on top of the standard ones.
+    ``period_end`` may be ``latest_covered``: the latest period end the loaded returns
+    of every LA of the run cover (``measures.coverage``). ``allow_incomplete`` accepts
+    a period past an LA's latest return; every page published for it then carries an
+    "incomplete data" banner.
     """
 
     period_end: str
@@ -48,6 +52,7 @@ class RunConfig:
     kernel_name: str = KERNEL_NAME
     progress: bool = True
     extra_parameters: Mapping[str, Any] = field(default_factory=dict)
+    allow_incomplete: bool = False
 
 
 @dataclass
@@ -65,6 +70,8 @@ class RunResult:
     manifest_path: Path | None = None
     index_path: Path | None = None
     failures: list[str] = field(default_factory=list)
+    #: one record per report not published (la_code, notebook, stage, cell, error)
+    failed: list[dict[str, Any]] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
     timings: dict[str, Any] = field(default_factory=dict)
     measures_computed: bool = False
@@ -73,8 +80,13 @@ class RunResult:
 
 
 class RunError(RuntimeError):
-    """A run failed; ``result`` holds what was done (nothing was published)."""
+    """A run failed; ``result`` holds what was done (nothing was published).
 
-    def __init__(self, message: str, result: RunResult | None = None):
+    ``exit_code`` is the command's: 1 (the run or its data failed) unless the options
+    asked for the impossible (2, e.g. a period before any return).
+    """
+
+    def __init__(self, message: str, result: RunResult | None = None, exit_code: int = 1):
         super().__init__(message)
         self.result = result
+        self.exit_code = exit_code

@@ -1,30 +1,34 @@
 """What the report notebooks call to put numbers in context (kept out of the notebooks).
 
-A ``ReportView`` holds the measures table, the LA, the period and its comparators
+A ``ReportView`` holds the *released* measures (:func:`disclosure.release`: all LAs, all
+periods, suppressed where the rules say so), the LA, the period and its comparators
 (statistical neighbours from ``parameters/<LA>.yaml``, else every other LA), and gives:
 
 - ``grid_table()``: the report grid as one table, levels (at risk of harm, in care,
   leaving care) by kind (performance, outcomes), both always shown side by side; each
-  measure with the LA's value, its comparators', all LAs', the previous period's;
-  disclosure-controlled (``c`` for 1-5, ``z`` not applicable, ``x`` not available);
+  measure with the LA's value, its comparators', all LAs', the previous period's
+  (``c`` suppressed, ``z`` not applicable, ``x`` not available);
 - ``sentence(measure_id)``: one plain-English sentence with the value, what it counts,
   the comparison and which direction is better;
-- ``funnel(measure_id)``: funnel limits over every LA for a rate (``None`` with fewer
-  than 3 LAs), and ``funnel_sentence``;
+- ``funnel(measure_id)``: funnel limits over the LAs whose figure is shown, for a rate
+  (``None`` with fewer than 3), and ``funnel_sentence``;
 - ``styled(df)``: a DataFrame for display without its index, with a caption.
 
-Model helpers (``fit_or_reason``) turn a model that cannot be fitted on thin data into
-a sentence instead of a traceback. Nothing here returns child-level rows.
+A view never holds the raw measures: everything it shows, comparator pools included,
+comes from released rows (:func:`disclosure.pool`), so no arithmetic on a report gives
+back a suppressed count. Model helpers (``fit_or_reason``) turn a model that cannot be
+fitted on thin data into a sentence instead of a traceback. Nothing here returns
+child-level rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -37,12 +41,13 @@ from csc_outcomes.measures import table
 from csc_outcomes.measures.catalogue import GROUPS, LEVELS, POLARITIES, catalogue_frame
 from csc_outcomes.measures.inputs import MeasureInputs
 from csc_outcomes.reporting import disclosure
-from csc_outcomes.stats.funnel import FunnelResult, Method, funnel_limits
+from csc_outcomes.stats.frames import LEVEL_LABELS
+from csc_outcomes.stats.funnel import FunnelResult, funnel_limits
 
 
 def load_measures(path: str | Path) -> pd.DataFrame:
-    """The measures table at ``path`` (``measures.table.read``; notebooks call it as
-    ``ctx.load_measures``)."""
+    """The measures table at ``path`` (``measures.table.read``), raw: for analysis, not
+    for a report (a report takes :meth:`Figures.load`, which releases it)."""
     return table.read(path)
 
 
@@ -62,30 +67,44 @@ def fmt(value: Any, kind: str) -> str:
 
 @dataclass
 class Figures:
-    """One LA's measures for a period beside its comparators', disclosure-controlled.
+    """One LA's released figures for a period beside its comparators'.
 
-    The lookups a report is built from: a value, a pooled value over several LAs, its
-    display string (``c``, ``z``, ``x`` where suppressed or missing), the period to
-    compare with. ``ReportView`` adds what a report shows of them.
+    ``released`` is :func:`disclosure.release`'s output (a raw measures table is
+    refused): build a view with :meth:`from_measures` or :meth:`load`. The lookups a
+    report is built from: a row, a pool over several LAs, display strings (``c``, ``z``,
+    ``x`` where suppressed or missing), the period to compare with. ``ReportView`` adds
+    what a report shows of them.
     """
 
-    measures: pd.DataFrame
+    released: pd.DataFrame
     la_code: str
     period_end: Any
     comparators: Sequence[str] = ()
     la_name: str | None = None
-    threshold: int = disclosure.DEFAULT_THRESHOLD
     info: pd.DataFrame = field(default_factory=measure_info)
 
     def __post_init__(self) -> None:
+        self.threshold = disclosure.require_released(self.released, "a report view")
         self.period = pd.Timestamp(self.period_end).normalize()
-        self.measures = self.measures.copy()
-        self.measures["period_end"] = pd.to_datetime(self.measures["period_end"]).dt.normalize()
-        las = sorted(self.measures["la_code"].dropna().unique())
+        las = sorted(self.released["la_code"].dropna().unique())
         comps = [c for c in self.comparators if c in las and c != self.la_code]
         self.comparator_codes = comps or [c for c in las if c != self.la_code]
         self.comparator_label = ("statistical neighbours" if comps else "other LAs")
         self._info = self.info.set_index("measure_id")
+
+    @classmethod
+    def from_measures(cls, measures: pd.DataFrame, la_code: str, period_end: Any, *,
+                      threshold: int = disclosure.DEFAULT_THRESHOLD,
+                      **options: Any) -> Self:
+        """A view of a raw measures table, released first (all LAs and periods)."""
+        return cls(disclosure.release(measures, threshold), la_code, period_end, **options)
+
+    @classmethod
+    def load(cls, path: str | Path, la_code: str, period_end: Any, *,
+             threshold: int = disclosure.DEFAULT_THRESHOLD, **options: Any) -> Self:
+        """A view of the measures table at ``path``, released on reading."""
+        return cls.from_measures(table.read(path), la_code, period_end, threshold=threshold,
+                                 **options)
 
     @property
     def name(self) -> str:
@@ -93,8 +112,8 @@ class Figures:
 
     def rows(self, period: Any = None) -> pd.DataFrame:
         p = self.period if period is None else pd.Timestamp(period)
-        m = self.measures
-        return m[m["period_end"] == p]
+        r = self.released
+        return r[r["period_end"] == p]
 
     def has_data(self) -> bool:
         return bool((self.rows()["la_code"] == self.la_code).any())
@@ -105,7 +124,7 @@ class Figures:
         Twelve-month rolling measures overlap heavily month to month, so the same
         period a year before is the fair comparison; otherwise the latest earlier one.
         """
-        periods = {pd.Timestamp(p) for p in self.measures["period_end"].unique()}
+        periods = {pd.Timestamp(p) for p in self.released["period_end"].unique()}
         year_before = calendar.add_years(self.period, -1) + pd.offsets.MonthEnd(0)
         if year_before in periods:
             return year_before
@@ -121,65 +140,67 @@ class Figures:
         return "A year earlier" if (self.period - prev).days > 300 else f"At {long_date(prev)}"
 
     def kind(self, measure_id: str) -> str:
-        return str(self._info["kind"].get(measure_id, "rate"))
+        """count, rate or ratio: as the release decided it (the catalogue's)."""
+        kinds = self.released.loc[self.released["measure_id"] == measure_id, "kind"]
+        return str(kinds.iloc[0]) if len(kinds) else str(self._info["kind"].get(measure_id, "rate"))
 
     def label(self, measure_id: str) -> str:
         return str(self._info["label"].get(measure_id, measure_id))
 
-    def pooled(self, measure_id: str, las: Sequence[str], period: Any = None) -> tuple[float, float, float]:
-        """(numerator, denominator, value) summed over ``las``; counts give the mean per LA."""
-        r = self.rows(period)
-        r = r[(r["measure_id"] == measure_id) & r["la_code"].isin(list(las))]
-        if r.empty:
-            return (np.nan, np.nan, np.nan)
-        num, den = r["numerator"].sum(min_count=1), r["denominator"].sum(min_count=1)
-        if self.kind(measure_id) == "count":
-            return (num, np.nan, r["value"].mean())
-        return (num, den, num / den if den and den > 0 else np.nan)
-
     def one(self, measure_id: str, la_code: str | None = None, period: Any = None) -> pd.Series | None:
+        """One LA's released row for a measure and period (None when there is none)."""
         r = self.rows(period)
         r = r[(r["measure_id"] == measure_id) & (r["la_code"] == (la_code or self.la_code))]
         return None if r.empty else r.iloc[0]
 
     def shown(self, measure_id: str, la_code: str | None = None, period: Any = None) -> str:
-        """The display string of one LA's value, disclosure-controlled."""
+        """The display string of one LA's value (``c``, ``z``, ``x`` when not shown)."""
         row = self.one(measure_id, la_code, period)
-        if row is None:
-            return disclosure.NOT_AVAILABLE
-        d = disclosure.suppress_measures(row.to_frame().T, self.threshold,
-                                         kinds={measure_id: self.kind(measure_id)})
-        return str(d["display"].iloc[0])
+        return disclosure.NOT_AVAILABLE if row is None else str(row["display"])
 
-    def _shown_pooled(self, measure_id: str, las: Sequence[str], period: Any = None) -> str:
-        num, den, val = self.pooled(measure_id, las, period)
-        kind = self.kind(measure_id)
-        if kind == "count":
-            # a mean of counts over several LAs identifies nobody, unless one LA only
-            if len(las) < 2:
-                return self.shown(measure_id, las[0], period) if las else disclosure.NOT_AVAILABLE
-            return fmt(val, "count") if pd.notna(val) else disclosure.NOT_AVAILABLE
-        if pd.isna(den) or den == 0:
-            return disclosure.NOT_APPLICABLE if pd.notna(den) else disclosure.NOT_AVAILABLE
-        if disclosure.is_small([num]).iloc[0] or disclosure.is_small([den]).iloc[0]:
-            return disclosure.SUPPRESSED
-        return fmt(val, kind)
+    def pool(self, measure_id: str, las: Sequence[str], period: Any = None) -> disclosure.Pool:
+        """The measure pooled over those of ``las`` whose own figure is shown."""
+        return disclosure.pool(self.released, measure_id, las,
+                               self.period if period is None else period)
+
+    def all_las(self) -> list[str]:
+        return sorted(self.rows()["la_code"].unique())
+
+    def pool_cell(self, measure_id: str, las: Sequence[str]) -> str:
+        """A pooled figure for a table cell, saying how many LAs it covers when some
+        are left out: ``7.4% (1 of 2)``."""
+        p = self.pool(measure_id, las)
+        return f"{p.display} ({len(p.las)} of {len(p.asked)})" if p.partial else p.display
+
+    def pool_phrase(self, p: disclosure.Pool, who: str) -> str:
+        """Words for the LAs a pool covers: ``its statistical neighbours``, or
+        ``1 of its 2 statistical neighbours with figures shown``."""
+        if p.partial:
+            return f"{len(p.las)} of its {len(p.asked)} {who} with figures shown"
+        return f"its {who}"
 
 
 class ReportView(Figures):
     """What a report shows of the figures: the grid, comparisons, sentences, funnels."""
 
+    def _grid_row(self, mid: str, level_label: str, group_label: str) -> dict[str, str]:
+        prev = self.previous_period()
+        return {"Level": level_label, "Kind": group_label, "Measure": self.label(mid),
+                self.name: self.shown(mid),
+                self.comparator_label.capitalize(): self.pool_cell(mid, self.comparator_codes),
+                "All LAs": self.pool_cell(mid, self.all_las()),
+                self.previous_label: self.shown(mid, period=prev) if prev is not None else "x"}
+
     def grid_table(self, levels: Sequence[str] | None = None) -> pd.DataFrame:
         """The report grid for the LA and period: one row per measure the LA has, grouped
-        by level then kind (performance first, then outcomes, both always listed)."""
+        by level then kind (performance first, then outcomes, both always listed).
+        Comparator cells pool only LAs whose own figure is shown (``(1 of 2)`` when
+        some are left out)."""
         info = self.info
         if levels:
             info = info[info["level"].isin(list(levels))]
         mine = self.rows()
-        mine = mine[mine["la_code"] == self.la_code]
-        have = set(mine["measure_id"])
-        prev = self.previous_period()
-        all_las = sorted(self.rows()["la_code"].unique())
+        have = set(mine.loc[mine["la_code"] == self.la_code, "measure_id"])
         out = []
         for level, level_label in LEVELS.items():
             if level not in set(info["level"]):
@@ -190,17 +211,9 @@ class ReportView(Figures):
                 if not present:
                     out.append({"Level": level_label, "Kind": group_label,
                                 "Measure": "(no measure with data for this LA)",
-                                self.name: "x", f"{self.comparator_label.capitalize()}": "x",
+                                self.name: "x", self.comparator_label.capitalize(): "x",
                                 "All LAs": "x", self.previous_label: "x"})
-                    continue
-                for mid in present:
-                    out.append({
-                        "Level": level_label, "Kind": group_label, "Measure": self.label(mid),
-                        self.name: self.shown(mid),
-                        f"{self.comparator_label.capitalize()}": self._shown_pooled(mid, self.comparator_codes),
-                        "All LAs": self._shown_pooled(mid, all_las),
-                        self.previous_label: self.shown(mid, period=prev) if prev is not None else "x",
-                    })
+                out += [self._grid_row(mid, level_label, group_label) for mid in present]
         return pd.DataFrame(out)
 
     def measures_table(self, measure_ids: Sequence[str]) -> pd.DataFrame:
@@ -210,117 +223,110 @@ class ReportView(Figures):
         return grid[grid["Measure"].isin(labels)].reset_index(drop=True)
 
     def comparison_table(self, measure_id: str) -> pd.DataFrame:
-        """The measure for the LA and each comparator, disclosure-controlled, for one period."""
-        las = [self.la_code, *self.comparator_codes]
+        """The measure for the LA and each comparator, released figures, for one period."""
         rows = []
-        for la in las:
+        for la in [self.la_code, *self.comparator_codes]:
             r = self.one(measure_id, la)
-            if r is None:
-                continue
-            d = disclosure.suppress_measures(r.to_frame().T, self.threshold,
-                                             kinds={measure_id: self.kind(measure_id)})
-            rows.append({"Local authority": la + (" (this LA)" if la == self.la_code else ""),
-                         "Numerator": d["numerator"].iloc[0], "Denominator": d["denominator"].iloc[0],
-                         "Value": d["display"].iloc[0]})
+            if r is not None:
+                rows.append({"Local authority": la + (" (this LA)" if la == self.la_code else ""),
+                             "Numerator": r["numerator_display"],
+                             "Denominator": r["denominator_display"], "Value": r["display"]})
         return pd.DataFrame(rows)
 
     def comparison_chart(self, measure_id: str) -> Figure:
         """Bars of the measure for the LA and its comparators (suppressed ones left out,
-        with a note); a dashed line at the all-LA figure. Returns a matplotlib Figure."""
-        comparison = self.comparison_table(measure_id)
+        with a note); a dashed line at the all-LA pool. Returns a matplotlib Figure."""
         kind = self.kind(measure_id)
-        fig = Figure(figsize=(7, 0.5 * max(3, len(comparison)) + 1.2), layout="constrained")
+        scale = 100 if kind == "rate" else 1
+        las = [self.la_code, *self.comparator_codes]
+        rows = [r for r in (self.one(measure_id, la) for la in las) if r is not None]
+        shown = [r for r in rows if r["status"] == "shown"]
+        names = [r["la_code"] + (" (this LA)" if r["la_code"] == self.la_code else "") for r in shown]
+        fig = Figure(figsize=(7, 0.5 * max(3, len(rows)) + 1.2), layout="constrained")
         ax = fig.subplots()
-        vals, names, hidden = [], [], 0
-        for r in comparison.itertuples(index=False):
-            row = self.one(measure_id, r[0].replace(" (this LA)", ""))
-            if r[3] in disclosure.SYMBOLS or row is None:
-                hidden += 1
-                continue
-            names.append(r[0])
-            vals.append(float(row["value"]) * (100 if kind == "rate" else 1))
         colours = ["#D55E00" if n.endswith("(this LA)") else "#0072B2" for n in names]
-        ax.barh(names[::-1], vals[::-1], color=colours[::-1])
-        _, _, pooled = self.pooled(measure_id, sorted(self.rows()["la_code"].unique()))
-        if pd.notna(pooled):
-            ax.axvline(pooled * (100 if kind == "rate" else 1), color="#6E6E6E", linestyle="--",
-                       label="All LAs")
+        ax.barh(names[::-1], [float(r["value"]) * scale for r in shown][::-1], color=colours[::-1])
+        everyone = self.pool(measure_id, self.all_las())
+        if everyone.las:
+            ax.axvline(everyone.value * scale, color="#6E6E6E", linestyle="--",
+                       label=f"All LAs with figures shown ({len(everyone.las)})")
             ax.legend(loc="lower right", frameon=False)
         ax.set_xlabel(self.label(measure_id) + (" (%)" if kind == "rate" else ""))
         ax.set_title(f"{self.label(measure_id)}: {self.name} and its {self.comparator_label}",
                      loc="left", fontsize="medium")
-        if hidden:
-            fig.text(0.01, 0.0, f"{hidden} LA(s) not shown: figure suppressed or not available",
-                     fontsize="small", color="#6E6E6E")
+        if len(shown) < len(rows):
+            fig.text(0.01, 0.0, f"{len(rows) - len(shown)} LA(s) not shown: figure suppressed "
+                     "or not available", fontsize="small", color="#6E6E6E")
         return fig
 
     def sentence(self, measure_id: str) -> str:
         """One sentence putting the LA's value in context."""
         label = self.label(measure_id)
-        kind = self.kind(measure_id)
         row = self.one(measure_id)
         when = f"the year ending {long_date(self.period)}"
         if row is None:
             return f"{label}: no figure for {self.name} in {when} (the data needed were not supplied)."
-        shown = self.shown(measure_id)
-        polarity = POLARITIES[str(self._info["polarity"].get(measure_id, "neutral"))] + "."
-        if shown == disclosure.SUPPRESSED:
+        if row["status"] == disclosure.SUPPRESSED:
             return (f"{label}: the figure for {self.name} in {when} is suppressed (c) because "
-                    f"it rests on {self.threshold} or fewer children.")
-        if shown in (disclosure.NOT_APPLICABLE, disclosure.NOT_AVAILABLE):
+                    f"it rests on, or would reveal, {self.threshold} or fewer children.")
+        if row["status"] != "shown":
             return f"{label}: not applicable for {self.name} in {when} (no one in the group measured)."
-        comp = self._shown_pooled(measure_id, self.comparator_codes)
-        text = f"{label}: {shown} for {self.name} in {when}"
+        kind = self.kind(measure_id)
+        text = f"{label}: {row['display']} for {self.name} in {when}"
         if kind != "count":
-            num, den = int(row["numerator"]), int(row["denominator"])
-            text += f" ({num:,} of {den:,})"
-        if comp not in (disclosure.NOT_AVAILABLE, disclosure.NOT_APPLICABLE, disclosure.SUPPRESSED):
+            text += f" ({row['numerator_display']} of {row['denominator_display']})"
+        comp = self.pool(measure_id, self.comparator_codes)
+        if comp.las:
             per = " on average" if kind == "count" else ""
-            text += f", against {comp}{per} across its {self.comparator_label}"
+            text += f", against {comp.display}{per} across {self.pool_phrase(comp, self.comparator_label)}"
+        text += self._earlier(measure_id)
+        polarity = POLARITIES[str(self._info["polarity"].get(measure_id, "neutral"))]
+        return f"{text}. {polarity}."
+
+    def _earlier(self, measure_id: str) -> str:
         prev = self.previous_period()
-        if prev is not None:
-            before = self.shown(measure_id, period=prev)
-            if before not in disclosure.SYMBOLS:
-                text += f" and {before} a year earlier" if (self.period - prev).days > 300 else \
-                        f" and {before} at {long_date(prev)}"
-        return text + ". " + polarity
+        before = self.shown(measure_id, period=prev) if prev is not None else None
+        if prev is None or before in disclosure.SYMBOLS:
+            return ""
+        return f" and {before} a year earlier" if (self.period - prev).days > 300 else \
+            f" and {before} at {long_date(prev)}"
 
-    def funnel(self, measure_id: str, method: Method = "multiplicative") -> FunnelResult | None:
-        """Funnel limits across every LA for a rate measure in this period, or None.
+    def funnel(self, measure_id: str) -> FunnelResult | None:
+        """Funnel limits across the LAs whose figure is shown, for a rate, or None.
 
-        None for a count, when fewer than three LAs have the measure, and when the
-        pooled rate is 0% or 100% (every LA at the same end: no spread to draw limits
-        around, and ``funnel_limits`` rejects such a target).
+        One method everywhere (``stats.funnel``: FunnelPlotR's for proportions). None for
+        a count or a ratio, when fewer than three LAs have a shown figure, and when the
+        pooled rate is 0% or 100% (no spread to draw limits around). Only shown rows go
+        in, so neither the points nor the centre line carry a suppressed count.
         """
-        if self.kind(measure_id) == "count":
+        if self.kind(measure_id) != "rate":
             return None
         r = self.rows()
-        r = r[(r["measure_id"] == measure_id) & (r["denominator"] > 0)]
+        r = r[(r["measure_id"] == measure_id) & (r["status"] == "shown") & (r["denominator"] > 0)]
         if r["la_code"].nunique() < 3:
             return None
         r = r.set_index("la_code")
         num, den = r["numerator"].astype(float), r["denominator"].astype(float)
-        known = num.notna()
-        if not 0 < num[known].sum() < den[known].sum():
+        if not 0 < num.sum() < den.sum():
             return None
-        return funnel_limits(num, den, method=method, units=r.index)
+        res = funnel_limits(num, den, units=r.index)
+        return disclosure.mark_released(res, self.threshold)
 
     def funnel_sentence(self, res: Any) -> str:
         """Where the LA sits on the funnel, in words (or why there is no funnel)."""
         if res is None:
-            return ("A funnel plot needs the measure for at least three LAs and an all-LA "
+            return ("A funnel plot needs a shown figure for at least three LAs and an all-LA "
                     "rate above 0% and below 100%; this period does not have that.")
         df = pd.DataFrame(res)
-        unit_col = "unit" if "unit" in df.columns else None
-        mine = df[df[unit_col].astype(str) == self.la_code] if unit_col else df.loc[[self.la_code]]
+        mine = df[df["unit"].astype(str) == self.la_code]
         if mine.empty:
-            return f"{self.name} has no figure to place on the funnel."
+            return f"{self.name} has no figure shown, so it is not placed on the funnel."
         row = mine.iloc[0]
-        outer = [c for c in df.columns if c.startswith("upper_")]
+        outer = sorted((c for c in df.columns if c.startswith("upper_")),
+                       key=lambda c: c[len("upper_"):])
         if not outer:
             return ""
-        tags = sorted(outer, key=lambda c: c[len("upper_"):])
-        inner, outer_c = tags[0], tags[-1]
+        inner, outer_c = outer[0], outer[-1]
         v = row["value"]
         if v > row[outer_c] or v < row[outer_c.replace("upper_", "lower_")]:
             where = "outside the outer (99.8%) limits: a difference unlikely to be chance alone"
@@ -329,6 +335,18 @@ class ReportView(Figures):
         else:
             where = "within the 95% limits: consistent with the all-LA average given its size"
         return f"{self.name} sits {where}."
+
+
+def level_counts(levels: Mapping[str, pd.Series],
+                 threshold: int = disclosure.DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Counts per level of intervention, one column per series of levels (e.g. observed
+    and predicted), through the one table step: each column adds up to the same total
+    (the LA's assessments), so ``suppress_table`` protects each column's total; the
+    rows add up to nothing published. Index: the levels' labels."""
+    counts = pd.DataFrame({name: s.value_counts() for name, s in levels.items()})
+    counts = counts.reindex(list(LEVEL_LABELS)).fillna(0).astype(int)
+    counts.index = pd.Index([LEVEL_LABELS[i] for i in counts.index], name="Level of intervention")
+    return disclosure.suppress_table(counts, threshold, rows=False)
 
 
 def _is_text_column(col: pd.Series) -> bool:
@@ -389,12 +407,6 @@ def fit_or_reason(fit: Callable[..., Any], *args: Any, min_rows: int = 30,
         return fit(*args, **kwargs), None
     except Exception as exc:  # noqa: BLE001 - reported as words, not a traceback
         return None, f"{what.capitalize()} could not be fitted on this data ({type(exc).__name__})."
-
-
-def suppressed_counts(table: pd.DataFrame, threshold: int = disclosure.DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """A wide table of counts with primary and secondary suppression (labels kept)."""
-    labels = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
-    return disclosure.suppress_table(table, threshold, exclude=labels)
 
 
 def show_figure(fig: Any, alt: str, *, dpi: int = 110) -> None:

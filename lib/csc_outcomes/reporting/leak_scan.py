@@ -2,51 +2,72 @@
 
 Suppression (:mod:`csc_outcomes.reporting.disclosure`) makes tables safe; this scan is
 the last check that nothing unsafe slipped into a published file by another route (a
-notebook printing a frame, a chart label, a stray CSV). :func:`scan_for_leaks` reads
-published files (HTML, CSV, JSON, notebooks, plain text and PDF text) and reports every
-suspected disclosure: a known child identifier or UPN, a UPN-shaped string, a date of
-birth next to an identifier, a date-of-birth column, or a small count (1 to 5) left in
-a ``numerator``/``denominator``/``count`` column of a CSV. The matched text is masked in
-every report, so the scan's own output discloses nothing.
+notebook printing a frame, a chart label, a stray CSV, a payload in a page).
+:func:`scan` reads every published file (:mod:`leak_files`: HTML, SVG, CSV, JSON,
+notebooks, PDF, Office files) and looks in its text (:mod:`leak_text`: words looked up
+in a set, payloads decoded) for every identifier and quasi-identifier the warehouse
+holds (:mod:`identifiers`: ids, ``SW_ID``, postcodes, dates of birth), UPN-shaped
+strings, dates next to an identifier; in CSVs also date-of-birth columns and small
+counts. The matched text is masked in every report, so the scan's own output
+discloses nothing. What the scan cannot see is in ``docs/leak-scan.md``.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-import json
 import re
-import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from pypdf import PdfReader
 
 from csc_outcomes.reporting.disclosure import DEFAULT_THRESHOLD
+from csc_outcomes.reporting.identifiers import IdentifierSet
+from csc_outcomes.reporting.leak_files import file_texts
+from csc_outcomes.reporting.leak_text import Hit, text_hits
 
 __all__ = [
-    "DATE_PATTERN",
     "DOB_COLUMN_PATTERN",
-    "DOB_WINDOW",
     "SMALL_COUNT_COLUMNS",
-    "UPN_PATTERN",
     "Leak",
     "mask_text",
+    "scan",
     "scan_for_leaks",
 ]
+
+DOB_COLUMN_PATTERN = re.compile(
+    r"^(?:dob|mc_dob|personbirthdate|expectedpersonbirthdate|date_?of_?birth|birth_?date)$",
+    re.IGNORECASE,
+)
+SMALL_COUNT_COLUMNS = frozenset({"numerator", "denominator", "count"})
+
+#: What each rule means, for the report (``{kind}``: the warehouse columns matched).
+DETAILS = {
+    "known_identifier": "a {kind} held in the warehouse",
+    "postcode": "a postcode ({kind}) held in the warehouse",
+    "date_of_birth": "a date of birth or death ({kind}) held in the warehouse, "
+                     "not a date the report shows",
+    "upn_shape": "a UPN-shaped string (a letter and 12 digits)",
+    "dob_near_identifier": "a date next to an identifier",
+    "unscannable": "cannot be scanned, so it must not be published unread",
+}
+#: Rules whose matched text is itself sensitive, so it is masked.
+MASKED = frozenset({"known_identifier", "postcode", "date_of_birth", "upn_shape",
+                    "dob_near_identifier"})
 
 
 @dataclass(frozen=True)
 class Leak:
     """One suspected disclosure in a published file.
 
-    ``file`` the path; ``line`` 1-based line (or notebook cell and line, see
-    ``location``); ``offset`` 0-based character offset within the line; ``matched`` the
-    matched text, masked (first character kept); ``rule`` one of
-    ``known_identifier``, ``upn_shape``, ``dob_near_identifier``, ``dob_column``,
-    ``small_count``; ``detail`` a human sentence.
+    ``file`` the path; ``line`` 1-based line of the text it was found in (see
+    ``location``: a notebook cell, a PDF page, a decoded payload); ``offset`` 0-based
+    character offset within the line; ``matched`` the matched text, masked (first
+    character kept); ``rule`` one of ``known_identifier``, ``postcode``,
+    ``date_of_birth``, ``upn_shape``, ``dob_near_identifier``, ``dob_column``,
+    ``small_count``, ``unscannable``; ``kind`` the warehouse columns the value is held
+    in (``UPN``, ``SW_ID``, ``DOB``); ``detail`` a human sentence.
     """
 
     file: str
@@ -56,40 +77,13 @@ class Leak:
     rule: str
     detail: str = ""
     location: str = ""
+    kind: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         if self.location:
             where += f" ({self.location})"
         return f"{where}: {self.rule}: {self.matched} {self.detail}".rstrip()
-
-
-#: A UPN is a check letter then 12 digits (a temporary UPN ends in a letter instead).
-UPN_PATTERN = re.compile(r"(?<![A-Za-z0-9])[A-Z][0-9]{11}[0-9A-Z](?![A-Za-z0-9])")
-
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|"
-    "aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-#: Dates as they are written: 03/04/2012, 3-4-2012, 2012-04-03, 3 April 2012.
-DATE_PATTERN = re.compile(
-    r"(?<![0-9])(?:"
-    r"[0-3]?[0-9][/.-][01]?[0-9][/.-](?:19|20)[0-9]{2}"
-    r"|(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9]"
-    rf"|[0-3]?[0-9] (?:{_MONTHS}) (?:19|20)[0-9]{{2}}"
-    r")(?![0-9])",
-    re.IGNORECASE,
-)
-DOB_COLUMN_PATTERN = re.compile(
-    r"^(?:dob|mc_dob|personbirthdate|expectedpersonbirthdate|date_?of_?birth|birth_?date)$",
-    re.IGNORECASE,
-)
-SMALL_COUNT_COLUMNS = frozenset({"numerator", "denominator", "count"})
-
-#: How near (in characters, on the same line) a date must be to an identifier.
-DOB_WINDOW = 60
-
-_TEXT_SUFFIXES = {".html", ".htm", ".txt", ".md", ".json", ".csv", ".svg", ".tex", ".qmd", ".xml", ".tsv"}
 
 
 def mask_text(text: str) -> str:
@@ -99,41 +93,34 @@ def mask_text(text: str) -> str:
     return text[0] + "*" * (len(text) - 1)
 
 
-def scan_for_leaks(
-    paths: Iterable[str | Path] | str | Path,
-    identifiers: set[str] | None = None,
-    *,
-    min_identifier_length: int = 4,
-) -> list[Leak]:
+def scan(paths: Iterable[str | Path] | str | Path,
+         identifiers: IdentifierSet | Iterable[str] | None = None,
+         *, shown_dates: Iterable[dt.date] = ()) -> list[Leak]:
     """Scan published files (or folders, recursively) for suspected disclosures.
 
-    Rules:
-
-    * ``known_identifier``: any of ``identifiers`` (child ids, UPNs) as a whole token.
-      Identifiers shorter than ``min_identifier_length`` are skipped (a two-digit id
-      would match every table); pass ids long enough to be specific.
-    * ``upn_shape``: a capital letter followed by 12 digits (or 11 digits and a letter)
-      standing alone.
-    * ``dob_near_identifier``: a date (``03/04/2012``, ``2012-04-03``, ``3 April 2012``)
-      within 60 characters of an identifier hit on the same line.
-    * ``dob_column``: a CSV column named like a date of birth (``DOB``,
-      ``PersonBirthDate``, ``date_of_birth``).
-    * ``small_count``: a value from 1 to 5 in a CSV column named ``numerator``,
-      ``denominator`` or ``count``.
-
-    Files read: ``.csv`` (text rules and column rules), ``.ipynb`` (cell sources and
-    text outputs; image data skipped), ``.html``, ``.json``, ``.txt``, ``.md`` and
-    other text files, ``.pdf`` (its text, through ``pypdf``; a PDF that cannot be read
-    is reported in a warning). Other binary files (images) are skipped.
+    ``identifiers``: what the warehouse holds (``identifiers_from_warehouse``), or plain
+    strings taken as ids. ``shown_dates``: dates the report legitimately shows
+    (``report_dates``), never flagged alone as a date of birth. Rules, besides the
+    warehouse's values as whole words (``known_identifier``, ``postcode``,
+    ``date_of_birth``): ``upn_shape`` (a capital letter and 12 digits, or 11 digits and a
+    letter, standing alone); ``dob_near_identifier`` (any date within 60 characters of an
+    id or UPN on the same line); in CSVs ``dob_column`` (a column named like a date of
+    birth) and ``small_count`` (1 to 5 in a ``numerator``, ``denominator`` or ``count``
+    column); ``unscannable`` (a file or payload that cannot be read).
     """
-    id_pattern = _identifier_pattern(identifiers or set(), min_identifier_length)
+    ids, shown = IdentifierSet.of(identifiers), frozenset(shown_dates)
     leaks: list[Leak] = []
-    for path in _iter_files(paths):
-        leaks.extend(_scan_file(path, id_pattern))
+    for path in iter_files(paths):
+        leaks.extend(scan_file(path, ids, shown))
     return leaks
 
 
-def _iter_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
+#: The name earlier versions used.
+scan_for_leaks = scan
+
+
+def iter_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
+    """The files under ``paths`` (files as given, folders recursively, sorted)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files: list[Path] = []
@@ -146,90 +133,27 @@ def _iter_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
     return files
 
 
-def _identifier_pattern(identifiers: Iterable[str], min_length: int) -> re.Pattern | None:
-    ids = sorted(
-        {str(i).strip() for i in identifiers if i is not None and len(str(i).strip()) >= min_length},
-        key=len,
-        reverse=True,
-    )
-    if not ids:
-        return None
-    alt = "|".join(re.escape(i) for i in ids)
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alt})(?![A-Za-z0-9])")
-
-
-def _scan_file(path: Path, id_pattern: re.Pattern | None) -> list[Leak]:
-    """Every leak in one file, read the way its suffix says."""
+def scan_file(path: Path, ids: IdentifierSet, shown: frozenset[dt.date]) -> list[Leak]:
+    """Every leak in one file: each of its texts, what could not be read, CSV columns."""
     name = str(path)
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        return _scan_text(name, _pdf_text(path), id_pattern, location="pdf text")
-    if suffix == ".ipynb":
-        return _scan_notebook(path, id_pattern)
-    text = _plain_text(path, suffix)
-    if text is None:
-        return []
-    leaks = _scan_text(name, text, id_pattern)
-    if suffix in {".csv", ".tsv"}:
-        leaks.extend(_scan_csv(name, text if suffix == ".csv" else text.replace("\t", ",")))
+    texts, unreadable = file_texts(path)
+    leaks = [to_leak(name, hit, location) for location, text in texts
+             for hit in text_hits(text, ids, shown)]
+    leaks += [Leak(name, None, None, path.suffix, "unscannable",
+                   f"{DETAILS['unscannable']}: {why}") for why in unreadable]
+    if path.suffix.lower() in {".csv", ".tsv"} and texts:
+        text = texts[0][1]
+        leaks.extend(_scan_csv(name, text if path.suffix.lower() == ".csv"
+                               else text.replace("\t", ",")))
     return leaks
 
 
-def _plain_text(path: Path, suffix: str) -> str | None:
-    """The text of a file, or None for a binary file (an image: nothing to read)."""
-    if suffix in _TEXT_SUFFIXES:
-        return path.read_text(encoding="utf-8", errors="replace")
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        return None
-    return raw.decode("utf-8", errors="replace")
-
-
-def _scan_text(
-    file: str,
-    text: str,
-    id_pattern: re.Pattern | None,
-    location: str = "",
-) -> list[Leak]:
-    """Identifier, UPN-shape and date-near-identifier hits, line by line."""
-    leaks: list[Leak] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        hits, found = _identifier_hits(file, lineno, line, id_pattern, location)
-        leaks.extend(found)
-        if hits:
-            leaks.extend(_dates_near(file, lineno, line, hits, location))
-    return leaks
-
-
-def _identifier_hits(
-    file: str, lineno: int, line: str, id_pattern: re.Pattern | None, location: str
-) -> tuple[list[tuple[int, int]], list[Leak]]:
-    """Known identifiers, then UPN-shaped strings not already matched: (spans, leaks)."""
-    spans: list[tuple[int, int]] = []
-    leaks: list[Leak] = []
-    if id_pattern is not None:
-        for m in id_pattern.finditer(line):
-            spans.append((m.start(), m.end()))
-            leaks.append(Leak(file, lineno, m.start(), mask_text(m.group()), "known_identifier",
-                              "a known child identifier or UPN", location))
-    for m in UPN_PATTERN.finditer(line):
-        if (m.start(), m.end()) not in spans:
-            spans.append((m.start(), m.end()))
-            leaks.append(Leak(file, lineno, m.start(), mask_text(m.group()), "upn_shape",
-                              "a UPN-shaped string (a letter and 12 digits)", location))
-    return spans, leaks
-
-
-def _dates_near(
-    file: str, lineno: int, line: str, spans: list[tuple[int, int]], location: str
-) -> list[Leak]:
-    """Dates within ``DOB_WINDOW`` characters of an identifier on the same line."""
-    leaks: list[Leak] = []
-    for m in DATE_PATTERN.finditer(line):
-        if any(m.start() - e <= DOB_WINDOW and s - m.end() <= DOB_WINDOW for s, e in spans):
-            leaks.append(Leak(file, lineno, m.start(), mask_text(m.group()),
-                              "dob_near_identifier", "a date next to an identifier", location))
-    return leaks
+def to_leak(file: str, hit: Hit, location: str) -> Leak:
+    """A text hit as a leak of ``file``, masked, with where it was found."""
+    where = "; ".join(x for x in (location, hit.via) if x)
+    detail = DETAILS[hit.rule].format(kind=hit.kind or "known identifier")
+    matched = mask_text(hit.value) if hit.rule in MASKED else hit.value
+    return Leak(file, hit.line, hit.offset, matched, hit.rule, detail, where, hit.kind)
 
 
 def _scan_csv(file: str, text: str) -> list[Leak]:
@@ -259,55 +183,3 @@ def _is_small_count(cell: str) -> bool:
     except ValueError:
         return False
     return num.is_integer() and 1 <= num <= DEFAULT_THRESHOLD
-
-
-def _scan_notebook(path: Path, id_pattern: re.Pattern | None) -> list[Leak]:
-    """Cell sources and text outputs of a notebook (the whole file if it is not JSON)."""
-    name = str(path)
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        nb = json.loads(raw)
-    except json.JSONDecodeError:
-        return _scan_text(name, raw, id_pattern)
-    leaks: list[Leak] = []
-    for location, text in _notebook_texts(nb):
-        leaks.extend(_scan_text(name, text, id_pattern, location=location))
-    return leaks
-
-
-def _joined(x: Any) -> str:
-    return "".join(x) if isinstance(x, list) else str(x)
-
-
-def _notebook_texts(nb: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(location, text) for every cell source and every text output; images skipped."""
-    out: list[tuple[str, str]] = []
-    for n, cell in enumerate(nb.get("cells", []), start=1):
-        out.append((f"cell {n} source", _joined(cell.get("source", ""))))
-        for k, output in enumerate(cell.get("outputs", []) or [], start=1):
-            out.extend(_output_texts(f"cell {n} output {k}", output))
-    return out
-
-
-def _output_texts(where: str, output: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(location, text) of one cell output: stream text, text/JSON data, traceback."""
-    out: list[tuple[str, str]] = []
-    if "text" in output:
-        out.append((where, _joined(output["text"])))
-    for mime, data in (output.get("data") or {}).items():
-        if mime.startswith("text/") or mime.endswith("json"):
-            text = _joined(data) if not isinstance(data, dict) else json.dumps(data)
-            out.append((f"{where} {mime}", text))
-    if "traceback" in output:
-        out.append((f"{where} traceback", "\n".join(output["traceback"])))
-    return out
-
-
-def _pdf_text(path: Path) -> str:
-    """The text of a PDF; a PDF pypdf cannot read gives '' and a warning naming it."""
-    try:
-        reader = PdfReader(str(path))
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception as exc:  # noqa: BLE001 - any damaged PDF is reported (warning), not fatal
-        warnings.warn(f"leak scan: {path} could not be read ({exc})", stacklevel=2)
-        return ""

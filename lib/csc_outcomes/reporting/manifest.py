@@ -1,19 +1,34 @@
-"""The run manifest: what went in, what code ran, what came out.
+"""The run manifest: what went in, what code ran, what came out, each hashed.
 
 ``reports/<period_end>/manifest.json`` records
 
-- ``inputs``: path, size and sha256 of every input file (the warehouse, the measures
-  CSV, the parameter files, the source notebooks);
-- ``parameters``: the run's options and each notebook run's papermill parameters;
-- ``packages``: versions of Python and of the packages the reports depend on;
-- ``code_version``: the git commit when ``git rev-parse HEAD`` answers (read-only),
-  always with the package version and a sha256 over ``lib/`` and ``notebooks/``
-  (``tree_hash``), so an uncommitted tree is still pinned;
+- ``inputs``: ``files``, every raw input file behind the warehouse (LA, path relative
+  to the input folder, bytes, sha256: the warehouse's ``input_files``, as ingest found
+  them), ``input_dir`` (the input folder, when the warehouse names it), ``warehouse``
+  (its path and ``content_sha256``, a hash of its tables' rows: the file's own bytes
+  change with every ingest, its content only with the data), and each source
+  ``notebooks`` and ``parameters`` file (path, bytes, sha256). Raw files and warehouse
+  are read at the run's start (``plan.prepare``);
+- ``measures``: the shared table the run's rows came from, the run's own copy of them
+  (``snapshot``, in the restricted tree, relative to it: never published, the counts
+  are not disclosure-controlled) with its sha256, and the hash of the period's rows;
+- ``coverage``: each LA's first and latest return, and the incomplete-data banner when
+  the run was allowed to publish a period the returns do not cover;
+- ``options`` and each notebook run's papermill ``parameters``;
+- ``code_version`` (package version, git commit and dirty flag when ``git`` answers,
+  and ``tree_hash``, a sha256 over ``lib/`` and ``notebooks/`` that pins an
+  uncommitted tree), ``packages`` (Python's version and each distribution's) and
+  ``platform``;
 - ``outputs``: each published file (path relative to the reports folder), sha256, size;
   ``restricted_outputs``: each executed notebook (relative to the restricted folder)
   with the sha256 of its file and of its *text outputs* (``content_sha256``, see
-  ``notebook_content_hash``), which is what ``reproduce`` compares;
+  ``notebook_content_hash``);
 - ``timings``: seconds per notebook run and render, and for the whole run.
+
+No path in a manifest is absolute (:func:`write_manifest` makes every one relative to
+the project folder, the reports folder's parent, whatever field holds it): a published
+manifest names no user's home or server layout, and the project can be moved whole
+and still reproduced. ``reproduce`` checks every hash here against the files now.
 """
 
 from __future__ import annotations
@@ -21,10 +36,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -34,11 +49,14 @@ import nbformat
 import pandas as pd
 
 from csc_outcomes import __version__, atomic
+from csc_outcomes import warehouse as wh
 from csc_outcomes.measures import table
 from csc_outcomes.paths import repo_root
 from csc_outcomes.reporting.papermill_runs import NotebookResult
 
-MANIFEST_VERSION = 1
+#: 2: relative paths only; raw input files, warehouse content hash, coverage, the run's
+#: own measures snapshot.
+MANIFEST_VERSION = 2
 
 #: Distributions whose versions are recorded.
 PACKAGES = [
@@ -190,13 +208,21 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
+def platform_record() -> dict[str, str]:
+    """The operating system and Python the run used (no path: not the interpreter's)."""
+    return {"system": platform.system(), "release": platform.release(),
+            "machine": platform.machine(), "python": platform.python_version(),
+            "implementation": platform.python_implementation()}
+
+
 def build_manifest(*, run_id: str, started: str, finished: str, status: str, period_end: str,
                    la_codes: list[str], notebooks: list[str], formats: list[str], renderer: str,
-                   options: dict[str, Any], inputs: list[dict[str, Any]],
+                   options: dict[str, Any], inputs: Mapping[str, Any] | Sequence[Any],
                    runs: list[dict[str, Any]], outputs: list[dict[str, Any]],
                    restricted_outputs: list[dict[str, Any]], timings: dict[str, Any],
                    failures: list[str] | None = None, leaks: list[str] | None = None,
-                   measures: dict[str, Any] | None = None) -> dict[str, Any]:
+                   measures: Mapping[str, Any] | None = None,
+                   coverage: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Assemble the manifest dictionary (see the module docstring for the fields)."""
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -213,23 +239,78 @@ def build_manifest(*, run_id: str, started: str, finished: str, status: str, per
         "options": options,
         "inputs": inputs,
         "measures": measures or {},
+        "coverage": coverage or {},
         "runs": runs,
         "outputs": outputs,
         "restricted_outputs": restricted_outputs,
         "code_version": code_version(),
         "packages": package_versions(),
-        "platform": {"system": platform.system(), "machine": platform.machine(),
-                     "python_executable": sys.executable},
+        "platform": platform_record(),
         "timings": timings,
         "failures": failures or [],
         "leaks": leaks or [],
     }
 
 
+#: An absolute POSIX path inside a text: a ``/`` that does not follow a word, a dot, a
+#: colon or another slash (so not ``and/or``, ``31/03/2025``, ``../x`` or a URL).
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.+@%=~-]+/?)+")
+
+
+#: How a manifest names a file of the kit itself (its notebooks, its parameters) that
+#: lies outside the project: ``kit:notebooks/cohort_outcomes.ipynb``.
+KIT = "kit:"
+
+
+def relative(path: str | Path, base: str | Path) -> str:
+    """``path`` relative to ``base``, POSIX style: ``kit:...`` for the kit's own files
+    outside ``base`` (where the kit is installed says nothing about the data), else
+    with ``..`` where it lies outside ``base``."""
+    target, base = Path(os.path.abspath(path)), Path(os.path.abspath(base))
+    kit = repo_root()
+    if not target.is_relative_to(base) and target.is_relative_to(kit):
+        return KIT + target.relative_to(kit).as_posix()
+    return Path(os.path.relpath(target, base)).as_posix()
+
+
+def resolve(recorded: str, project: str | Path) -> Path:
+    """The file a manifest's relative path names: inverse of :func:`relative`."""
+    if recorded.startswith(KIT):
+        return repo_root() / recorded[len(KIT):]
+    return Path(project) / recorded
+
+
+def without_absolute_paths(value: Any, base: Path) -> Any:
+    """``value`` with every absolute path in every string made relative to ``base``."""
+    if isinstance(value, str):
+        return ABSOLUTE_PATH.sub(lambda m: relative(m.group(0), base), value)
+    if isinstance(value, Mapping):
+        return {k: without_absolute_paths(v, base) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_absolute_paths(v, base) for v in value]
+    return value
+
+
+def project_of(manifest_path: str | Path, period_end: str) -> Path:
+    """The project folder of a manifest kept under ``<tree>/<period_end>/``: the tree's
+    parent (``reports/<period>/manifest.json``, ``.../runs/<id>.json``, the staged one in
+    ``restricted/<period>/.run-<id>/``). A hidden folder holding the period's folder is
+    a run's work folder beside the tree (``reports/.publish-<id>/<period>/``) and is
+    seen through. The manifest's own folder when it lies elsewhere."""
+    path = Path(manifest_path).absolute()
+    for parent in path.parents:
+        if parent.name == period_end:
+            tree = parent.parent
+            return tree.parent.parent if tree.name.startswith(".") else tree.parent
+    return path.parent
+
+
 def write_manifest(path: str | Path, manifest: Mapping[str, Any]) -> Path:
-    """Write the manifest as JSON, atomically (a reader never sees half of one)."""
-    return atomic.write_text(path, json.dumps(manifest, indent=2, sort_keys=False, default=str)
-                             + "\n")
+    """Write the manifest as JSON, atomically (a reader never sees half of one), with
+    every path relative to its project folder (:func:`project_of`)."""
+    base = project_of(path, str(manifest.get("period_end", "")))
+    data = without_absolute_paths(json.loads(json.dumps(manifest, default=str)), base)
+    return atomic.write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def published_outputs(manifest: dict[str, Any], previous_path: str | Path,
@@ -282,25 +363,50 @@ def verify_outputs(manifest: dict[str, Any], reports_dir: str | Path) -> dict[st
 
 # The records a run puts in its manifest.
 def period_rows_hash(measures: pd.DataFrame, period_end: Any) -> str:
-    """sha256 of the period's rows of the measures table, sorted and written canonically.
+    """sha256 of the period's rows of the measures table, written canonically.
 
-    ``measures`` as ``measures.table.read`` gives it. Every LA's rows for the period
-    are covered, so a reproduction can check the table it reads, or recomputes, is the
-    one the run used.
+    Every LA's rows for the period are covered, so a reproduction can check the table
+    it reads, or recomputes, holds the rows the run used.
     """
-    end = pd.Timestamp(table.parse_period_end(period_end))
-    rows = measures[pd.to_datetime(measures["period_end"]) == end]
-    rows = rows.sort_values(["la_code", "measure_id"]).reset_index(drop=True)
-    return sha256_text(table.to_csv_text(rows))
+    return sha256_text(table.to_csv_text(table.period_rows(measures, period_end)))
 
 
-def input_records(warehouse: Path, measures_path: Path, notebooks: Iterable[Path],
-                  parameter_files: Iterable[Path]) -> list[dict[str, Any]]:
-    """``file_record`` of each input with its role; absent files are left out."""
-    roles = [("warehouse", warehouse), ("measures", measures_path),
-             *(("notebook", nb) for nb in notebooks),
-             *(("parameters", p) for p in parameter_files)]
-    return [{"role": role, **file_record(p)} for role, p in roles if p.is_file()]
+def warehouse_record(warehouse: Path, project: Path) -> dict[str, Any]:
+    """What the warehouse was built from: ``files`` (every raw input file, from its
+    ``input_files``), ``input_dir`` (when it names it) and ``warehouse`` (its path and
+    content hash). Raises ``OSError`` or ``ValueError`` for a warehouse it cannot read."""
+    files = wh.read_table(warehouse, wh.INPUT_FILES)
+    runs = wh.read_table(warehouse, "ingest_runs")
+    named = runs["input_dir"].dropna().tolist() if "input_dir" in runs.columns else []
+    return {
+        "input_dir": relative(named[-1], project) if named else None,
+        "files": [{"la_code": str(r["la_code"]), "path": str(r["path"]),
+                   "bytes": int(r["size"]), "sha256": str(r["sha256"])}
+                  for r in files.sort_values("path").to_dict("records")],
+        "warehouse": {"path": relative(warehouse, project),
+                      "content_sha256": wh.content_hash(warehouse)},
+    }
+
+
+def input_records(recorded: Mapping[str, Any], notebooks: Iterable[Path],
+                  parameter_files: Iterable[Path], project: Path) -> dict[str, Any]:
+    """The manifest's ``inputs``: ``recorded`` (:func:`warehouse_record`, taken at the
+    run's start) with each source notebook and parameter file (absent ones left out)."""
+    def records(paths: Iterable[Path]) -> list[dict[str, Any]]:
+        return [file_record(p) | {"path": relative(p, project)} for p in paths if p.is_file()]
+
+    return {**recorded, "notebooks": records(notebooks), "parameters": records(parameter_files)}
+
+
+def measures_record(rows: pd.DataFrame, period_end: str, *, table_path: Path, snapshot: Path,
+                    restricted_dir: Path, project: Path, computed: bool) -> dict[str, Any]:
+    """The manifest's ``measures``: the shared table, the run's snapshot of its rows
+    (relative to the restricted folder, with the sha256 of its bytes) and the hash of
+    the period's rows."""
+    return {"table": relative(table_path, project), "computed_by_run": computed,
+            "snapshot": relative(snapshot, restricted_dir),
+            "sha256": sha256_text(table.to_csv_text(rows)),
+            "period_rows_sha256": period_rows_hash(rows, period_end)}
 
 
 def run_record(result: NotebookResult, restricted_dir: Path) -> dict[str, Any]:

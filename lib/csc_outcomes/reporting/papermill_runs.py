@@ -41,6 +41,8 @@ from traitlets.config import Config
 from csc_outcomes import atomic
 
 KERNEL_NAME = "python3"
+#: The start of papermill's private folder beside an executed notebook.
+WORK_PREFIX = ".papermill-"
 
 #: Bare interpreter names that jupyter_client swaps for ``sys.executable``.
 _SELF_PYTHON = {"python", f"python{sys.version_info[0]}",
@@ -163,9 +165,11 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
                 timeout: int | None = 1800) -> NotebookResult:
     """Run one notebook with papermill; never raises for a notebook error.
 
-    Papermill writes into a private folder beside the target; the notebook it wrote
-    (with the error cell, when a cell failed) is then moved into place atomically, so
-    no half-written notebook is ever left at ``output_path``.
+    Papermill writes into a private folder beside the target (``.papermill-*``, which
+    the next run clears if this one is killed); the notebook it wrote (with the error
+    cell, when a cell failed) is then moved into place atomically and owner-only (it
+    may hold child-level data), so no half-written notebook is ever left at
+    ``output_path``.
     """
     out = Path(job.output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -173,12 +177,12 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
     cwd.mkdir(parents=True, exist_ok=True)
     result = NotebookResult(job=job, ok=False, seconds=0.0)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f".{out.stem}.", dir=out.parent) as work:
+    with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{out.stem}.", dir=out.parent) as work:
         executed = Path(work) / out.name
         run_papermill(job, executed, cwd, result, kernel_name=kernel_name, timeout=timeout)
         result.seconds = time.perf_counter() - t0
         if executed.is_file() and executed.stat().st_size > 0:
-            with atomic.atomic_path(out) as tmp:
+            with atomic.atomic_path(out, mode=0o600) as tmp:
                 executed.replace(tmp)
             result.output_path = out
     return result

@@ -1,10 +1,17 @@
 """The first stage of a run: a ``RunConfig`` becomes a ``RunPlan``.
 
 ``prepare`` checks the options before anything runs (formats, folders, notebooks,
-renderer), makes sure the measures table holds the period (the measures step's
-``table.ensure_period``, which computes it from the warehouse when missing), picks the
-LAs, reads their parameter files and names the run. Everything later stages need is
-in the plan, resolved to absolute paths, so no stage looks anything up for itself.
+renderer), checks the period against the returns loaded (``measures.coverage``: a
+period before an LA's first return is refused with exit 2, one past its latest return
+with exit 1 unless ``allow_incomplete``, which sets the banner every page will carry),
+records what the warehouse was built from (its raw input files and content hash, at
+the run's start), makes sure the measures table holds the period (the measures step's
+``table.ensure_period``, which computes it from the warehouse when missing), takes the
+run's own copy of the rows it reads (``measures_rows``: the period and the earlier
+ones the returns cover; ``write_measures`` writes them to ``measures_path`` in the
+restricted tree, where no later run changes them), picks the LAs, reads their
+parameter files and names the run. Everything later stages need is in the plan,
+resolved to absolute paths, so no stage looks anything up for itself.
 """
 
 from __future__ import annotations
@@ -21,8 +28,14 @@ from typing import Any
 import pandas as pd
 
 from csc_outcomes import paths
-from csc_outcomes import warehouse as wh
 from csc_outcomes.measures import table
+from csc_outcomes.measures.coverage import (
+    Coverage,
+    PeriodCheck,
+    PeriodNotCovered,
+    period_spelling,
+    read_coverage,
+)
 from csc_outcomes.reporting import manifest as mf
 from csc_outcomes.reporting import render_quarto
 from csc_outcomes.reporting.config import (
@@ -33,6 +46,7 @@ from csc_outcomes.reporting.config import (
     RunResult,
 )
 from csc_outcomes.reporting.parameters import load_defaults, load_la_parameters
+from csc_outcomes.warehouse import WarehouseSchemaError
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,12 @@ class RunPlan:
     la_parameters: Mapping[str, Mapping[str, Any]]
     measures_computed: bool
     measures_seconds: float
+    measures_table: Path  # the shared measures table the run's rows come from
+    measures_rows: pd.DataFrame  # what the notebooks read (written by ``write_measures``)
+    measures_snapshot: Path  # the run's own file of them, kept in the restricted tree
+    period_check: PeriodCheck  # the period against the run's LAs' returns
+    coverage: Coverage
+    inputs: Mapping[str, Any]  # the warehouse's raw inputs and content hash, at the start
 
     @property
     def period_restricted(self) -> Path:
@@ -65,14 +85,41 @@ class RunPlan:
         return self.restricted_dir / self.period_end
 
     @property
+    def workdir(self) -> Path:
+        """The run's own restricted folder (``workspace``): removed when the run ends."""
+        return self.period_restricted / f".run-{self.run_id}"
+
+    @property
     def staging(self) -> Path:
         """Where rendered files wait for the leak scan, outside ``reports/``."""
-        return self.period_restricted / f".staging-{self.run_id}"
+        return self.workdir / "staging"
 
     @property
     def shared_dir(self) -> Path:
         """The run's cache of pooled models (child-level: restricted, removed after)."""
-        return self.period_restricted / f".shared-{self.run_id}"
+        return self.workdir / "shared"
+
+    @property
+    def project(self) -> Path:
+        """The folder the manifest's paths are relative to: the reports folder's parent."""
+        return self.reports_dir.parent
+
+    @property
+    def incomplete(self) -> str | None:
+        """The banner every published page carries when the period is not fully covered."""
+        return self.period_check.banner()
+
+    def measures_record(self) -> dict[str, Any]:
+        """The manifest's ``measures``: where the run's rows came from, their hashes."""
+        return mf.measures_record(
+            self.measures_rows, self.period_end, table_path=self.measures_table,
+            snapshot=self.measures_snapshot, restricted_dir=self.restricted_dir,
+            project=self.project, computed=self.measures_computed)
+
+    def coverage_record(self) -> dict[str, Any]:
+        """The manifest's ``coverage``: each LA's return years, the banner if any."""
+        return {"years": {la: sorted(self.coverage.la_years(la)) for la in self.la_codes},
+                "allow_incomplete": self.config.allow_incomplete, "incomplete": self.incomplete}
 
     @property
     def period_reports(self) -> Path:
@@ -102,13 +149,16 @@ class RunPlan:
                          timings={"measures_s": round(self.measures_seconds, 3)})
 
 
-def prepare(config: RunConfig) -> RunPlan:
-    """Check ``config`` and resolve it into a plan; raises ``RunError`` before anything runs."""
+def prepare(config: RunConfig, run_id: str | None = None) -> RunPlan:
+    """Check ``config`` and resolve it into a plan; raises ``RunError`` before anything runs.
+
+    ``run_id``: the id the run already holds its lock under (``run.run``); else a new one.
+    """
     started, clock = mf.now_iso(), time.perf_counter()
     try:
-        period = table.period_text(config.period_end)
+        spelled = period_spelling(config.period_end)
     except ValueError as exc:
-        raise RunError(str(exc)) from exc
+        raise RunError(str(exc), exit_code=2) from exc
     formats = checked_formats(config.formats)
     reports_dir, restricted_dir = checked_folders(config.reports_dir, config.restricted_dir)
     params_dir = Path(config.parameters_dir or paths.parameters_dir()).resolve()
@@ -117,19 +167,75 @@ def prepare(config: RunConfig) -> RunPlan:
     renderer = choose_renderer(config.renderer)
     notebooks = notebook_paths(config.notebooks, nb_dir, defaults)
     warehouse = Path(config.warehouse).resolve()
-    measures_path = Path(config.measures_path).resolve()
+    measures_table = Path(config.measures_path).resolve()
+    cov = warehouse_coverage(warehouse)
+    check = checked_period(cov, spelled, config.la_codes, config.allow_incomplete)
+    period = check.period_end.isoformat()
+    inputs = warehouse_inputs(warehouse, reports_dir.parent)
     t0 = time.perf_counter()
-    computed = measures_for_period(warehouse, measures_path, period,
+    computed = measures_for_period(warehouse, measures_table, period,
                                    log=to_stderr if config.progress else None)
+    rows = table.snapshot_rows(measures_table, period, keep=lambda f: cov.supported_mask(
+        f, [(la, period) for la in (*check.behind, *check.gaps)]))
     measures_seconds = time.perf_counter() - t0
-    las = run_las(config.la_codes, measures_path, period)
+    las = run_las(config.la_codes, rows, period)
+    run_id = run_id or new_run_id()
+    snapshot = restricted_dir / period / "runs" / f"{run_id}-measures.csv"
     return RunPlan(
-        config=config, run_id=new_run_id(), started=started, clock=clock, period_end=period,
+        config=config, run_id=run_id, started=started, clock=clock, period_end=period,
         la_codes=las, notebooks=notebooks, formats=formats, renderer=renderer,
-        warehouse=warehouse, measures_path=measures_path, reports_dir=reports_dir,
-        restricted_dir=restricted_dir, parameters_dir=params_dir, notebooks_dir=nb_dir,
-        defaults=defaults, la_parameters={la: load_la_parameters(la, params_dir) for la in las},
-        measures_computed=computed, measures_seconds=measures_seconds)
+        warehouse=warehouse, measures_path=snapshot, measures_snapshot=snapshot,
+        reports_dir=reports_dir, restricted_dir=restricted_dir, parameters_dir=params_dir,
+        notebooks_dir=nb_dir, defaults=defaults,
+        la_parameters={la: load_la_parameters(la, params_dir) for la in las},
+        measures_computed=computed, measures_seconds=measures_seconds,
+        measures_table=measures_table, measures_rows=rows, period_check=check, coverage=cov,
+        inputs=inputs)
+
+
+def write_measures(plan: RunPlan) -> Path:
+    """Write the run's rows of the measures table to ``plan.measures_snapshot`` (``0600``).
+
+    Called once the run's restricted folders exist (they are created owner-only); the
+    file is the run's own, named by its id, so no later run changes what this one read,
+    and ``reproduce`` compares the measures recomputed then with it, value by value.
+    """
+    return table.write(plan.measures_rows, plan.measures_snapshot, mode=0o600)
+
+
+def warehouse_coverage(warehouse: Path) -> Coverage:
+    """The returns loaded in the warehouse; ``RunError`` when there is none to read."""
+    try:
+        return read_coverage(warehouse)
+    except FileNotFoundError as exc:
+        raise RunError(f"no warehouse at {warehouse}: a run reads the returns loaded there; "
+                       "run 'csc-outcomes ingest INPUT' first") from exc
+    except WarehouseSchemaError as exc:  # names table and column, says re-ingest
+        raise RunError(str(exc)) from exc
+
+
+def checked_period(cov: Coverage, period: str, la_codes: Sequence[str],
+                   allow_incomplete: bool) -> PeriodCheck:
+    """The period (``latest_covered`` resolved) checked against the LAs' returns.
+
+    ``RunError`` with exit code 2 before an LA's first return, 1 past its latest return
+    (unless ``allow_incomplete``). ``la_codes`` empty: every LA in the warehouse.
+    """
+    las = list(dict.fromkeys(la_codes)) or cov.la_codes
+    try:
+        return cov.require(cov.resolve(period, las), las, allow_incomplete=allow_incomplete)
+    except PeriodNotCovered as exc:
+        raise RunError(str(exc), exit_code=exc.exit_code) from exc
+
+
+def warehouse_inputs(warehouse: Path, project: Path) -> dict[str, Any]:
+    """What the warehouse was built from, for the manifest: ``RunError`` if unreadable."""
+    try:
+        return mf.warehouse_record(warehouse, project)
+    except (OSError, ValueError) as exc:
+        raise RunError(f"could not read what the warehouse {warehouse} was built from "
+                       f"({type(exc).__name__}: {exc}); re-ingest: csc-outcomes ingest INPUT "
+                       f"--warehouse {warehouse}") from exc
 
 
 def to_stderr(message: str) -> None:
@@ -189,51 +295,16 @@ def notebook_paths(names: Sequence[str], notebooks_dir: Path,
 
 def measures_for_period(warehouse: Path, measures_path: Path, period_end: str,
                         log: Callable[[str], None] | None) -> bool:
-    """Have the period's measures on disk (True when computed now); warn on thin coverage."""
+    """Have the period's measures on disk (True when computed now)."""
     try:
-        computed = table.ensure_period(warehouse, measures_path, period_end, log)
+        return table.ensure_period(warehouse, measures_path, period_end, log)
     except table.MeasuresError as exc:
         raise RunError(str(exc)) from exc
-    for warning in data_coverage_warnings(warehouse, period_end):
-        if log:
-            log(f"warning: {warning}")
-    return computed
 
 
-def run_las(la_codes: Sequence[str], measures_path: Path, period_end: str) -> tuple[str, ...]:
+def run_las(la_codes: Sequence[str], rows: pd.DataFrame, period_end: str) -> tuple[str, ...]:
     """The LAs asked for, else every LA with measures for the period; ``RunError`` if none."""
-    las = (sorted(dict.fromkeys(la_codes)) if la_codes
-           else table.las_for_period(table.read(measures_path), period_end))
+    las = sorted(dict.fromkeys(la_codes)) if la_codes else table.las_for_period(rows, period_end)
     if not las:
-        raise RunError(f"no LA has measures for {period_end} in {measures_path}")
+        raise RunError(f"no LA has measures for {period_end} that its returns cover")
     return tuple(las)
-
-
-def data_coverage_warnings(warehouse: str | Path, period_end: str) -> list[str]:
-    """Warn when ``period_end`` falls after the latest return an LA supplied.
-
-    A monthly run can be asked for a month the statutory returns do not reach yet;
-    the figures are then computed on incomplete data (episodes look open, referrals
-    missing), so the run says so rather than publishing them silently. A warehouse
-    without the ``supplied`` table (written by an older kit) gives no warning.
-    """
-    path = Path(warehouse)
-    if not path.is_file() or "supplied" not in wh.table_names(path):
-        return []
-    supplied = wh.read_table(path, "supplied")
-    if supplied.empty or "collection_year" not in supplied.columns:
-        return []
-    returns = (supplied[supplied["source"].isin(["ssda903", "cin"])]
-               if "source" in supplied else supplied)
-    latest = returns.groupby("la_code")["collection_year"].max().dropna()
-    end = pd.Timestamp(period_end)
-    behind = sorted(str(la) for la, year in latest.items() if pd.Timestamp(int(year), 3, 31) < end)
-    if not behind:
-        return []
-    years = sorted({int(latest[la]) for la in behind})
-    more = " ..." if len(behind) > 10 else ""
-    warning = (f"the period ending {period_end} is after the latest statutory return of "
-               f"{len(behind)} LA(s) ({', '.join(behind[:10])}{more}; latest year ending "
-               f"31 March {', '.join(map(str, years))}): their figures rest on incomplete "
-               "data until the next return is ingested")
-    return [warning]

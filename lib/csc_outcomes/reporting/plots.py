@@ -1,14 +1,18 @@
-"""One seaborn theme and the kit's standard charts.
+"""One seaborn theme and the kit's standard charts, drawn from released figures only.
 
 Every chart function returns a :class:`matplotlib.figure.Figure` and never calls
 ``plt.show()``: notebooks display the figure they get back, and scripts save it. The
 figures are built with the object API (``Figure``/``Axes``), so they work under the Agg
 backend and leave pyplot's global state alone.
 
-Disclosure: charts go into published reports, so no chart labels a count from 1 to 5.
-Counts that small, and rates whose numerator or denominator is that small, are drawn
-as gaps with a ``c`` marker and a footnote (:mod:`csc_outcomes.reporting.disclosure`); funnel
-plots leave out units with such small numbers.
+Disclosure: charts go into published reports as images, whose text no scan can read,
+so charts only ever receive aggregate frames that went through the disclosure step.
+Each chart refuses a frame that did not (:func:`disclosure.require_released`: the
+measures from ``disclosure.release``, tables of counts from ``disclosure.suppress_table``,
+funnels from ``ReportView.funnel``) and a frame that looks child-level: a column that
+identifies a child or record, or more than one row per unit (:func:`aggregate_only`).
+Suppressed figures are drawn as gaps with a ``c`` and a footnote; reference lines pool
+only shown figures.
 
 The palette is Okabe and Ito's colour-blind-safe set; the font is DejaVu Sans (always
 present with matplotlib), at a size readable in a report.
@@ -16,8 +20,9 @@ present with matplotlib), at a size readable in a report.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -26,14 +31,18 @@ import seaborn as sns
 from cycler import cycler
 from matplotlib.figure import Figure
 
+from csc_outcomes.ingest.contracts import load_contract
+from csc_outcomes.keys import TABLE_SOURCE
 from csc_outcomes.measures.catalogue import CATALOGUE, GROUPS, LEVELS
 from csc_outcomes.reporting import disclosure
 from csc_outcomes.stats.frames import LEVEL_LABELS
-from csc_outcomes.stats.funnel import Method, level_tag, limits_on_grid
+from csc_outcomes.stats.funnel import level_tag, limits_on_grid
 
 __all__ = [
     "LEVEL_LABELS",
     "PALETTE",
+    "aggregate_only",
+    "child_level_columns",
     "coef_plot",
     "funnel_plot",
     "level_bars",
@@ -112,40 +121,71 @@ def _pct_formatter(ax: Any, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
+@functools.cache
+def child_level_columns() -> frozenset[str]:
+    """Names (upper-cased) of columns that make a frame child-level: every column the
+    data contracts type as an identifier or a postcode, and every date of birth."""
+    names = {name for table in TABLE_SOURCE
+             for name, spec in load_contract(table).columns.items()
+             if spec.type in ("id", "postcode") or "DOB" in name.upper() or "BIRTH" in name.upper()}
+    return frozenset(n.upper() for n in names)
+
+
+def aggregate_only(frame: pd.DataFrame, units: Sequence[str] | None, what: str) -> None:
+    """Refuse a frame that looks child-level: a column naming a child or record
+    identifier, postcode or date of birth, or more rows than units (``units``: the
+    columns that name one unit; ``None``: the index; empty: rows are not units)."""
+    found = [str(c) for c in frame.columns if str(c).upper() in child_level_columns()]
+    if found:
+        raise disclosure.DisclosureError(
+            f"{what} draws only aggregate figures, but the frame has the child-level "
+            f"column(s) {', '.join(found)}: aggregate (and release) it first")
+    keys = frame.index.to_frame() if units is None else frame[list(units)]
+    if len(keys.columns) and keys.duplicated().any():
+        raise disclosure.DisclosureError(
+            f"{what} draws one row per unit, but the frame has {len(frame)} rows for "
+            f"{len(keys.drop_duplicates())} units: aggregate it first")
+
+
+def _released_measures(frame: pd.DataFrame, what: str) -> int:
+    """The threshold of a released measures table, after the checks every chart makes."""
+    threshold = disclosure.require_released(frame, what)
+    aggregate_only(frame, ["la_code", "period_end", "measure_id"], what)
+    return threshold
+
+
 # --------------------------------------------------------------------------------------
 # Trend chart
 # --------------------------------------------------------------------------------------
 
 
 def trend_chart(
-    measures_df: pd.DataFrame,
+    released: pd.DataFrame,
     measure_id: str,
     la_code: str,
     *,
     reference: bool | pd.Series | None = None,
-    reference_label: str = "All LAs (pooled)",
+    reference_label: str = "All LAs with figures shown (pooled)",
     title: str | None = None,
-    threshold: int = disclosure.DEFAULT_THRESHOLD,
 ) -> Figure:
-    """A measure's value over ``period_end`` for one LA.
+    """A measure's value over ``period_end`` for one LA, from released measures.
 
-    ``reference``: ``True`` draws a pooled line over every LA in ``measures_df`` (rates:
-    sum of numerators over sum of denominators; counts: the mean per LA); a Series
-    indexed by ``period_end`` draws that (e.g. published England figures). Suppressed
-    points (counts 1-5, rates with such a numerator or denominator) are left as gaps
-    and marked ``c`` on the axis; the latest unsuppressed value is labelled.
+    ``released``: :func:`disclosure.release`'s output. ``reference``: ``True`` draws a
+    line pooled over the LAs whose figure is shown in each period (rates: sum of
+    numerators over sum of denominators; counts: the mean per LA); a Series indexed by
+    ``period_end`` draws that (e.g. published England figures). Suppressed points are
+    gaps marked ``c`` on the axis; the latest shown value is labelled.
     """
-    data = measures_df[measures_df["measure_id"] == measure_id].copy()
-    data["period_end"] = pd.to_datetime(data["period_end"])
+    _released_measures(released, "trend_chart")
+    data = released[released["measure_id"] == measure_id]
     info = _catalogue_info([measure_id]).iloc[0]
-    shown = disclosure.suppress_measures(data, threshold, kinds={measure_id: info["kind"]} if info["kind"] else None)
-    kind = shown["kind"].iloc[0] if len(shown) else (info["kind"] or "rate")
-    la = shown[shown["la_code"] == la_code].sort_values("period_end")
-    y = pd.to_numeric(la["value"].where(~la["value"].isin(list(disclosure.SYMBOLS))), errors="coerce")
+    kind = str(data["kind"].iloc[0]) if len(data) else (info["kind"] or "rate")
+    la = data[data["la_code"] == la_code].sort_values("period_end")
+    y = la["value"].astype(float)
 
     fig, ax = _new_figure()
     ax.plot(la["period_end"], y, marker="o", color=PALETTE[0], label=la_code, linewidth=2)
-    supp = la[la["value"] == disclosure.SUPPRESSED]
+    supp = la[la["status"] == disclosure.SUPPRESSED]
     if len(supp):
         ax.plot(supp["period_end"], np.zeros(len(supp)), linestyle="none", marker="x",
                 color=_GREY, label="c (suppressed)")
@@ -156,28 +196,22 @@ def trend_chart(
             ref = reference.copy()
             ref.index = pd.to_datetime(ref.index)
         else:
-            grp = data.groupby("period_end")
-            if kind == "count":
-                ref = grp["value"].mean()
-            else:
-                ref = grp["numerator"].sum() / grp["denominator"].sum().replace(0, np.nan)
+            pooled = disclosure.pools(data)
+            ref = pooled.set_index("period_end")["value"]
         ref = ref.sort_index()
         ax.plot(ref.index, ref.to_numpy(dtype=float), color=_GREY, linestyle="--",
                 linewidth=1.5, label=reference_label)
 
     ok = y.dropna()
     if len(ok):
-        last_x = la.loc[ok.index[-1], "period_end"]
         ax.annotate(
             disclosure.format_value(float(ok.iloc[-1]), kind),
-            xy=(last_x, ok.iloc[-1]), xytext=(6, 6), textcoords="offset points",
-            fontsize="small", color=PALETTE[0],
+            xy=(la.loc[ok.index[-1], "period_end"], ok.iloc[-1]), xytext=(6, 6),
+            textcoords="offset points", fontsize="small", color=PALETTE[0],
         )
     if kind == "rate":
         _pct_formatter(ax)
-        ax.set_ylim(bottom=0)
-    else:
-        ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("Period ending")
     ax.set_ylabel(info["label"] if info["label"] else measure_id)
     ax.set_title(title or f"{info['label'] or measure_id}: {la_code}")
@@ -198,35 +232,25 @@ def funnel_plot(
     title: str | None = None,
     xlabel: str = "Denominator",
     ylabel: str = "Rate",
-    suppress_small: bool = True,
-    threshold: int = disclosure.DEFAULT_THRESHOLD,
 ) -> Figure:
-    """Funnel plot of a :func:`csc_outcomes.stats.funnel.funnel_limits` result.
+    """Funnel plot of a released funnel (``ReportView.funnel``: only LAs whose figure
+    is shown are in it, so neither a point nor the centre line carries a suppressed
+    count).
 
     Points: each unit's rate against its denominator; ``highlight`` (a unit, e.g. an
     LA code) is drawn larger in vermilion and named. Lines: the target, and the limits
-    per level (95% dashed, the outermost solid). Units whose numerator or denominator is
-    from 1 to ``threshold`` are left out when ``suppress_small`` (their position would
-    reveal the count); a footnote says how many.
+    per level (95% dashed, the outermost solid).
     """
     res = funnel_result
+    disclosure.require_released(res, "funnel_plot")
+    aggregate_only(pd.DataFrame(res), ["unit"], "funnel_plot")
     levels = tuple(getattr(res, "levels", None) or _levels_from_columns(res))
     grid = getattr(res, "grid", None)
     if grid is None:
         valid = res[res["denominator"] > 0]
-        grid = limits_on_grid(
-            float(res["target"].iloc[0]), valid["denominator"],
-            method=cast(Method, str(res["method"].iloc[0])), phi=float(res["phi"].iloc[0]),
-            tau2=float(res["tau2"].iloc[0]), levels=levels,
-        )
+        grid = limits_on_grid(float(res["target"].iloc[0]), valid["denominator"],
+                              tau2=float(res["tau2"].iloc[0]), levels=levels)
     pts = pd.DataFrame(res).dropna(subset=["value"])
-    hidden = 0
-    if suppress_small:
-        small = disclosure.is_small(pts["numerator"], threshold) | disclosure.is_small(
-            pts["denominator"], threshold
-        )
-        hidden = int(small.sum())
-        pts = pts[~small.to_numpy()]
 
     fig, ax = _new_figure((8, 5))
     ax.plot(grid["denominator"], grid["target"], color="black", linewidth=1.2, label="Target")
@@ -248,13 +272,9 @@ def funnel_plot(
                    zorder=4, label=str(highlight))
         ax.annotate(str(highlight), xy=(hi["denominator"].iloc[0], hi["value"].iloc[0]),
                     xytext=(8, 8), textcoords="offset points", fontweight="bold", color=_HIGHLIGHT)
-    if hidden:
-        fig.text(0.01, -0.01, "Units with small numbers are not shown (disclosure control)",
-                 fontsize="small", color=_GREY, va="top")
-    method = str(res["method"].iloc[0]) if "method" in res.columns and len(res) else ""
-    sub = {"spiegelhalter": "binomial limits", "multiplicative":
-           f"multiplicative overdispersion, phi = {float(res['phi'].iloc[0]):.2f}",
-           "additive": f"additive random effects, tau\u00b2 = {float(res['tau2'].iloc[0]):.4f}"}.get(method, "")
+    tau2 = float(res["tau2"].iloc[0]) if "tau2" in res.columns and len(res) else 0.0
+    sub = (f"limits widened for overdispersion (random effects, tau\u00b2 = {tau2:.4f})"
+           if tau2 > 0 else "exact binomial limits (no overdispersion adjustment)")
     ax.set_title(title or "Funnel plot", pad=20 if sub else 6)
     if sub:
         ax.text(0, 1.015, sub, transform=ax.transAxes, fontsize="small", color=_GREY, va="bottom")
@@ -283,44 +303,41 @@ def _levels_from_columns(res: pd.DataFrame) -> list[float]:
 
 
 def level_bars(
-    counts: pd.Series | pd.DataFrame,
+    counts: pd.DataFrame,
     *,
     title: str | None = "Assessments by level of intervention",
     ylabel: str = "Number",
     level_labels: Mapping[int, str] | None = None,
-    threshold: int = disclosure.DEFAULT_THRESHOLD,
 ) -> Figure:
-    """Bar chart of counts by level of intervention (0-3), labelled, disclosure-safe.
+    """Bar chart of counts by level of intervention, labelled, from a released table.
 
-    ``counts``: a Series indexed by level (counts), or a DataFrame indexed by level with
-    one column per series (grouped bars, e.g. observed and predicted), or a frame of
-    observations with a ``level`` column (counted here). Counts from 1 to ``threshold``
-    get no bar and the label ``c``; primary suppression only (a chart shows no totals).
+    ``counts``: a table from :func:`disclosure.suppress_table` (ints and ``c``), indexed
+    by level (0-3, or labels), one column per series (grouped bars, e.g. observed and
+    predicted; ``ctx.level_counts`` builds it). A ``c`` gets no bar and the label ``c``.
+    The numbers come suppressed, secondary suppression included, so bars and totals
+    together reveal no ``c``.
     """
+    disclosure.require_released(counts, "level_bars")
+    aggregate_only(counts, None, "level_bars")
     labels = dict(level_labels or LEVEL_LABELS)
-    if isinstance(counts, pd.DataFrame) and "level" in counts.columns:
-        counts = counts["level"].value_counts().sort_index()
-    table = counts.to_frame(name=counts.name or "Number") if isinstance(counts, pd.Series) else counts
-    table = table.reindex(sorted(set(table.index) | set(labels))).fillna(0)
     fig, ax = _new_figure()
-    n_series = table.shape[1]
+    n_series = counts.shape[1]
     width = 0.8 / n_series
-    x = np.arange(len(table))
-    for j, col in enumerate(table.columns):
-        vals = pd.to_numeric(table[col], errors="coerce").fillna(0)
-        shown = disclosure.suppress_counts(vals, threshold)
-        heights = np.where(shown == disclosure.SUPPRESSED, 0, vals.to_numpy(dtype=float))
+    x = np.arange(len(counts))
+    for j, col in enumerate(counts.columns):
+        shown = counts[col].tolist()
+        heights = [0.0 if v == disclosure.SUPPRESSED else float(v) for v in shown]
         bars = ax.bar(x + (j - (n_series - 1) / 2) * width, heights, width=width,
                       color=PALETTE[j % len(PALETTE)], label=str(col))
-        ax.bar_label(bars, labels=[f"{v:,}" if isinstance(v, (int, np.integer)) else str(v)
-                                   for v in shown], padding=2, fontsize="small")
-    ax.set_xticks(x, [labels.get(int(i), str(i)) if _is_int(i) else str(i) for i in table.index])
+        ax.bar_label(bars, labels=[disclosure.format_value(v, "count") for v in shown],
+                     padding=2, fontsize="small")
+    ax.set_xticks(x, [labels.get(int(i), str(i)) if _is_int(i) else str(i) for i in counts.index])
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     if n_series > 1:
         ax.legend()
-    if (table.apply(lambda c: disclosure.is_small(c, threshold)).to_numpy()).any():
+    if (counts == disclosure.SUPPRESSED).to_numpy().any():
         fig.text(0.01, -0.01, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="top")
     ax.margins(y=0.12)
     return fig
@@ -339,30 +356,25 @@ def _is_int(v: Any) -> bool:
 
 
 def outcome_grid(
-    measures_df: pd.DataFrame,
+    released: pd.DataFrame,
     la_code: str,
     period_end: Any,
     *,
     title: str | None = None,
-    threshold: int = disclosure.DEFAULT_THRESHOLD,
 ) -> Figure:
     """The catalogue's report grid as a table figure for one LA and period.
 
-    Columns are levels (children at risk of harm, in care, leaving care), rows are
-    groups (performance, outcomes); each cell lists its measures with their values,
-    disclosure-controlled (``c`` for suppressed, ``z`` not applicable). Levels, groups
-    and labels come from the measure registry (``measures.catalogue``). A measure
-    absent from ``measures_df`` is not listed.
+    ``released``: :func:`disclosure.release`'s output. Columns are levels (children at
+    risk of harm, in care, leaving care), rows are groups (performance, outcomes); each
+    cell lists its measures with their released values (``c`` suppressed, ``z`` not
+    applicable). Levels, groups and labels come from the measure registry
+    (``measures.catalogue``). A measure absent from ``released`` is not listed.
     """
+    _released_measures(released, "outcome_grid")
     pe = pd.Timestamp(period_end)
-    rows = measures_df[(measures_df["la_code"] == la_code)
-                       & (pd.to_datetime(measures_df["period_end"]) == pe)]
+    rows = released[(released["la_code"] == la_code) & (released["period_end"] == pe)]
     info = _catalogue_info(list(rows["measure_id"].unique()))
-    known = info[info["kind"].notna()]
-    kinds = dict(zip(known["measure_id"].astype(str), known["kind"].astype(str), strict=True))
-    shown = disclosure.suppress_measures(rows, threshold, kinds=kinds).merge(
-        info.drop(columns="kind"), on="measure_id", how="left"
-    )
+    shown = rows.merge(info.drop(columns="kind"), on="measure_id", how="left")
     fig = Figure(figsize=(15, 8), layout="constrained")
     axes = fig.subplots(len(GROUPS), len(LEVELS), squeeze=False)
     for i, (group, group_label) in enumerate(GROUPS.items()):
@@ -420,6 +432,7 @@ def coef_plot(
     linear model's table (``coef_table``) pass ``estimate="coef"`` (the reference line
     moves to 0 and the axis to linear unless told otherwise).
     """
+    aggregate_only(model_summary, [], "coef_plot")
     df = model_summary.reset_index(drop=True)
     ratio = estimate == "odds_ratio"
     reference = (1.0 if ratio else 0.0) if reference is None else reference

@@ -57,8 +57,7 @@ MODELS: dict[str, PooledModel] = {
         what="the attendance model"),
     "proportionality": PooledModel(
         frames.assessment_frame, proportionality.fit_ordered_logit, min_rows=50,
-        what="the proportionality model",
-        options=lambda frame: {"la_effects": len(frame["la_code"].dropna().unique()) > 1}),
+        what="the proportionality model"),  # needs only: an LA term would absorb the difference shown
 }
 
 
@@ -89,7 +88,8 @@ def shared_result(name: str, cache_dir: str | Path | None, build: Callable[[], A
     The pooled models are fitted on every LA's records, so each LA's notebook would
     otherwise load the whole warehouse and fit the same model again. ``csc-outcomes
     run`` gives the notebooks a restricted folder for the run
-    (``restricted/<period>/.shared-<run_id>``, removed when the run ends); the first
+    (``restricted/<period>/.run-<run_id>/shared``, owner-only, removed when the run
+    ends, and by the next run if this one is killed); the first
     notebook to need a result builds and pickles it there, the others read it (two
     notebooks starting together may both build it; the file is written atomically, so
     either copy is whole). Without ``cache_dir`` (a notebook opened in JupyterLab) it

@@ -1,8 +1,9 @@
 """The index page: ``reports/index.html`` links every period, LA and report.
 
 Built by scanning the published tree (``reports/<period_end>/<la_code>/<report>.html|.pdf``)
-so reports of earlier runs stay listed; each period shows its run time, status and a link
-to its ``manifest.json``. Plain HTML and CSS in one file (no scripts): a skip link,
+so reports of earlier runs stay listed; each period shows its run time, status, the LAs
+its last run could not publish (notebook, cell, error, from the manifest's ``failed``)
+and a link to its ``manifest.json``. Plain HTML and CSS in one file (no scripts): a skip link,
 one ``h1``, a ``h2`` per period, tables with captions and header scopes, link text that
 says which LA and period it is for.
 """
@@ -115,10 +116,30 @@ def _run_meta(root: Path, period: str, man: Mapping[str, Any]) -> str:
     meta = [f"Run finished: {e(_fmt_time(man.get('finished')))}" if man else "No run manifest."]
     if man.get("status") and man.get("status") != "ok":
         meta.append(f'<span class="status-failed">Run status: {e(man["status"])}</span>')
+    if incomplete := (man.get("coverage") or {}).get("incomplete"):
+        meta.append(f'<strong class="status-failed">{e(str(incomplete))}</strong>')
     if (root / period / "manifest.json").is_file():
         meta.append(f'<a href="{e(period)}/manifest.json">Run manifest<span '
                     f'class="visually-hidden"> for the period ending {e(period)}</span></a>')
     return '<p class="meta">' + " · ".join(meta) + "</p>"
+
+
+def _failed_list(man: Mapping[str, Any], la_names: Mapping[str, str]) -> list[str]:
+    """The LAs the period's last run did not publish: notebook or render, cell, error."""
+    e = html.escape
+    items = []
+    for f in man.get("failed") or []:
+        la = str(f.get("la_code", ""))
+        name = f"{la_names[la]} ({la})" if la in la_names else la
+        cell = f", cell {f['cell']}" if f.get("cell") is not None else ""
+        items.append(f"<li>{e(name)}: {e(str(f.get('stage', 'notebook')))} of "
+                     f"'{e(str(f.get('notebook', '')))}'{e(cell)} failed: "
+                     f"{e(str(f.get('error', '')))}</li>")
+    if not items:
+        return []
+    note = ('<p class="status-failed">Not published by the last run (any reports shown '
+            "for these local authorities are from an earlier run):</p>")
+    return [note, '<ul class="failed">', *items, "</ul>"]
 
 
 def _la_row(period: str, la: str, name: str | None, reports: Mapping[str, Mapping[str, str]],
@@ -154,6 +175,7 @@ def _period_section(root: Path, period: str, las: Mapping[str, Mapping[str, Mapp
     return [
         f'<section aria-labelledby="{pid}"><h2 id="{pid}">Period ending {e(period)}</h2>',
         _run_meta(root, period, man),
+        *_failed_list(man, la_names),
         "<table>",
         f"<caption>Reports for the period ending {e(period)}, by local authority</caption>",
         f'<thead><tr><th scope="col">Local authority</th>{head}</tr></thead><tbody>',

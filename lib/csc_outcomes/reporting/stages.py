@@ -2,11 +2,16 @@
 
 ``execute_notebooks`` (papermill, into the restricted tree) -> ``add_subtitles`` ->
 ``render`` (into a staging folder outside ``reports/``) -> ``stage_manifest`` ->
-``leak_scan`` (of everything staged) -> ``publish`` (move into ``reports/``, manifest
-last, then the index). Each stage records what it did in the ``RunResult``; a stage
-that fails calls ``fail``, which keeps a failed-run manifest in the restricted tree,
-clears (or, after a leak, quarantines) the staging folder and raises ``RunError``, so
-nothing of a failed run is published.
+``leak_scan`` (of everything staged) -> ``publish`` (the period's new tree swapped in
+at once, manifest included, then the index) -> ``finish``. Each stage records what it
+did in the ``RunResult``.
+
+An LA whose notebook or render fails is set aside (``set_aside``): the other LAs are
+published, the failure is listed in the manifest and on the index page, and ``finish``
+raises ``RunError`` (exit 1). Any other failure (every LA failed, a leak-scan hit)
+calls ``fail``, which keeps a failed-run manifest in the restricted tree, clears (or,
+after a leak, quarantines) the staging folder and raises ``RunError``: nothing of that
+run is published.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ from typing import Any, NoReturn
 import nbformat
 
 from csc_outcomes import atomic
-from csc_outcomes import warehouse as wh
-from csc_outcomes.measures import table
-from csc_outcomes.reporting import frontmatter, render_builtin, render_quarto, site
+from csc_outcomes.reporting import banner, frontmatter, render_builtin, render_quarto, site
 from csc_outcomes.reporting import manifest as mf
+from csc_outcomes.reporting import publish as pub
 from csc_outcomes.reporting.config import RunError, RunResult
-from csc_outcomes.reporting.leak_scan import scan_for_leaks
+from csc_outcomes.reporting.identifiers import (
+    IdentifierSet,
+    identifiers_from_warehouse,
+    report_dates,
+)
+from csc_outcomes.reporting.leak_scan import scan
 from csc_outcomes.reporting.papermill_runs import (
     NotebookJob,
     NotebookResult,
@@ -38,9 +47,7 @@ from csc_outcomes.reporting.papermill_runs import (
 )
 from csc_outcomes.reporting.parameters import display_subtitle, load_la_parameters
 from csc_outcomes.reporting.plan import RunPlan
-
-#: Warehouse columns that identify a child or a record about one (fed to the leak scan).
-IDENTIFIER_COLUMNS = ("CHILD", "LAchildID", "UPN", "FormerUPN", "contact_id")
+from csc_outcomes.reporting.workspace import kill_point
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,10 @@ def notebook_jobs(plan: RunPlan) -> list[NotebookJob]:
 
 
 def execute_notebooks(plan: RunPlan, result: RunResult) -> list[NotebookResult]:
-    """Run every notebook for every LA; fails the run if any notebook fails."""
+    """Run every notebook for every LA; return the runs of the LAs still to publish.
+
+    An LA whose notebook fails is set aside (``set_aside``): the others go on.
+    """
     jobs = notebook_jobs(plan)
     plan.log(f"run {plan.run_id}: {len(plan.notebooks)} notebook(s) x {len(plan.la_codes)} "
              f"LA(s) for {plan.period_end}, {plan.config.jobs} at once; renderer {plan.renderer}")
@@ -93,8 +103,43 @@ def execute_notebooks(plan: RunPlan, result: RunResult) -> list[NotebookResult]:
     failed = [r for r in executed if not r.ok]
     if failed:
         result.failures = [r.message() for r in failed]
-        fail(plan, result, format_failures(failed))
-    return executed
+        set_aside(plan, result, [failure_record(r.job, "notebook", r.error, r.error_cell_index)
+                                 for r in failed], format_failures(failed))
+    return still_publishing(result, executed)
+
+
+def failure_record(job: NotebookJob, stage: str, error: str | None,
+                   cell: int | None = None) -> dict[str, Any]:
+    """One report not published, as the manifest and the index page list it.
+
+    Only the error's first line is kept (the cell's source and the traceback stay in
+    the executed notebook, in the restricted tree); it is leak-scanned with the rest.
+    """
+    first = (error or "unknown error").strip().splitlines()[0][:300]
+    return {"la_code": job.la_code, "notebook": job.name, "stage": stage, "cell": cell,
+            "error": first}
+
+
+def still_publishing(result: RunResult, results: Sequence[NotebookResult]) -> list[NotebookResult]:
+    """The runs of the LAs not set aside."""
+    bad = {f["la_code"] for f in result.failed}
+    return [r for r in results if r.job.la_code not in bad]
+
+
+def set_aside(plan: RunPlan, result: RunResult, failures: Sequence[dict[str, Any]],
+              message: str) -> None:
+    """Set aside the LAs of ``failures``; fail the run when no LA is left to publish.
+
+    An LA's reports are published together or not at all: its staged files go, and
+    what was published for it before stays (``publish``). The run ends with exit 1.
+    """
+    result.failed += list(failures)
+    bad = sorted({f["la_code"] for f in result.failed})
+    if set(plan.la_codes) <= set(bad):
+        fail(plan, result, message)
+    for la in bad:
+        shutil.rmtree(plan.staging / la, ignore_errors=True)
+    plan.log(f"{message}\nnot published for {', '.join(bad)}; the other LAs go on")
 
 
 def executed_path(r: NotebookResult) -> Path:
@@ -117,7 +162,9 @@ def add_subtitles(plan: RunPlan, executed: Sequence[NotebookResult]) -> dict[str
         titles[r.job.name] = str(front.get("title") or site.pretty_name(r.job.name))
         subtitle = display_subtitle(r.job.la_code, plan.la_name(r.job.la_code), plan.period_end)
         frontmatter.update_front_matter(nb, subtitle=subtitle)
-        with atomic.atomic_path(path) as tmp:
+        if plan.incomplete:
+            banner.add_banner(nb, plan.incomplete)
+        with atomic.atomic_path(path, mode=0o600) as tmp:
             nbformat.write(nb, str(tmp))
     return titles
 
@@ -133,27 +180,35 @@ def render_one(plan: RunPlan, r: NotebookResult) -> None:
                               index_href="../../index.html")
 
 
-def render(plan: RunPlan, executed: Sequence[NotebookResult], result: RunResult) -> None:
-    """Render every executed notebook (``jobs`` at once); fails the run on any error."""
+def render(plan: RunPlan, executed: Sequence[NotebookResult],
+           result: RunResult) -> list[NotebookResult]:
+    """Render every executed notebook (``jobs`` at once); return those of the LAs left.
+
+    An LA with a report that fails to render is set aside, as for a failed notebook.
+    """
     t0 = time.perf_counter()
     times: dict[str, float] = {}
-    errors: list[str] = []
+    errors: list[tuple[NotebookResult, str]] = []
 
     def timed(r: NotebookResult) -> None:
         t = time.perf_counter()
         try:
             render_one(plan, r)
-        except Exception as exc:  # noqa: BLE001 - any failure fails the run, named below
-            errors.append(f"render of {r.job.describe()} failed: {exc}")
+        except Exception as exc:  # noqa: BLE001 - any failure sets the LA aside, named below
+            errors.append((r, f"{type(exc).__name__}: {exc}"))
         times[f"{r.job.la_code}/{r.job.name}"] = round(time.perf_counter() - t, 3)
 
     with ThreadPoolExecutor(max_workers=max(1, plan.config.jobs),
                             thread_name_prefix="render") as pool:
         list(pool.map(timed, executed))
     result.timings.update(render_s=round(time.perf_counter() - t0, 3), render_each_s=times)
+    kill_point("render")
     if errors:
-        result.failures = errors
-        fail(plan, result, "\n".join(errors))
+        messages = [f"render of {r.job.describe()} failed: {err}" for r, err in errors]
+        result.failures += messages
+        set_aside(plan, result, [failure_record(r.job, "render", err) for r, err in errors],
+                  "\n".join(messages))
+    return still_publishing(result, executed)
 
 
 # ------------------------------------------------------------------ manifest and leak scan
@@ -163,59 +218,61 @@ def run_options(plan: RunPlan) -> dict[str, Any]:
     return {"period_end": plan.period_end, "la_codes": list(plan.la_codes),
             "formats": list(plan.formats), "jobs": c.jobs,
             "notebooks": [p.stem for p in plan.notebooks], "renderer": plan.renderer,
-            "kernel_name": c.kernel_name, "warehouse": str(plan.warehouse),
-            "measures_path": str(plan.measures_path), "reports_dir": str(plan.reports_dir),
+            # the inputs as given: plan.warehouse is the run's copy (workspace.snapshot_inputs)
+            "kernel_name": c.kernel_name, "warehouse": str(Path(c.warehouse).resolve()),
+            "measures_path": str(Path(c.measures_path).resolve()),
+            "reports_dir": str(plan.reports_dir),
             "restricted_dir": str(plan.restricted_dir),
             "parameters_dir": str(plan.parameters_dir), "notebooks_dir": str(plan.notebooks_dir),
-            "extra_parameters": dict(c.extra_parameters)}
+            "extra_parameters": dict(c.extra_parameters),
+            "allow_incomplete": c.allow_incomplete}
 
 
 def stage_manifest(plan: RunPlan, executed: Sequence[NotebookResult], titles: Mapping[str, str],
                    result: RunResult) -> Staged:
-    """Write the run's manifest beside the staged files (it is leak-scanned with them)."""
+    """Write the run's manifest beside the staged files (it is leak-scanned with them).
+
+    ``plan.warehouse`` is the run's copy of the warehouse (``workspace.snapshot_inputs``,
+    checked to be the file ``plan.inputs`` describes); ``plan.config`` holds where it
+    came from. A partial run (LAs set aside) has status ``partial`` and lists them under
+    ``failed``.
+    """
     files = tuple(sorted(p for p in plan.staging.rglob("*") if p.is_file()))
     parameter_files = [plan.parameters_dir / n
                        for n in ["defaults.yaml", *(f"{la}.yaml" for la in plan.la_codes)]]
     result.timings["total_s"] = round(time.perf_counter() - plan.clock, 3)
     man = mf.build_manifest(
-        run_id=plan.run_id, started=plan.started, finished=mf.now_iso(), status="ok",
+        run_id=plan.run_id, started=plan.started, finished=mf.now_iso(),
+        status="partial" if result.failed else "ok",
         period_end=plan.period_end, la_codes=list(plan.la_codes), notebooks=result.notebooks,
         formats=list(plan.formats), renderer=plan.renderer, options=run_options(plan),
-        inputs=mf.input_records(plan.warehouse, plan.measures_path, plan.notebooks,
-                                parameter_files),
+        inputs=mf.input_records(plan.inputs, plan.notebooks, parameter_files, plan.project),
         runs=result.runs, outputs=mf.output_records(plan.staging, plan.period_end, titles),
         restricted_outputs=mf.restricted_output_records(executed, plan.restricted_dir),
         timings=dict(result.timings),
-        measures={"path": str(plan.measures_path), "computed_by_run": plan.measures_computed,
-                  "sha256": mf.sha256_file(plan.measures_path),
-                  "period_rows_sha256": mf.period_rows_hash(table.read(plan.measures_path),
-                                                            plan.period_end)})
+        measures=plan.measures_record(), coverage=plan.coverage_record())
+    man["failed"] = list(result.failed)
     path = mf.write_manifest(plan.staging / "manifest.json", man)
     return Staged(files=files, manifest=man, manifest_path=path)
 
 
-def collect_identifiers(warehouse: str | Path, la_codes: Sequence[str] | None = None) -> set[str]:
-    """Every child/record identifier in the warehouse (``IDENTIFIER_COLUMNS``)."""
-    tables, _ = wh.read_tables(Path(warehouse), la_codes=list(la_codes) if la_codes else None)
-    ids: set[str] = set()
-    for df in tables.values():
-        for col in IDENTIFIER_COLUMNS:
-            if col in df.columns:
-                ids.update(str(v).strip() for v in df[col].dropna().unique() if str(v).strip())
-    return ids
+def collect_identifiers(warehouse: str | Path,
+                        la_codes: Sequence[str] | None = None) -> IdentifierSet:
+    """Every id, ``SW_ID``, postcode and date of birth of ``la_codes`` in the warehouse."""
+    return identifiers_from_warehouse(warehouse, la_codes)
 
 
 def leak_scan(plan: RunPlan, result: RunResult) -> None:
-    """Scan everything staged for child identifiers and small counts; a hit fails the run."""
+    """Scan everything staged for identifiers, dates of birth and small counts; a hit fails the run."""
     t0 = time.perf_counter()
-    ids: set[str] | frozenset[str] | None = plan.config.identifiers
+    ids: IdentifierSet | frozenset[str] | None = plan.config.identifiers
     if ids is None:
         try:
             ids = collect_identifiers(plan.warehouse, plan.la_codes)
         except Exception as exc:  # noqa: BLE001 - a missing, locked or corrupt warehouse
             fail(plan, result, f"could not read child identifiers from {plan.warehouse} for "
                                f"the leak scan ({type(exc).__name__}: {exc}); nothing was published")
-    leaks = scan_for_leaks([plan.staging], set(ids))
+    leaks = scan([plan.staging], ids, shown_dates=report_dates(plan.period_end, plan.started))
     result.timings["leak_scan_s"] = round(time.perf_counter() - t0, 3)
     if leaks:
         result.leaks = [str(lk).replace(str(plan.staging) + os.sep, "") for lk in leaks]
@@ -227,43 +284,71 @@ def leak_scan(plan: RunPlan, result: RunResult) -> None:
 
 
 # ------------------------------------------------------------------ publish
-def move_into_place(src: Path, dst: Path) -> None:
-    """Move ``src`` onto ``dst`` atomically, even across file systems."""
-    with atomic.atomic_path(dst) as tmp:
-        shutil.move(str(src), str(tmp))
-
-
 def index_la_names(plan: RunPlan) -> dict[str, str]:
     """Display names of every LA with published reports (this run's and earlier ones)."""
     names = {la: name for la in plan.la_codes if (name := plan.la_name(la))}
-    for la_dir in plan.reports_dir.glob("*/*"):
-        if la_dir.is_dir() and la_dir.name not in names:
-            name = load_la_parameters(la_dir.name, plan.parameters_dir).get("name")
-            if name:
-                names[la_dir.name] = str(name)
+    for las in site.scan_reports(plan.reports_dir).values():
+        for la in las:
+            if la not in names and (name := load_la_parameters(la, plan.parameters_dir).get("name")):
+                names[la] = str(name)
     return names
 
 
-def publish(plan: RunPlan, staged: Staged, titles: Mapping[str, str], result: RunResult) -> None:
-    """Move the staged files into ``reports/<period>/``, then the manifest, then the index."""
+def build_period(plan: RunPlan, staged: Staged, result: RunResult) -> tuple[Path, dict[str, Any]]:
+    """The period's new tree, beside the published one; return its folder and manifest.
+
+    See ``publish``: this run's reports, the earlier files it does not replace (checked
+    against their hashes), every run's manifest, and ``manifest.json`` listing exactly
+    the files of the tree.
+    """
+    work = pub.work_folder(plan.reports_dir, plan.run_id)
+    new = work / plan.period_end
+    replaced = {pub.report_key(o["path"]) for o in staged.manifest["outputs"]}
+    pub.carry_forward(plan.reports_dir, work, pub.previous_records(plan.period_reports),
+                      replaced, plan.log)
+    pub.carry_run_records(plan.period_reports, new)
     for p in staged.files:
-        dst = plan.period_reports / p.relative_to(plan.staging)
-        move_into_place(p, dst)
-        result.reports.append(dst)
+        rel = p.relative_to(plan.staging)
+        (new / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(p), str(new / rel))
+        result.reports.append(plan.period_reports / rel)
     timings = {**result.timings, "total_s": round(time.perf_counter() - plan.clock, 3)}
     man = {**staged.manifest, "finished": mf.now_iso(), "timings": timings}
-    man["published"] = mf.published_outputs(man, plan.period_reports / "manifest.json",
-                                            plan.reports_dir)
-    staged.manifest_path.unlink(missing_ok=True)
-    mf.write_manifest(plan.period_reports / "runs" / f"{plan.run_id}.json", man)
-    result.manifest_path = mf.write_manifest(plan.period_reports / "manifest.json", man)
+    man["published"] = mf.published_outputs(man, plan.period_reports / "manifest.json", work)
+    mf.write_manifest(new / "runs" / f"{plan.run_id}.json", man)
+    mf.write_manifest(new / "manifest.json", man)
+    result.timings = timings
+    return new, man
+
+
+def publish(plan: RunPlan, staged: Staged, titles: Mapping[str, str], result: RunResult) -> None:
+    """Swap the period's new tree in at once (``publish`` module), then write the index."""
+    new, _ = build_period(plan, staged, result)
+    kill_point("publish:built")
+    pub.swap_in(new, plan.period_reports, new.parent / "replaced" / plan.period_end)
+    kill_point("publish:swapped")
+    shutil.rmtree(new.parent)  # the tree it replaced
     shutil.rmtree(plan.staging, ignore_errors=True)  # empty folders only by now
+    result.manifest_path = plan.period_reports / "manifest.json"
     result.index_path = site.build_index(plan.reports_dir, la_names=index_la_names(plan),
                                          titles=titles)
-    result.timings = timings
-    result.ok = True
+    result.ok = not result.failed
     plan.log(f"published {len(result.reports)} file(s) under {plan.period_reports}; "
-             f"index {result.index_path}; {timings['total_s']:.1f}s")
+             f"index {result.index_path}; {result.timings['total_s']:.1f}s")
+
+
+def finish(plan: RunPlan, result: RunResult) -> RunResult:
+    """The published run's result; ``RunError`` (exit 1) when LAs were set aside."""
+    if not result.failed:
+        return result
+    lines = [f"  {f['la_code']}: {f['stage']} of '{f['notebook']}' failed"
+             + (f" in cell {f['cell']}" if f["cell"] is not None else "") + f": {f['error']}"
+             for f in result.failed]
+    las = sorted({f["la_code"] for f in result.failed})
+    done = [la for la in plan.la_codes if la not in las]
+    raise RunError(f"{len(las)} LA(s) not published ({', '.join(las)}); the others "
+                   f"({', '.join(done)}) were, under {plan.period_reports}:\n"
+                   + "\n".join(lines) + "\n\n" + "\n".join(result.failures), result)
 
 
 def fail(plan: RunPlan, result: RunResult, message: str, *, quarantine: bool = False) -> NoReturn:

@@ -17,15 +17,22 @@ For a research partner, from the warehouse:
 * ``data_dictionary.md`` and ``data_dictionary.csv`` describe every column written.
 
 The key comes from the ``CSC_OUTCOMES_PSEUDONYM_KEY`` environment variable or a key
-file; the export refuses to run without one, with a key shorter than 16 characters,
-or with a key file inside the output folder (the key must never travel with the data).
+file; the export refuses to run without one, with a weak key (shorter than
+:data:`MIN_KEY_BYTES` bytes, or under :data:`MIN_KEY_BITS` bits by :func:`key_bits`:
+a key of one repeated letter is not a secret), or with a key file inside the output
+folder, found through any links (the key must never travel with the data).
+
+The extract is child-level data, pseudonymised: its folder is created ``0700`` and its
+files ``0600`` (owner only), whatever the umask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -40,31 +47,67 @@ NATIONAL_IDS = {"UPN", "FormerUPN"}
 DOB_COLUMNS = {"DOB", "MC_DOB", "PersonBirthDate", "ExpectedPersonBirthDate"}
 POSTCODE_COLUMNS = {"HOME_POST", "PL_POST"}
 DROPPED_COLUMNS = {"source_file", "source_line"}
-MIN_KEY_LENGTH = 16
+#: The shortest key accepted, in bytes (256 bits of key material at most).
+MIN_KEY_BYTES = 32
+#: The least information a key must carry by :func:`key_bits` (a 128-bit secret).
+MIN_KEY_BITS = 128
+#: Permissions of the extract's folder and files: the owner's only.
+FOLDER_MODE, FILE_MODE = 0o700, 0o600
+#: How to make a good key (said when one is refused).
+KEY_ADVICE = "make one with: openssl rand -base64 48 (or openssl rand -hex 32)"
 
 
 class ExportError(ValueError):
     """The export cannot run as asked (no key, key beside the data); the message says why."""
 
 
-def load_key(key_file: Path | None = None, out_dir: Path | None = None) -> bytes:
-    """The pseudonym key from ``key_file`` or the environment; refuse when absent or unsafe."""
-    if key_file is not None:
-        key_file = Path(key_file)
-        if not key_file.is_file():
-            raise ExportError(f"key file {key_file} not found")
-        if out_dir is not None and Path(out_dir).resolve() in key_file.resolve().parents:
-            raise ExportError(f"key file {key_file} is inside the output folder {out_dir}; "
-                              "keep the key away from the data")
-        key = key_file.read_bytes().strip()
-    else:
-        key = os.environ.get(KEY_ENV, "").strip().encode()
+def key_bits(key: bytes) -> float:
+    """A rough estimate of the information in ``key``: its length times the Shannon
+    entropy of its bytes' frequencies. A key of one repeated byte carries 0 bits; a
+    random key of 64 hexadecimal digits about 240."""
+    counts = Counter(key)
+    return -len(key) * sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+
+
+def check_key(key: bytes) -> bytes:
+    """``key`` when it is strong enough (see the module docstring); :class:`ExportError` else."""
     if not key:
         raise ExportError(f"no pseudonym key: set {KEY_ENV} or pass --key-file (the LA keeps the key; "
                           "it is never written beside the extract)")
-    if len(key) < MIN_KEY_LENGTH:
-        raise ExportError(f"the pseudonym key is shorter than {MIN_KEY_LENGTH} characters; use a long random key")
+    if len(key) < MIN_KEY_BYTES:
+        raise ExportError(f"the pseudonym key is {len(key)} bytes, shorter than {MIN_KEY_BYTES}; {KEY_ADVICE}")
+    if key_bits(key) < MIN_KEY_BITS:
+        raise ExportError(f"the pseudonym key is too regular to be a secret (about {key_bits(key):.0f} "
+                          f"bits, fewer than {MIN_KEY_BITS}: a repeated or patterned text); {KEY_ADVICE}")
     return key
+
+
+def key_file_problem(key_file: Path, out_dir: Path | None) -> str | None:
+    """Why ``key_file`` may not be used (None when it may): it must exist, and neither it
+    nor what it links to may be inside the output folder (the key would travel with the
+    data)."""
+    if not key_file.is_file():
+        return f"key file {key_file} not found (or not a regular file)"
+    if out_dir is None:
+        return None
+    out = Path(out_dir).resolve()
+    where = [key_file.resolve(), key_file.absolute().parent.resolve() / key_file.name]
+    if any(out in p.parents for p in where):
+        return (f"key file {key_file} is inside the output folder {out_dir} (following links); "
+                "keep the key away from the data")
+    return None
+
+
+def load_key(key_file: Path | None = None, out_dir: Path | None = None) -> bytes:
+    """The pseudonym key from ``key_file`` or the environment; refuse when absent or unsafe."""
+    if key_file is not None:
+        problem = key_file_problem(Path(key_file), out_dir)
+        if problem:
+            raise ExportError(problem)
+        key = Path(key_file).read_bytes().strip()
+    else:
+        key = os.environ.get(KEY_ENV, "").strip().encode()
+    return check_key(key)
 
 
 def pseudonymise(values: pd.Series, scope: pd.Series | str, key: bytes) -> pd.Series:
@@ -146,17 +189,19 @@ def _dictionary_markdown(dd: pd.DataFrame) -> str:
 def export(warehouse_path: Path, out_dir: Path, *, key: bytes, la_codes: list[str] | None = None) -> list[Path]:
     """Write one parquet per canonical table and the data dictionary; return the paths written.
 
-    Every file is written atomically, so a reader never sees half an extract file.
+    Every file is written atomically, so a reader never sees half an extract file; the
+    folder is made ``0700`` and the files ``0600``.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    out_dir.chmod(FOLDER_MODE)  # mkdir's mode is cut by the umask, and the folder may exist
     tables, _ = warehouse.read_tables(Path(warehouse_path), la_codes=la_codes)
     written = []
     dictionary = []
     for name in TABLE_SOURCE:
         df = transform(tables[name], key)
         path = out_dir / f"{name}.parquet"
-        with atomic.atomic_path(path) as tmp:
+        with atomic.atomic_path(path, mode=FILE_MODE) as tmp:
             df.to_parquet(tmp, index=False)
         written.append(path)
         for col in df.columns:
@@ -165,7 +210,7 @@ def export(warehouse_path: Path, out_dir: Path, *, key: bytes, la_codes: list[st
                                "description": desc, "treatment": how, "rows": len(df)})
     dd = pd.DataFrame(dictionary)
     csv_path, md_path = out_dir / "data_dictionary.csv", out_dir / "data_dictionary.md"
-    with atomic.atomic_path(csv_path) as tmp:
+    with atomic.atomic_path(csv_path, mode=FILE_MODE) as tmp:
         dd.to_csv(tmp, index=False)
-    atomic.write_text(md_path, _dictionary_markdown(dd))
+    atomic.write_text(md_path, _dictionary_markdown(dd), mode=FILE_MODE)
     return [*written, csv_path, md_path]

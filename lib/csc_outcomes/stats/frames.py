@@ -67,10 +67,12 @@ __all__ = [
     "FOLLOW_UP_DAYS",
     "LEVEL_LABELS",
     "MONTH_DAYS",
+    "REREFERRAL_MAX_AGE",
     "assessment_frame",
     "attendance_frame",
     "closure_frame",
     "factor_columns",
+    "rereferral_eligible",
 ]
 
 LEVEL_LABELS: dict[int, str] = {
@@ -81,6 +83,9 @@ LEVEL_LABELS: dict[int, str] = {
 }
 #: Days after authorisation within which a plan or care entry counts as the outcome.
 FOLLOW_UP_DAYS = 60
+#: Closures before this birthday have a whole year in which a re-referral can come
+#: before the child turns 18; later ones cannot be re-referred as a child.
+REREFERRAL_MAX_AGE = 17
 #: Days per month for episode lengths (365.25 / 12).
 MONTH_DAYS = 30.4375
 
@@ -271,9 +276,9 @@ def closure_frame(
 
     Columns: ``la_code, LAchildID, CINreferralDate, CINclosureDate, nfa, level,
     level_group, length_months, rereferred, ReasonForClosure, age_at_closure`` (whole
-    years, from ``cin_children.PersonBirthDate``; missing when unknown). A young person
-    aged 17 or more at closure turns 18 within the follow-up year and cannot be
-    re-referred as a child: models usually keep ``age_at_closure < 17``. See the module
+    years, from ``cin_children.PersonBirthDate``; missing when unknown) and ``eligible``
+    (:func:`rereferral_eligible`: a young person aged 17 or more at closure turns 18
+    within the follow-up year and cannot be re-referred as a child). See the module
     docstring.
     """
     pe = pd.Timestamp(period_end).normalize()
@@ -311,7 +316,15 @@ def closure_frame(
     dob = out[_KEYS].merge(kids, on=_KEYS, how="left")["PersonBirthDate"]
     age = calendar.age_at(dob.set_axis(out.index), out["CINclosureDate"])
     out["age_at_closure"] = age.astype("Int64").mask(dob.isna().to_numpy())
+    out["eligible"] = rereferral_eligible(out).astype("int64")
     return out.reset_index(drop=True)
+
+
+def rereferral_eligible(closures: pd.DataFrame) -> pd.Series:
+    """Closures that can be re-referred within 12 months: the child's age is known and
+    under ``REREFERRAL_MAX_AGE``, and the case did not close on adoption (RC1)."""
+    age_ok = closures["age_at_closure"].lt(REREFERRAL_MAX_AGE).fillna(False).astype(bool)
+    return age_ok & closures["ReasonForClosure"].astype(str).ne("RC1")
 
 
 def attendance_frame(

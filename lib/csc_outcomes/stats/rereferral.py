@@ -3,12 +3,17 @@
 Model (statsmodels ``Logit``), one row per closed CIN episode
 (:func:`csc_outcomes.stats.frames.closure_frame`)::
 
-    logit P(rereferred) = a + b[level_group] + b_months * length_months
+    logit P(rereferred) = a + b[level_group] + b_months * length_months [+ u_LA]
 
 ``level_group`` is categorical with reference ``"0"`` (assessed, no plan); referrals
 closed with no further action form their own group ``"nfa"`` when present
 (``level="categorical"``). ``level="linear"`` enters the level 0-3 as one number
-instead. Odds ratios: :func:`csc_outcomes.stats.proportionality.odds_ratio_table`.
+instead. Only closures that can be re-referred within the year are fitted
+(``eligible``: under 17 at closure, not closed on adoption): the others have no
+chance of the outcome and would pull every estimate towards "no re-referral". LA
+indicators (``la_effects``, the first LA the reference) keep differences between LAs'
+re-referral rates out of the level and length effects. The odds ratios are
+associations in these data, not the effect of closing a case at a given level.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from csc_outcomes.stats.proportionality import odds_ratio_table
+from csc_outcomes.stats.summary import coefficient_table
 
 __all__ = ["RereferralFit", "fit_rereferral", "rereferral_design"]
 
@@ -36,7 +41,10 @@ class RereferralFit:
 
     def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """Odds ratios with (1 - alpha) confidence intervals, one row per term."""
-        return odds_ratio_table(self.result, alpha=alpha, labels=_LABELS)
+        labels = {**_LABELS, **{t: f"LA {t[len('la_'):]}" for t in self.terms if t.startswith("la_")}}
+        return coefficient_table(self.result, alpha=alpha, exponentiate=True,
+                                 drop=["const", *[t for t in self.terms if t.startswith("la_")]],
+                                 labels=labels)
 
 
 _LABELS = {
@@ -55,8 +63,9 @@ def rereferral_design(
     *,
     level: Literal["categorical", "linear"] = "categorical",
     covariates: Sequence[str] = ("length_months",),
+    la_effects: bool = False,
 ) -> pd.DataFrame:
-    """The design matrix: ``const``, level terms and covariates."""
+    """The design matrix: ``const``, level terms, covariates and (if asked) LA terms."""
     x = pd.DataFrame({"const": 1.0}, index=frame.index)
     if level == "categorical":
         group = frame["level_group"] if "level_group" in frame else frame["level"].astype(str)
@@ -69,6 +78,9 @@ def rereferral_design(
         raise ValueError(f"level must be categorical or linear, not {level!r}")
     for c in covariates:
         x[c] = frame[c].astype(float)
+    if la_effects and "la_code" in frame.columns and len(frame["la_code"].unique()) > 1:
+        for la in sorted(frame["la_code"].astype(str).unique())[1:]:
+            x[f"la_{la}"] = (frame["la_code"].astype(str) == la).astype(float)
     return x
 
 
@@ -78,13 +90,18 @@ def fit_rereferral(
     level: Literal["categorical", "linear"] = "categorical",
     covariates: Sequence[str] = ("length_months",),
     cluster: str | None = None,
+    la_effects: bool = True,
 ) -> RereferralFit:
-    """Fit the re-referral logit. ``cluster``: a column (e.g. ``LAchildID``) for
+    """Fit the re-referral logit on the closures that can be re-referred (``eligible``,
+    when the frame has it). ``cluster``: a column (e.g. ``LAchildID``) for
     cluster-robust standard errors (a child may have several closures)."""
     import statsmodels.api as sm  # noqa: PLC0415 - statsmodels is slow to import: load it on first fit
 
-    df = frame.dropna(subset=["rereferred", *covariates]).reset_index(drop=True)
-    x = rereferral_design(df, level=level, covariates=covariates)
+    df = frame.dropna(subset=["rereferred", *covariates])
+    if "eligible" in df.columns:
+        df = df[df["eligible"].astype(bool)]
+    df = df.reset_index(drop=True)
+    x = rereferral_design(df, level=level, covariates=covariates, la_effects=la_effects)
     y = df["rereferred"].astype(float)
     model = sm.Logit(y, x)
     if cluster:

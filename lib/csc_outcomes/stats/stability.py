@@ -1,68 +1,155 @@
-"""Placement stability and school attendance: OLS with standard errors clustered by child.
+"""Placement moves and school attendance: a censored regression, clustered by child.
 
-Model (statsmodels ``OLS``), one row per looked-after child per term
-(:func:`csc_outcomes.stats.frames.attendance_frame`)::
+One row per looked-after child per term (:func:`csc_outcomes.stats.frames.attendance_frame`),
+``moves`` the placement changes in the **365 days before the term started** (not
+during the term: a move and the absences around it would otherwise be counted
+together)::
 
-    attendance = a + b * moves + e
+    attendance* = a + b * moves + e,   e ~ Normal(0, sigma^2)
+    attendance  = min(attendance*, 1)
 
-``moves`` counts placement changes in the 365 days before the term started. A child
-contributes several terms, and children differ in their usual attendance, so errors are
-correlated within child: standard errors are cluster-robust by child (LA and ``CHILD``),
-which keeps the point estimate and corrects its uncertainty.
+Attendance cannot exceed every possible session, and many children's terms sit exactly
+at 100%. A straight line through such data (OLS) is pulled towards zero at the top and
+its interval missed the true slope; the censored-at-1 (Tobit) model estimates the slope
+of the underlying attendance, which is what "each move costs b of attendance" means
+for a child not already at full attendance. A child contributes several terms, so
+standard errors are cluster-robust by child (LA and ``CHILD``). The slope is an
+association: children who move more differ in other ways too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from csc_outcomes.stats.summary import coefficient_table
 
-__all__ = ["StabilityFit", "coef_table", "fit_stability"]
+__all__ = ["CensoredFit", "StabilityFit", "fit_censored", "fit_stability"]
 
-_LABELS = {"const": "Intercept", "moves": "Placement moves in the previous year (each)"}
+_LABELS = {"const": "Intercept", "moves": "Each placement move in the year before the term"}
+#: The upper bound of attendance: every possible session attended.
+FULL = 1.0
+
+
+@dataclass
+class CensoredFit:
+    """A fitted regression censored from above: estimates, cluster-robust covariance."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    sigma: float
+    n_obs: int
+    n_censored: int
+    n_clusters: int
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov)), index=self.params.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(2 * stats.norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
+
+
+def censored_scores(theta: np.ndarray, x: np.ndarray, y: np.ndarray, upper: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-observation log-likelihood and scores (columns: coefficients, then log sigma).
+
+    Uncensored: ``log phi(r) - log sigma`` with ``r = (y - xb) / sigma``; censored
+    (``y >= upper``): ``log Phi(d)`` with ``d = (xb - upper) / sigma``.
+    """
+    beta, sigma = theta[:-1], float(np.exp(theta[-1]))
+    xb = x @ beta
+    cens = y >= upper
+    r = (y - xb) / sigma
+    d = (xb - upper) / sigma
+    ll = np.where(cens, stats.norm.logcdf(d), stats.norm.logpdf(r) - np.log(sigma))
+    mills = np.exp(stats.norm.logpdf(d) - stats.norm.logcdf(d))
+    d_xb = np.where(cens, mills / sigma, r / sigma)
+    d_logsigma = np.where(cens, -mills * d, r**2 - 1)
+    return ll, np.column_stack([d_xb[:, None] * x, d_logsigma])
+
+
+def numeric_jacobian(gradient: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
+                     h: float = 1e-6) -> np.ndarray:
+    """The Hessian as central differences of the exact gradient (few parameters)."""
+    cols = [(gradient(theta + e) - gradient(theta - e)) / (2 * h) for e in np.eye(len(theta)) * h]
+    jac = np.column_stack(cols)
+    return (jac + jac.T) / 2
+
+
+def newton(gradient: Callable[[np.ndarray], np.ndarray], loglik: Callable[[np.ndarray], float],
+           theta: np.ndarray, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
+    """Newton's method with step halving on a concave log-likelihood."""
+    current = loglik(theta)
+    for _ in range(max_iter):
+        step = np.linalg.solve(-numeric_jacobian(gradient, theta), gradient(theta))
+        size = 1.0
+        while size > 1e-8 and loglik(theta + size * step) < current - 1e-12:
+            size /= 2
+        theta = theta + size * step
+        current = loglik(theta)
+        if np.max(np.abs(size * step)) < tol:
+            return theta
+    raise RuntimeError(f"the censored regression did not converge in {max_iter} Newton steps")
+
+
+def fit_censored(x: pd.DataFrame, y: pd.Series, *, upper: float = FULL,
+                 cluster: np.ndarray | None = None) -> CensoredFit:
+    """Maximum likelihood for ``y = min(x'b + e, upper)``, with a sandwich covariance
+    clustered on ``cluster`` (each row its own cluster when None)."""
+    xa, ya = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
+    start = np.linalg.lstsq(xa, ya, rcond=None)[0]
+    theta0 = np.append(start, np.log(max(float(np.std(ya - xa @ start)), 1e-4)))
+
+    def gradient(theta: np.ndarray) -> np.ndarray:
+        return censored_scores(theta, xa, ya, upper)[1].sum(axis=0)
+
+    theta = newton(gradient, lambda t: float(censored_scores(t, xa, ya, upper)[0].sum()), theta0)
+    hess = -numeric_jacobian(gradient, theta)
+    bread = np.linalg.inv((hess + hess.T) / 2)
+    _, scores = censored_scores(theta, xa, ya, upper)
+    groups = pd.factorize(pd.Series(cluster))[0] if cluster is not None else np.arange(len(ya))
+    g = int(groups.max()) + 1
+    summed = np.zeros((g, scores.shape[1]))
+    np.add.at(summed, groups, scores)
+    cov = bread @ (summed.T @ summed * g / max(g - 1, 1)) @ bread
+    names = [*x.columns, "log_sigma"]
+    k = len(names) - 1
+    return CensoredFit(pd.Series(theta[:k], index=names[:k]),
+                       pd.DataFrame(cov[:k, :k], index=names[:k], columns=names[:k]),
+                       float(np.exp(theta[-1])), len(ya), int((ya >= upper).sum()), g)
 
 
 @dataclass
 class StabilityFit:
-    """A fitted attendance model: the statsmodels result and its frame."""
+    """A fitted attendance model and its frame."""
 
-    result: Any
+    result: CensoredFit
     frame: pd.DataFrame = field(repr=False)
 
     def coef_table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Coefficients with (1 - alpha) confidence intervals."""
-        return coef_table(self.result, alpha=alpha)
+        """``term, label, coef, se, ci_lower, ci_upper, p_value`` (cluster-robust)."""
+        return coefficient_table(self.result, alpha=alpha, labels=_LABELS)
 
 
-def coef_table(result: Any, *, alpha: float = 0.05) -> pd.DataFrame:
-    """Coefficients with (1 - alpha) confidence intervals (cluster-robust when fitted so):
-    ``term, label, coef, se, ci_lower, ci_upper, p_value``."""
-    return coefficient_table(result, alpha=alpha, labels=_LABELS)
-
-
-def fit_stability(
-    frame: pd.DataFrame,
-    *,
-    covariates: Sequence[str] = (),
-    child: Sequence[str] = ("la_code", "CHILD"),
-) -> StabilityFit:
-    """Fit attendance on moves (plus ``covariates``) with SEs clustered by ``child``."""
-    import statsmodels.api as sm  # noqa: PLC0415 - statsmodels is slow to import: load it on first fit
-
-    df = frame.dropna(subset=["attendance", "moves", *covariates]).reset_index(drop=True)
-    x = pd.DataFrame({"const": 1.0, "moves": df["moves"].astype(float)})
-    for c in covariates:
-        x[c] = df[c].astype(float)
+def child_ids(df: pd.DataFrame, child: Sequence[str]) -> np.ndarray:
+    """One id per child from the ``child`` columns present (LA and ``CHILD``)."""
     cols = [c for c in child if c in df.columns]
     key = df[cols[0]].astype(str)
     for c in cols[1:]:
         key = key + "\x00" + df[c].astype(str)
-    groups = pd.factorize(key)[0]
-    result = sm.OLS(df["attendance"].astype(float), x).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}
-    )
-    return StabilityFit(result, df)
+    return key.to_numpy()
+
+
+def fit_stability(frame: pd.DataFrame, *, covariates: Sequence[str] = (),
+                  child: Sequence[str] = ("la_code", "CHILD")) -> StabilityFit:
+    """Fit attendance on moves (plus ``covariates``), censored at full attendance."""
+    df = frame.dropna(subset=["attendance", "moves", *covariates]).reset_index(drop=True)
+    x = pd.DataFrame({"const": 1.0, "moves": df["moves"].astype(float)})
+    for c in covariates:
+        x[c] = df[c].astype(float)
+    return StabilityFit(fit_censored(x, df["attendance"].astype(float), cluster=child_ids(df, child)), df)

@@ -14,7 +14,7 @@ Per referral (not NFA) with an assessment:
   section 47) if <= c3, else 3 (looked after: ``RNE S`` within 60 days after the
   assessment's authorisation).
 
-Per closed episode, child under 16.5 years (6026 days) at closure and not adopted:
+Per closed episode, child under 17 at closure and not adopted:
 P(referred again within 12 months) = logistic(a + b_level[level] + b_months * months).
 """
 
@@ -29,10 +29,12 @@ from . import cla, config, people
 from .dates import add_working_days, birthday
 
 _DAYS_PER_MONTH = 365.25 / 12
-MAX_REFERRAL_AGE_DAYS = int(17.6 * 365.25)
-#: The re-referral model applies to closures before the child is 6026 days (16.5 years)
-#: old, so that a re-referral within 12 months still comes before 17.6.
-REREF_MAX_AGE_DAYS = 6026
+#: No referral is made on or after a child's 18th birthday (children's services end).
+MAX_REFERRAL_AGE = 18
+#: The re-referral model applies to closures before the child's 17th birthday: only they
+#: have a whole year in which a re-referral can come before 18 (the rule the kit's
+#: modelling frame uses on real data, ``stats.frames.REREFERRAL_MAX_AGE``).
+REREF_MAX_AGE = 17
 #: Share of plans with an earlier plan the LA's own records do not show (elsewhere, or
 #: before its history begins); with the plans the history itself repeats, about a
 #: fifth of plans are second or subsequent.
@@ -68,8 +70,8 @@ def simulate(rng: np.random.Generator, prof: config.LAProfile, sim_start: np.dat
         block = _generation(rng, prof, child, ref, kids.dob, hols, gen)
         parts.append(block)
         nd = block["next_date"].to_numpy().astype("datetime64[D]")
-        age_next = (nd - kids.dob[block["child"].to_numpy()]).astype(np.int64)
-        ok = ~np.isnat(nd) & (nd <= sim_end) & (age_next < MAX_REFERRAL_AGE_DAYS)
+        adult = birthday(kids.dob[block["child"].to_numpy()], MAX_REFERRAL_AGE)
+        ok = ~np.isnat(nd) & (nd <= sim_end) & (nd < adult)
         child = block["child"].to_numpy()[ok]
         ref = nd[ok]
         gen += 1
@@ -140,7 +142,8 @@ def _generation(rng: np.random.Generator, prof: config.LAProfile, child: np.ndar
     b18 = birthday(dob, 18)
     capped = closure > b18
     closure = np.where(capped, b18, closure)
-    cp_end = np.where(cp_end > closure, closure, cp_end)
+    cp_start = np.where(cp_start > closure, _nat(n), cp_start)  # referred just before 18
+    cp_end = np.where(np.isnat(cp_start), _nat(n), np.where(cp_end > closure, closure, cp_end))
     cinp_end = np.where(cinp_end > closure, closure, cinp_end)
     cinp_start = np.where(cinp_start > closure, _nat(n), cinp_start)
     cinp_end = np.where(np.isnat(cinp_start), _nat(n), cinp_end)
@@ -269,7 +272,7 @@ def _rereferral(rng: np.random.Generator, ref: np.ndarray, closure: np.ndarray, 
     lvl_key = np.where(level == -1, "nfa", level.astype(str))
     b_level = np.vectorize(config.REREF_B_LEVEL.get, otypes=[float])(lvl_key) if n else np.zeros(0)
     p = expit(config.REREF_A + b_level + config.REREF_B_MONTHS * months)
-    eligible = ((closure - dob).astype(np.int64) < REREF_MAX_AGE_DAYS) & (rc != "RC1")
+    eligible = (closure < birthday(dob, REREF_MAX_AGE)) & (rc != "RC1")
     early = eligible & (rng.random(n) < p)
     late = eligible & ~early & (rng.random(n) < config.LATE_REREFERRAL_P)
     d_early = 1 + np.floor(rng.beta(1.1, 1.7, n) * 364).astype(np.int64)

@@ -71,8 +71,7 @@ def _proportionality(profiles: list[config.LAProfile], first_year: int) -> dict:
 def _rereferral() -> dict:
     return {
         "description": (
-            "For each closed CIN episode with CINclosureDate - PersonBirthDate < 6026 days (16.5 "
-            "years) and "
+            "For each closed CIN episode closed before the child's 17th birthday and "
             "ReasonForClosure not RC1 (adopted): P(the child is referred again 1-365 days "
             "after CINclosureDate) = logistic(a + b_level[level] + b_months * months), months = "
             "(CINclosureDate - CINreferralDate) in days / (365.25 / 12). Level as in "
@@ -85,8 +84,8 @@ def _rereferral() -> dict:
         "b_level": dict(config.REREF_B_LEVEL),
         "b_months": config.REREF_B_MONTHS,
         "follow_up": ("use closures at least 12 months before the end of the last collection "
-                      "year; later re-referrals are not in the data. No referral is made after "
-                      "a child is 17.6 years old. The level of an episode referred before the "
+                      "year; later re-referrals are not in the data. No referral is made on or "
+                      "after a child's 18th birthday. The level of an episode referred before the "
                       "first collection year may be misread as below 3 when its entry to care "
                       "predates the first SSDA903 return."),
     }

@@ -7,21 +7,41 @@ the file holds every table and column the kit reads (:class:`WarehouseSchemaErro
 otherwise). The only package that talks to DuckDB.
 
 Tables: every canonical table of ``keys.TABLE_SOURCE`` (always present, empty when no
-LA supplied it), ``rejects``, ``repairs``, ``supplied`` and ``ingest_runs`` (one row:
-started, finished, input_hash, counts as JSON). Data tables hold no timestamps, and
-rows are written in a fixed order, so ingesting the same files twice gives the same
-content. Writes are atomic: a failed write leaves the previous warehouse untouched.
+LA supplied it), ``rejects``, ``repairs``, ``supplied``, ``input_files`` (la_code, path
+relative to the input folder, size, sha256: every raw file behind the warehouse),
+``ingest_runs`` (one row: started, finished, input_hash, counts as JSON) and
+``schema_version`` (:data:`SCHEMA_VERSION`, checked on every read). Data tables hold
+no timestamps, and rows are written in a fixed order, so ingesting the same files
+twice gives the same content, and :func:`content_hash` the same hash. Writes are
+atomic: a failed write leaves the previous warehouse untouched.
 """
 
-from csc_outcomes.warehouse.reader import connect, read_table, read_tables, table_names
-from csc_outcomes.warehouse.schema import META_TABLES, WarehouseSchemaError
+from csc_outcomes.warehouse.content import CONTENT_TABLES, content_hash
+from csc_outcomes.warehouse.reader import (
+    check_schema,
+    connect,
+    la_codes,
+    read_table,
+    read_tables,
+    table_names,
+)
+from csc_outcomes.warehouse.schema import META_TABLES, SCHEMA_VERSION, WarehouseSchemaError
 from csc_outcomes.warehouse.writer import ingest_into, write, write_ingest
 
+#: The table of every raw file behind the warehouse (la_code, path, size, sha256).
+INPUT_FILES = "input_files"
+
 __all__ = [
+    "CONTENT_TABLES",
+    "INPUT_FILES",
     "META_TABLES",
+    "SCHEMA_VERSION",
     "WarehouseSchemaError",
+    "check_schema",
     "connect",
+    "content_hash",
     "ingest_into",
+    "la_codes",
     "read_table",
     "read_tables",
     "table_names",

@@ -38,6 +38,20 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def check_schema(path: Path) -> None:
+    """Raise :class:`~csc_outcomes.warehouse.schema.WarehouseSchemaError` (naming the table,
+    column or version, and saying to ingest again) unless the warehouse at ``path`` is one
+    this kit reads: what a command calls before it starts any work on it."""
+    connect(path).close()
+
+
+def la_codes(path: Path) -> list[str]:
+    """The LAs the warehouse holds data for (those in ``supplied``), sorted."""
+    with connect(path) as con:
+        rows = con.execute('SELECT DISTINCT la_code FROM "supplied" WHERE la_code IS NOT NULL').fetchall()
+    return sorted(str(r[0]) for r in rows)
+
+
 def table_names(path: Path) -> list[str]:
     """Names of the tables in the warehouse, sorted."""
     with _open(path) as con:

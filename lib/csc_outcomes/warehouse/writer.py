@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,10 @@ from csc_outcomes.atomic import atomic_path
 from csc_outcomes.ingest import IngestResult, default_qa_path, ingest_folder, write_qa
 from csc_outcomes.ingest.contracts import coerce_frame, empty_frame, str_dtype
 from csc_outcomes.keys import TABLE_SOURCE
-from csc_outcomes.warehouse.schema import META_COLUMNS, column_types
+from csc_outcomes.warehouse.schema import META_COLUMNS, SCHEMA_VERSION, column_types
+
+#: The warehouse's permissions: it holds child-level data, so the owner's only.
+FILE_MODE = 0o600
 
 
 def create_table(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame, types: dict[str, str]) -> None:
@@ -64,6 +68,15 @@ def _ingest_run(result: IngestResult) -> pd.DataFrame:
     })
 
 
+def _input_files(result: IngestResult) -> pd.DataFrame:
+    """``input_files``: every raw file behind the warehouse, sorted by path (a result
+    built by hand may carry none)."""
+    files = getattr(result, "input_files", None)
+    if files is None or not len(files):
+        return pd.DataFrame(columns=list(META_COLUMNS["input_files"]))
+    return files.sort_values("path", kind="stable").reset_index(drop=True)
+
+
 def _write_tables(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
     """Every canonical table (empty when no LA supplied it), then the meta tables."""
     for t in TABLE_SOURCE:
@@ -71,18 +84,19 @@ def _write_tables(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
         df = empty_frame(t) if df is None else coerce_frame(df, t)
         create_table(con, t, df, column_types(t))
     meta = {"rejects": result.rejects, "repairs": result.repairs, "supplied": result.supplied,
-            "ingest_runs": _ingest_run(result)}
+            "ingest_runs": _ingest_run(result), "input_files": _input_files(result),
+            "schema_version": pd.DataFrame({"version": [SCHEMA_VERSION]})}
     for name, types in META_COLUMNS.items():
         create_table(con, name, meta[name], types)
 
 
 def write(path: Path, result: IngestResult) -> None:
-    """Write an ingest's result to the warehouse at ``path`` atomically.
+    """Write an ingest's result to the warehouse at ``path`` atomically (``0600``).
 
     Data tables hold no timestamps and rows are written in a fixed order, so writing
     the same ingest twice gives the same content.
     """
-    with atomic_path(path) as tmp:
+    with atomic_path(path, mode=FILE_MODE) as tmp:
         tmp.unlink()  # DuckDB creates the file itself (it refuses an empty one)
         wal = tmp.with_name(tmp.name + ".wal")
         try:
@@ -123,9 +137,9 @@ def write_ingest(result: IngestResult, warehouse_path: Path, *, qa_report: Path 
 def ingest_into(input_dir: Path, warehouse_path: Path, *, qa_report: Path | None = None,
                 strict: bool = False, progress: bool = True, today: dt.date | None = None,
                 la_codes: list[str] | None = None, keep_going: bool = False, jobs: int | None = None,
-                batch_bytes: int | None = None) -> IngestResult:
+                batch_bytes: int | None = None, allow_missing: Iterable[str] = ()) -> IngestResult:
     """Ingest ``input_dir`` (:func:`~csc_outcomes.ingest.ingest_folder`) and store it
     (:func:`write_ingest`): what ``csc-outcomes ingest`` does."""
     result = ingest_folder(input_dir, strict=strict, progress=progress, today=today, la_codes=la_codes,
-                           jobs=jobs, batch_bytes=batch_bytes)
+                           jobs=jobs, batch_bytes=batch_bytes, allow_missing=allow_missing)
     return write_ingest(result, warehouse_path, qa_report=qa_report, keep_going=keep_going)

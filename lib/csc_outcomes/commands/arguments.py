@@ -1,0 +1,34 @@
+"""Argument types the subcommands share: ``--jobs N`` and ``--la CODE``, checked on parsing.
+
+As ``argparse`` types, a wrong value stops the command at once with exit code 2 and
+the option's name (``--jobs 0`` no longer becomes 2 silently; ``--la ../../escape`` is
+never used as a folder name).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def jobs(text: str) -> int:
+    """``--jobs N``: a whole number of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {n}")
+    return n
+
+
+def la_code(text: str) -> str:
+    """``--la CODE``: an LA code (upper-cased), never a path."""
+    # the ingest step loads pandas: imported only when --la is given, so that
+    # `csc-outcomes --help` stays fast
+    from csc_outcomes.ingest import UsageError
+    from csc_outcomes.ingest import la_code as checked
+
+    try:
+        return checked(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -1,0 +1,159 @@
+"""The text each kind of published file holds, for the leak scan to read.
+
+HTML, SVG, CSV, JSON, Markdown and any other text file: the whole text (attributes,
+comments and inline SVG included; :mod:`leak_text` decodes entities and payloads).
+Notebooks: every cell's source and every output that is not a raster image (stream
+text, HTML, JSON, SVG, tracebacks). PDF: each page's text and the document's metadata,
+through ``pypdf``. Office files (``.xlsx``, ``.docx``, ``.pptx``, OpenDocument): the text
+of every XML part of the zip; ``.xlsx`` cells also through ``openpyxl`` when it is
+installed, so that a date typed as a date is seen as one.
+
+What cannot be read is said, never skipped silently: a damaged PDF, an ``.xlsx``
+without ``openpyxl``, a binary file of another kind each give a reason, which the
+scan reports as ``unscannable`` (the file must not be published unread). Raster images
+and fonts are skipped by design: a chart's pixels cannot be scanned, so charts only
+ever receive aggregate frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+__all__ = ["IMAGE_SUFFIXES", "FileTexts", "file_texts"]
+
+#: Files holding pixels or glyphs only, skipped (when they are binary, as such files are).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff",
+                            ".ico", ".avif", ".woff", ".woff2", ".ttf", ".otf", ".eot"})
+_OFFICE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".docx", ".pptx", ".odt", ".ods", ".odp"})
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)')
+#: Why an .xlsx cannot be read fully without openpyxl.
+NO_OPENPYXL = ("openpyxl is not installed, so its cells (dates typed as dates among them) "
+               "cannot be read; install openpyxl to publish .xlsx files")
+#: (location, text) pairs a file holds, and reasons why parts of it cannot be read.
+FileTexts = tuple[list[tuple[str, str]], list[str]]
+
+
+def file_texts(path: Path) -> FileTexts:
+    """The texts of one file, read the way its kind needs, and what could not be read."""
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return pdf_texts(path)
+    if suffix in _OFFICE_SUFFIXES:
+        return office_texts(path)
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        if suffix in IMAGE_SUFFIXES:
+            return [], []
+        return [], [f"a binary {suffix or 'file'} the scan cannot read"]
+    text = raw.decode("utf-8", errors="replace")
+    if suffix in {".ipynb", ".json"}:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return [("", text)], []  # not valid JSON: read as plain text
+        return (notebook_texts(data) if suffix == ".ipynb"
+                else [("", without_json_numbers(text))]), []
+    return [("", text)], []
+
+
+def without_json_numbers(text: str) -> str:
+    """Valid JSON with its number values blanked (strings and keys kept, lines unchanged).
+
+    A JSON number is a quantity (a file's size, a count, a time), not an identifier:
+    read as one, a file size of 1234567 bytes would match a child numbered 1234567.
+    """
+    return _JSON_TOKEN.sub(lambda m: m.group(0) if m.group(1) is None else " " * len(m.group(1)),
+                           text)
+
+
+def pdf_texts(path: Path) -> FileTexts:
+    """Each page's text (``pdf page N``) and the metadata; a PDF ``pypdf`` cannot read
+    gives a reason instead."""
+    try:
+        reader = PdfReader(str(path))
+        texts = [(f"pdf page {n}", page.extract_text() or "")
+                 for n, page in enumerate(reader.pages, start=1)]
+        meta: Mapping[str, Any] = reader.metadata or {}
+    except Exception as exc:  # noqa: BLE001 - any damaged PDF: reported as unscannable
+        return [], [f"a PDF pypdf cannot read ({type(exc).__name__}: {exc})"]
+    texts.append(("pdf metadata", "\n".join(str(v) for v in meta.values())))
+    return texts, []
+
+
+def office_texts(path: Path) -> FileTexts:
+    """The XML parts of an Office or OpenDocument file, and ``.xlsx`` cells via openpyxl."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            texts = [(name, zf.read(name).decode("utf-8", errors="replace"))
+                     for name in zf.namelist() if name.endswith((".xml", ".rels"))]
+    except zipfile.BadZipFile as exc:
+        return [], [f"a damaged {path.suffix} file ({exc})"]
+    if path.suffix.lower() not in {".xlsx", ".xlsm"}:
+        return texts, []
+    # openpyxl is optional (not a dependency of the kit): imported only when present
+    if importlib.util.find_spec("openpyxl") is None:
+        return texts, [NO_OPENPYXL]
+    return texts + workbook_texts(path), []
+
+
+def workbook_texts(path: Path) -> list[tuple[str, str]]:
+    """One text per sheet: its title, then each row's cells, tab-separated, dates as ISO."""
+    import openpyxl  # noqa: PLC0415 - optional: file_texts checks it is installed first
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [(f"sheet {ws.title}", "\n".join(
+            [ws.title, *("\t".join(_cell_text(v) for v in row)
+                         for row in ws.iter_rows(values_only=True))]))
+                for ws in book.worksheets]
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()[:10]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _joined(x: Any) -> str:
+    return "".join(x) if isinstance(x, list) else str(x)
+
+
+def notebook_texts(nb: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(location, text) for every cell source and every output but raster images."""
+    out: list[tuple[str, str]] = []
+    for n, cell in enumerate(nb.get("cells", []), start=1):
+        out.append((f"cell {n} source", _joined(cell.get("source", ""))))
+        for k, output in enumerate(cell.get("outputs", []) or [], start=1):
+            out.extend(output_texts(f"cell {n} output {k}", output))
+    return out
+
+
+def output_texts(where: str, output: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(location, text) of one output: stream text, every non-raster mime type, traceback."""
+    out: list[tuple[str, str]] = []
+    if "text" in output:
+        out.append((where, _joined(output["text"])))
+    for mime, data in (output.get("data") or {}).items():
+        if mime.startswith("image/") and not mime.startswith("image/svg"):
+            continue  # pixels: cannot be scanned (charts get aggregate frames only)
+        text = json.dumps(data) if isinstance(data, dict) else _joined(data)
+        out.append((f"{where} {mime}", text))
+    if "traceback" in output:
+        out.append((f"{where} traceback", "\n".join(output["traceback"])))
+    return out
