@@ -14,30 +14,8 @@ import pytest
 from csc_outcomes import synth
 
 
-def children(pid: int) -> set[int]:
-    """The live processes whose parent is ``pid`` (read from /proc)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_killing_ingest_leaves_no_reader_behind(tmp_path: Path) -> None:
+def test_killing_ingest_leaves_no_reader_behind(tmp_path: Path, procs) -> None:
     inp = tmp_path / "in"
     synth.generate(inp, n_las=3, seed=3, scale=0.3, progress=False)
     cmd = [sys.executable, "-m", "csc_outcomes", "ingest", str(inp), "--warehouse",
@@ -47,18 +25,18 @@ def test_killing_ingest_leaves_no_reader_behind(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 120
         while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            workers = children(proc.pid)
+            workers = procs.children(proc.pid)
             time.sleep(0.02)
         assert len(workers) >= 2, "the ingest ended before its two readers were seen"
         os.kill(proc.pid, signal.SIGKILL)  # mid-read, as an OOM kill or a power cut would
         proc.wait()
         deadline = time.monotonic() + 10
-        while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        while any(procs.alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        survivors = [w for w in workers if alive(w)]
+        survivors = [w for w in workers if procs.alive(w)]
         assert not survivors, f"reader processes outlived the ingest: {survivors}"
     finally:
-        for w in (w for w in workers if alive(w)):
+        for w in (w for w in workers if procs.alive(w)):
             os.kill(w, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()

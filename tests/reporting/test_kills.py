@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PERIOD, published_agrees_with_manifest, tiny_config
 
+from conftest import PERIOD, published_agrees_with_manifest, tiny_config
 from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.run import run
 from csc_outcomes.reporting.workspace import KILL_ENV
@@ -47,26 +47,6 @@ def start(setup: Path, out: Path, las: str, *, kill_at: str = "", **extra: str) 
                              str(out), las, json.dumps(extra)], env=env)
 
 
-def children(pid: int) -> set[int]:
-    """The live processes whose parent is ``pid`` (notebook kernels, here)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def wait_until(condition, what: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -85,7 +65,7 @@ def debris(out: Path) -> list[Path]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_runs_at_once_and_killed_runs(tiny_setup, tmp_path) -> None:
+def test_runs_at_once_and_killed_runs(tiny_setup, tmp_path, procs) -> None:
     out, period = tmp_path, tmp_path / "reports" / PERIOD
     first = start(tiny_setup, out, "SYN01,SYN02")
     lock_file = out / ".reports.lock"
@@ -104,11 +84,11 @@ def test_runs_at_once_and_killed_runs(tiny_setup, tmp_path) -> None:
     started = time.time()
     proc = start(tiny_setup, out, "SYN01,SYN02", hang="SYN02")
     syn01 = out / "restricted" / PERIOD / "SYN01" / "tiny.ipynb"
-    wait_until(lambda: syn01.stat().st_mtime > started and children(proc.pid), "SYN01's notebook")
-    kernels = children(proc.pid)
+    wait_until(lambda: syn01.stat().st_mtime > started and procs.children(proc.pid), "SYN01's notebook")
+    kernels = procs.children(proc.pid)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    wait_until(lambda: not any(alive(k) for k in kernels), "the kernels to end", timeout=15)
+    wait_until(lambda: not any(procs.alive(k) for k in kernels), "the kernels to end", timeout=15)
     assert published_agrees_with_manifest(period) and run_id(out) == baseline
     assert list((out / "restricted" / PERIOD).glob(".run-*")), "the killed run's folder"
 
