@@ -7,11 +7,12 @@ from __future__ import annotations
 import nbformat
 import pypdf
 import pytest
-from conftest import make_measures, make_notebook, tiny_config
 
 from csc_outcomes.reporting import frontmatter
 from csc_outcomes.reporting.banner import BANNER_TAG, add_banner, banner_markdown
 from csc_outcomes.reporting.run import run
+
+from conftest import make_measures, make_notebook, tiny_config
 
 #: A notebook printing no small number (its measures are computed from the warehouse).
 PLAIN = [

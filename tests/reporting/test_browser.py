@@ -3,6 +3,7 @@
 import os
 
 import pytest
+
 from conftest import PERIOD
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,9 +10,10 @@ import time
 import duckdb
 import nbformat
 import pytest
-from conftest import PERIOD, tiny_config
 
 from csc_outcomes.cli import main
+
+from conftest import PERIOD, tiny_config
 
 
 @pytest.mark.parametrize("cmd", ["run", "reproduce"])

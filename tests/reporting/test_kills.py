@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PERIOD, published_agrees_with_manifest, tiny_config
 from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.run import run
 from csc_outcomes.reporting.workspace import KILL_ENV
+
+from conftest import PERIOD, published_agrees_with_manifest, tiny_config
 
 DRIVER = """
 import json, sys

@@ -15,7 +15,6 @@ import zipfile
 import legacy_leak_scan
 import nbformat
 import pytest
-from conftest import FRONT, PERIOD, tiny_config
 from matplotlib.figure import Figure
 
 from csc_outcomes.reporting.config import RunError
@@ -26,6 +25,8 @@ from csc_outcomes.reporting.identifiers import (
 )
 from csc_outcomes.reporting.leak_scan import scan, scan_for_leaks
 from csc_outcomes.reporting.run import run
+
+from conftest import FRONT, PERIOD, tiny_config
 
 IDS = {"CH10234", "A123456789012"}
 

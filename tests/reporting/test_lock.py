@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import tiny_config
 
 from csc_outcomes.reporting import lock
 from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.run import run
+
+from conftest import tiny_config
 
 
 def test_a_second_holder_is_refused_naming_the_first(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PERIOD, make_measures, tiny_config
 
 from csc_outcomes import paths
 from csc_outcomes.cli import build_parser, main
@@ -16,6 +15,8 @@ from csc_outcomes.commands.run import build_config
 from csc_outcomes.measures import table
 from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.plan import prepare, run_las
+
+from conftest import PERIOD, make_measures, tiny_config
 
 
 def cli_args(tiny_setup: Path, out: Path, *extra: str) -> list[str]:

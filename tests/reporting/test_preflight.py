@@ -7,12 +7,13 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import tiny_config
 
 from csc_outcomes.ingest import UsageError
 from csc_outcomes.reporting import preflight
 from csc_outcomes.reporting.parameter_schema import ParameterError
 from csc_outcomes.warehouse import WarehouseSchemaError
+
+from conftest import tiny_config
 
 
 def test_a_good_config_passes(tiny_setup, tmp_path):

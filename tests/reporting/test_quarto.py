@@ -4,9 +4,10 @@ tests skip, saying so; with it they render a tiny executed notebook with --no-ex
 import shutil
 
 import pytest
-from conftest import PERIOD
 
 from csc_outcomes.reporting import render_quarto
+
+from conftest import PERIOD
 
 QUARTO = shutil.which("quarto")
 needs_quarto = pytest.mark.skipif(

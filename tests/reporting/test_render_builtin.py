@@ -4,9 +4,10 @@ import re
 import time
 
 import pytest
-from conftest import PERIOD
 
 from csc_outcomes.reporting import render_builtin
+
+from conftest import PERIOD
 
 
 @pytest.fixture(scope="module")

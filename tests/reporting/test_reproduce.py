@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PERIOD, make_notebook, make_warehouse
 
 from csc_outcomes.cli import main
 from csc_outcomes.measures import table
@@ -24,6 +23,8 @@ from csc_outcomes.reporting import reproduce as rp
 from csc_outcomes.reporting.config import RunConfig
 from csc_outcomes.reporting.run import run
 from csc_outcomes.warehouse import ingest_into
+
+from conftest import PERIOD, make_notebook, make_warehouse
 
 PLAIN = [
     ("markdown", "## Context\n\nA plain report."),

@@ -6,12 +6,13 @@ import json
 import sys
 
 import pytest
-from conftest import PERIOD, copy_tree, published_agrees_with_manifest, tiny_config
 
 from csc_outcomes.reporting import manifest as mf
 from csc_outcomes.reporting.config import RunConfig, RunError
 from csc_outcomes.reporting.papermill_runs import KERNEL_NAME, ensure_kernel
 from csc_outcomes.reporting.run import run
+
+from conftest import PERIOD, copy_tree, published_agrees_with_manifest, tiny_config
 
 
 def test_kernel_runs_this_interpreter():

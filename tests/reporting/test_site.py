@@ -4,9 +4,9 @@ import json
 import re
 from html.parser import HTMLParser
 
-from conftest import PERIOD
-
 from csc_outcomes.reporting import site
+
+from conftest import PERIOD
 
 
 class Links(HTMLParser):
