@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -61,6 +62,9 @@ def test_demo_then_notebooks_with_their_defaults(demo_run) -> None:
             assert "import " not in html, page  # no code
             assert f"{period}/{la}/{source.stem}.html" in index.hrefs
             assert (tmp_path / "restricted" / period / la / f"{source.stem}.ipynb").is_file()
+    trackers = list((tmp_path / "restricted").rglob("*_tracker.csv"))
+    assert trackers and all(stat.S_IMODE(t.stat().st_mode) == 0o600 for t in trackers), \
+        "child-level trackers are owner-only"
 
     # JupyterLab: the notebook's own folder is the working folder; defaults only.
     lab = tmp_path / "notebooks"

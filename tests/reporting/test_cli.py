@@ -32,6 +32,9 @@ def test_help(cmd, capsys):
 def test_run_usage_errors(tmp_path, capsys):
     params = tmp_path / "parameters"
     params.mkdir()
+    assert main(["run", "--period-end", "2026-03-31", "--parameters-dir", str(params)]) == 2
+    assert "not a parameters folder" in capsys.readouterr().err  # no defaults.yaml
+    (params / "defaults.yaml").write_text("{}\n")
     assert main(["run", "--parameters-dir", str(params)]) == 2
     assert "--period-end is required" in capsys.readouterr().err
     assert main(["run", "--period-end", "31/03/2026", "--parameters-dir", str(params)]) == 2

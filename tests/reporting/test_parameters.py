@@ -138,3 +138,11 @@ def test_valid_values_pass(schema, data):
 def test_wrong_values_fail(key, value):
     with pytest.raises(ParameterError, match=f"x.yaml: {key}: expected .*, got"):
         validate({key: value}, SCHEDULE, Path("x.yaml"))
+
+
+def test_a_folder_without_defaults_is_not_a_parameters_folder(tmp_path) -> None:
+    # A mistyped --parameters-dir once ran with no LA names and no neighbours, exit 0.
+    from csc_outcomes.reporting.parameters import ParameterError, check_folder
+
+    with pytest.raises(ParameterError, match="not a parameters folder"):
+        check_folder(tmp_path / "nonexistent")

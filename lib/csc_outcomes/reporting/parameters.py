@@ -81,6 +81,10 @@ def check_folder(parameters_dir: str | Path | None = None) -> None:
     """Check every file of the parameters folder (``defaults.yaml``, each ``<LA>.yaml``,
     ``schedules/*.yaml``); one :class:`ParameterError` listing every problem found."""
     folder = _folder(parameters_dir)
+    if not (folder / "defaults.yaml").is_file():
+        raise ParameterError(f"{folder}: not a parameters folder (no defaults.yaml there); give "
+                             "--parameters-dir the folder that holds defaults.yaml, <LA>.yaml "
+                             "and schedules/")
     la_files = [p for p in sorted(folder.glob("*.yaml")) if p.name != "defaults.yaml"]
     found = [f"{p}: the file name is not an LA code ({LA_CODE.expected}); an LA's parameters are "
              "in <LA code>.yaml" for p in la_files if not LA_CODE.test(p.stem)]
