@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import duckdb
 import pytest
 
 from csc_outcomes import warehouse
-from csc_outcomes.warehouse import WarehouseSchemaError, ingest_into
+from csc_outcomes.warehouse import WarehouseSchemaError
 
-from .conftest import FIXTURES, TODAY
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory) -> Path:
-    """A warehouse of the clean fixture, written once for the module."""
-    path = tmp_path_factory.mktemp("wh") / "w.duckdb"
-    ingest_into(FIXTURES / "clean", path, today=TODAY, progress=False)
-    return path
-
-
-def _altered(small: Path, tmp_path: Path, sql: str) -> Path:
-    """A copy of ``small`` changed by ``sql``."""
-    path = tmp_path / "w.duckdb"
-    shutil.copy(small, path)
-    with duckdb.connect(str(path)) as con:
-        con.execute(sql)
-    return path
+from .conftest import altered
 
 
 def test_a_complete_warehouse_reads(small):
@@ -39,7 +18,7 @@ def test_a_complete_warehouse_reads(small):
 
 
 def test_a_missing_column_names_table_and_column(small, tmp_path):
-    path = _altered(small, tmp_path, 'ALTER TABLE episodes DROP COLUMN "DECOM"')
+    path = altered(small, tmp_path, 'ALTER TABLE episodes DROP COLUMN "DECOM"')
     for read in (warehouse.read_tables, warehouse.connect):
         with pytest.raises(WarehouseSchemaError, match=r"column episodes\.DECOM") as exc:
             read(path)
@@ -50,14 +29,14 @@ def test_a_missing_column_names_table_and_column(small, tmp_path):
 
 
 def test_a_missing_table_is_named(small, tmp_path):
-    path = _altered(small, tmp_path, "DROP TABLE supplied")
+    path = altered(small, tmp_path, "DROP TABLE supplied")
     with pytest.raises(WarehouseSchemaError, match="table supplied"):
         warehouse.read_tables(path)
     assert "supplied" not in warehouse.table_names(path)
 
 
 def test_extra_columns_are_fine(small, tmp_path):
-    path = _altered(small, tmp_path, "ALTER TABLE header ADD COLUMN note VARCHAR")
+    path = altered(small, tmp_path, "ALTER TABLE header ADD COLUMN note VARCHAR")
     tables, _ = warehouse.read_tables(path)
     assert "note" not in tables["header"].columns
 

@@ -3,31 +3,15 @@ warehouse of another layout is refused, naming what differs and saying to ingest
 
 from __future__ import annotations
 
-import shutil
 import stat
 
 import duckdb
 import pytest
 
 from csc_outcomes import warehouse
-from csc_outcomes.warehouse import SCHEMA_VERSION, WarehouseSchemaError, ingest_into
+from csc_outcomes.warehouse import SCHEMA_VERSION, WarehouseSchemaError
 
-from .conftest import FIXTURES, TODAY
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    path = tmp_path_factory.mktemp("wh") / "w.duckdb"
-    ingest_into(FIXTURES / "clean", path, today=TODAY, progress=False)
-    return path
-
-
-def _altered(small, tmp_path, sql):
-    path = tmp_path / "w.duckdb"
-    shutil.copy(small, path)
-    with duckdb.connect(str(path)) as con:
-        con.execute(sql)
-    return path
+from .conftest import altered
 
 
 def test_the_version_is_recorded(small):
@@ -37,7 +21,7 @@ def test_the_version_is_recorded(small):
 
 
 def test_a_warehouse_without_a_version_is_refused(small, tmp_path):
-    path = _altered(small, tmp_path, "DROP TABLE schema_version")  # as the kit wrote it before
+    path = altered(small, tmp_path, "DROP TABLE schema_version")  # as the kit wrote it before
     for read in (warehouse.read_tables, warehouse.connect, warehouse.check_schema, warehouse.content_hash,
                  warehouse.la_codes, lambda p: warehouse.read_table(p, "header")):
         with pytest.raises(WarehouseSchemaError, match="no schema version") as exc:
@@ -47,7 +31,7 @@ def test_a_warehouse_without_a_version_is_refused(small, tmp_path):
 
 @pytest.mark.parametrize("version", [SCHEMA_VERSION - 1, SCHEMA_VERSION + 1])
 def test_another_version_is_refused(small, tmp_path, version):
-    path = _altered(small, tmp_path, f"UPDATE schema_version SET version = {version}")
+    path = altered(small, tmp_path, f"UPDATE schema_version SET version = {version}")
     with pytest.raises(WarehouseSchemaError, match=f"schema version {version}.*reads schema version "
                                                    f"{SCHEMA_VERSION}"):
         warehouse.read_tables(path)
