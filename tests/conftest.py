@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-from csc_outcomes.cli import main
 
 
 def child_processes(pid: int) -> set[int]:
@@ -39,20 +34,3 @@ def procs() -> SimpleNamespace:
     """Look-ups of live processes (Linux, /proc): ``children(pid)`` and ``alive(pid)``,
     for the tests that kill a command and check that nothing it started lives on."""
     return SimpleNamespace(children=child_processes, alive=is_alive)
-
-
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    """The README's demo as a new user runs it (3 LAs, seed 2026, scale 0.15), once per
-    test worker: the demo test and the attacker both read it (mark them
-    ``xdist_group("demo")`` so they share one run). ``folder``, ``code``, ``out``."""
-    folder = tmp_path_factory.mktemp("demo")
-    out = io.StringIO()
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        with contextlib.redirect_stdout(out):
-            code = main(["demo", "--jobs", "2"])
-    finally:
-        os.chdir(cwd)
-    return SimpleNamespace(folder=folder, code=code, out=out.getvalue())
