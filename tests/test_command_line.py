@@ -118,3 +118,17 @@ def test_jobs_and_la_codes_are_checked_on_parsing(command, option, value, capsys
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}" in err and ("at least 1" in err or "not an LA code" in err)
+
+
+@pytest.mark.parametrize("command", [["ingest"], ["export", "--research", "out"]])
+def test_la_takes_one_code_and_leaves_the_folder_positional(command) -> None:
+    # `ingest --la E1 INPUT` once swallowed INPUT as a second LA code
+    from csc_outcomes.cli import build_parser
+
+    argv = [*command, "--la", "E1", "--la", "E2"]
+    if command == ["ingest"]:
+        argv.append("INPUT")
+    args = build_parser().parse_args(argv)
+    assert args.la == ["E1", "E2"]
+    if command == ["ingest"]:
+        assert str(args.input) == "INPUT"

@@ -50,3 +50,13 @@ def test_update_with_a_malformed_file_exits_1(tiny_published: Path, tmp_path: Pa
     assert main(["published", "update", str(bad), "--published-dir", str(tiny_published)]) == 1
     err = capsys.readouterr().err
     assert "line 2" in err and "referral_count" in err and "'many'" in err
+
+
+def test_a_year_the_files_do_not_hold_is_refused_and_nothing_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "pub.csv"
+    assert main(["published", "--year", "2030", "--measure", "rereferrals_within_12m",
+                 "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "[2030]" in err and "2013 to 2025" in err and "published update" in err
+    assert not out.exists()

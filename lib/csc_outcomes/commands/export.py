@@ -37,9 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--key-file", type=Path, default=None, metavar="F",
                    help="file holding the pseudonym key: at least 32 random bytes, outside OUT "
                         "(default: env CSC_OUTCOMES_PSEUDONYM_KEY)")
-    p.add_argument("--la", nargs="+", action="extend", metavar="CODE", default=None,
+    p.add_argument("--la", action="append", metavar="CODE", default=None,
                    type=arguments.la_code,
-                   help="export only these LAs")
+                   help="export only this LA (repeat --la for more)")
     p.set_defaults(func=run)
 
 

@@ -39,9 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--qa-report", type=Path, default=None, metavar="FILE",
                    help="QA report JSON to write (default: beside the warehouse, <stem>.qa.json)")
     p.add_argument("--strict", action="store_true", help="exit 1 when any row is rejected")
-    p.add_argument("--la", nargs="+", action="extend", metavar="CODE", default=None,
+    p.add_argument("--la", action="append", metavar="CODE", default=None,
                    type=arguments.la_code,
-                   help="ingest only these LA folders (repeatable)")
+                   help="ingest only this LA folder (repeat --la for more)")
     p.add_argument("--quiet", action="store_true", help="print only problems that stop the ingest")
     p.add_argument("--keep-going", action="store_true",
                    help="write the warehouse even when a file was rejected (the exit code stays 1)")

@@ -118,6 +118,12 @@ def published_measures(folder: str | Path | None = None, *, years: Iterable[int]
     former = (out["geographic_level"] == "Local authority") & ~out["area_code"].isin(current_la_codes(folder))
     out = out[~former]
     if years is not None:
+        missing = sorted(set(years) - set(out["year"]))
+        if missing:
+            held = sorted(set(out["year"]))
+            raise ValueError(f"no published figures for year(s) {missing} (years ending 31 March); "
+                             f"the files hold {held[0] if held else '-'} to {held[-1] if held else '-'}: "
+                             "add a newer release with `csc-outcomes published update FILE`")
         out = out[out["year"].isin(list(years))]
     return sort_tidy(out)
 
