@@ -125,3 +125,16 @@ def test_ssda903_xml_form(tmp_path):
     assert t["missing"]["DOB"].tolist() == [pd.Timestamp("2010-02-01")]
     assert (20, "PLACE", "Z11", "code_list") in problems_of(r, "export.xml", "episodes")
     assert any(p[3] == "extra_columns" and "EPISODE/COLOUR" in p[1] for p in problems_of(r, "export.xml"))
+
+
+def test_lines_past_65535_are_the_start_tag_lines(tmp_path) -> None:
+    # libxml2 keeps 16-bit lines: past 65,535 a record was quoted at its next line
+    from lxml import etree
+
+    from csc_outcomes.ingest.sources.text import start_line
+
+    body = "<r>\n" + "".join("  <a>\n    <b>x</b>\n  </a>\n" for _ in range(30000)) + "</r>\n"
+    root = etree.fromstring(body.encode())
+    assert root[-1].sourceline == 90000  # lxml's own figure: one line late
+    assert [start_line(root[i]) for i in (0, -1)] == [2, 2 + 3 * 29999]
+    assert start_line(root[-1][0]) == 90000  # a leaf keeps its own line

@@ -5,7 +5,7 @@
 ``CINPlanDates``, ``Section47`` and ``ChildProtectionPlans``). Read with lxml
 ``iterparse`` one ``Child`` at a time (memory stays flat); namespaces are ignored (tags
 are matched by local name), so are layout and line breaks. Each row's line is the
-``sourceline`` of its element (1 for a file on one line).
+line of its element's start tag (1 for a file on one line; see :func:`start_line`).
 
 Assumptions: ``Sex`` (from 2024-25) is read into ``GenderCurrent``; disabilities are
 either the text of ``Disabilities`` or its ``Disability`` children, joined by spaces;
@@ -24,7 +24,7 @@ from lxml import etree
 
 from csc_outcomes.ingest.contracts import load_contract
 from csc_outcomes.ingest.sources import FileRejected, RawTable
-from csc_outcomes.ingest.sources.text import xml_source
+from csc_outcomes.ingest.sources.text import start_line, xml_source
 
 TABLES = ["cin_children", "cin_episodes", "assessments", "assessment_factors", "cin_plans", "section47", "cp_plans"]
 
@@ -95,7 +95,7 @@ def read(path: Path, label: str) -> tuple[list[RawTable], str | None]:
             raise FileRejected(
                 f"{label}: the XML root is <{root_el.tag}>, not <Message>; this is not a CIN census "
                 "file (an SSDA903 XML export belongs in ssda903/<year>/)",
-                rule="not_expected_table", line=root_el.sourceline)
+                rule="not_expected_table", line=start_line(root_el))
         if n_children == 0 and root is not None:
             st = _State()
             n_children, root_el = _parse(path, st, fast=False)
@@ -241,7 +241,7 @@ def _group_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> 
         st.group[f] = text
     elif name in ("assessmentfactors", "assessmentfactor"):
         if len(el) == 0:
-            st.factors.append((text, el.sourceline or 0))
+            st.factors.append((text, start_line(el)))
     elif name not in _STRUCTURE:
         st.unknown.add(f"{kind}/{name}")
 
@@ -249,7 +249,7 @@ def _group_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> 
 def _factor_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> None:
     """A leaf inside ``AssessmentFactors``: one factor code."""
     if len(el) == 0:
-        st.factors.append((text, el.sourceline or 0))
+        st.factors.append((text, start_line(el)))
 
 
 def _disability_leaf(el: Any, name: str, kind: str | None, text: str, st: _State) -> None:
@@ -313,7 +313,7 @@ def _emit_child(el: Any, st: _State) -> None:
     child_id = child.get("LAchildID")
     child_row = {f: child[f] for f in _FIELDS["cin_children"] if f in child}
     st.rows["cin_children"].append(child_row)
-    st.lines["cin_children"].append(el.sourceline or 0)
+    st.lines["cin_children"].append(start_line(el))
     rows, lines = st.rows, st.lines
     for table, r, line in st.child_rows:
         r["LAchildID"] = child_id
@@ -367,7 +367,7 @@ def _episode(el, st: _State) -> None:
                         ctag = c.tag
                         cname = local.get(ctag) or _local(ctag)
                         if cname and not len(c) and cname not in _SPECIAL:
-                            st.factors.append((c.text or "", c.sourceline or 0))
+                            st.factors.append((c.text or "", start_line(c)))
                         else:
                             _walk(c, "factor", st)
                 else:
@@ -381,7 +381,7 @@ def _episode(el, st: _State) -> None:
 def _end_group(name: str, el, st: _State) -> None:
     """End of an Assessments / CINPlanDates / Section47 / ChildProtectionPlans element."""
     group = st.group
-    st.ep_rows.append((_GROUP_END[name], group, el.sourceline or 0))
+    st.ep_rows.append((_GROUP_END[name], group, start_line(el)))
     if st.factors:
         start = group.get("AssessmentActualStartDate")
         for code, fline in st.factors:
@@ -397,6 +397,6 @@ def _end_episode(el, st: _State) -> None:
     for table, r, line in st.ep_rows:
         r["CINreferralDate"] = ref
         st.child_rows.append((table, r, line))
-    st.child_rows.append(("cin_episodes", st.episode, el.sourceline or 0))
+    st.child_rows.append(("cin_episodes", st.episode, start_line(el)))
     st.episode, st.ep_rows = {}, []
 

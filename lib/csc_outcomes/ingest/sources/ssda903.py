@@ -22,7 +22,7 @@ tolerant:
   ``PREV_PERM``, ``MISSING``/``MISSING_EPISODE``, ``SW_EPISODE``, ``UASC``), or else by the
   table whose columns best match its leaves; ``CHILD`` and ``DOB`` are carried from the
   child into every row;
-* the line of a row is the ``sourceline`` of its element (the ``CHILD`` element for
+* the line of a row is the start-tag line of its element (``text.start_line``) (the ``CHILD`` element for
   child-level tables); unknown elements are reported once per file.
 """
 
@@ -39,7 +39,7 @@ from lxml import etree
 
 from csc_outcomes.ingest.contracts import load_contract
 from csc_outcomes.ingest.sources import FileRejected, RawTable, table_from_csv
-from csc_outcomes.ingest.sources.text import xml_source
+from csc_outcomes.ingest.sources.text import start_line, xml_source
 
 TABLES = [
     "header", "episodes", "uasc", "reviews", "oc2", "oc3", "ad1",
@@ -194,7 +194,7 @@ def _child(el: Any, out: _Rows) -> None:
     child_fields, groups = _child_parts(el)
     child_id = child_fields.get("CHILDID", child_fields.get("CHILD", ""))
     dob = child_fields.get("DOB", "")
-    line = el.sourceline or 0
+    line = start_line(el)
     used: set[str] = set()
     hdr = _pick(child_fields, fields_upper["header"], used)
     hdr["CHILD"] = child_id
@@ -218,7 +218,7 @@ def _child(el: Any, out: _Rows) -> None:
         if "DOB" in fields_upper[table].values():
             r.setdefault("DOB", dob)
         out.unknown.update(f"{_local(g.tag)}/{k}" for k in leaves if k not in used_g)
-        out.add(table, r, g.sourceline or line)
+        out.add(table, r, start_line(g) or line)
 
 
 def _walk_children(path: Path, label: str, out: _Rows) -> int:
@@ -234,7 +234,7 @@ def _walk_children(path: Path, label: str, out: _Rows) -> int:
                     raise FileRejected(
                         f"{label}: the XML root is <{el.tag}>, not <EXPSSDA903>; this is not an SSDA903 "
                         "export (a CIN census file belongs in cin/<year>/)", rule="not_expected_table",
-                        line=el.sourceline)
+                        line=start_line(el))
             continue
         parent = el.getparent()
         if _local(el.tag) != "CHILD" or parent is None or _local(parent.tag) != "EXPSSDA903":

@@ -17,6 +17,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,3 +129,21 @@ def xml_source(path: Path):
         return str(path)
     except UnicodeDecodeError:
         return io.BytesIO(data.decode("cp1252", errors="replace").encode("utf-8"))
+
+
+#: libxml2 keeps an element's line in 16 bits; past this it reads the line of the
+#: element's first child instead (for a pretty-printed record, the next line).
+_BIG_LINE = 65535
+
+
+def start_line(el: Any) -> int:
+    """The line of ``el``'s start tag, also past line 65,535 (every real LA's census).
+
+    Past that line lxml's ``sourceline`` is where the element's leading text ends, so a
+    problem in a record would be quoted one line late; the line breaks of that text are
+    taken back off.
+    """
+    line = el.sourceline or 0
+    if line >= _BIG_LINE and el.text:
+        line -= el.text.count("\n")
+    return line
