@@ -361,6 +361,13 @@ SENTENCE = re.compile(
     r"(?:Higher|Lower|Neither)[^.]*\.$")
 SUPPRESSED_SENTENCE = re.compile(r"^(?P<label>[^:]+): the figure for .+ is suppressed \(c\)")
 NO_FIGURE_SENTENCE = re.compile(r"^(?P<label>[^:]+): (?:not applicable|no figure) for ")
+#: A sentence setting the LA's own figure beside DfE's published ones (public figures):
+#: the own figure is a fact; a count per 10,000 children is not a figure of the ledger.
+PUBLISHED_SENTENCE = re.compile(
+    r"^(?P<label>[^:]+?)(?P<per> \(per 10,000 children\))?: (?:(?P<value>[\d.,%]+) for .+?, .*"
+    r"\(published for the year ending [^)]*\)(?:, in the \w+ quarter of all LAs)?\.|"
+    r".+'s own figure is [a-z ]+ \((?P<symbol>[a-z])\), so it is not placed against its "
+    r"comparators \(.*\)\.)$")
 
 
 @dataclass
@@ -416,7 +423,9 @@ class Reader:
                 self.row(la, period, self.labels[s["label"]], value="c")
                 return True
             s = NO_FIGURE_SENTENCE.match(text)
-            return s is not None and s["label"] in self.labels
+            if s is not None and s["label"] in self.labels:
+                return True
+            return self.published_sentence(text, la, period)
         measure = self.labels[m["label"]]
         self.row(la, period, measure, value=m["value"], numerator=m["num"] or UNKNOWN,
                  denominator=m["den"] or UNKNOWN)
@@ -426,6 +435,26 @@ class Reader:
         if m["prev"] and prev is not None:
             self.row(la, prev, measure, value=m["prev"])
         return True
+
+    def published_sentence(self, text: str, la: str, period: str) -> bool:
+        """The own figure of a sentence against published comparators (``benchmarks``)."""
+        m = PUBLISHED_SENTENCE.match(text)
+        if m is None or m["label"] not in self.labels:
+            return False
+        if not m["per"] and m["symbol"] != "x":  # x: no figure, nothing stated
+            self.row(la, period, self.labels[m["label"]], value=m["value"] or m["symbol"])
+        return True
+
+    def published_table(self, table: list[dict[str, str]], la: str, period: str) -> None:
+        """The comparator table (``benchmarks.display_table``): the LA's own column is a
+        fact; England, region and neighbours are DfE's published (public) figures."""
+        for r in table:
+            own = list(r.values())[1]
+            if r["Measure"] in self.labels:
+                if own != "x":  # x: the LA has no figure, nothing is stated
+                    self.row(la, period, self.labels[r["Measure"]], value=own)
+            elif not r["Measure"].endswith(" per 10,000 children"):
+                raise AssertionError(f"unreadable comparator row {r}")
 
     def facts(self) -> tuple[list[Row], list[PoolFact], list[TableFact]]:
         """Rows, pools (their members resolved: a pool of ``k`` of ``n`` covers the
@@ -484,7 +513,15 @@ PROSE = [r"1 to 5", r"5 or fewer", r"\b99\.8%", r"\b95%", r"above 0% and below 1
          r"\bsee .*\.md\b", r"\b\d+ LA\(s\) not shown\b", r"odds ratios above 1 mean",
          # an observed/expected ratio: withheld when its count is small, and the counts
          # and expected numbers it rests on are in the level table the attacker reads
-         r"plan or care \d+\.\d+ times as often as expected"]
+         r"plan or care \d+\.\d+ times as often as expected",
+         # published comparators (DfE's figures, public) and the words around them
+         (r"\(\d[\d.]*% against the (?:England|all-LA) average of \d[\d.]*%: "
+          r"(?:\d[\d.]* percentage points (?:above|below)|the same)\)"),
+         r"\ball 153 LAs\b", r"\bper 10,000 children\b", r"\baged 0 to 17\b", r"\(up to 13\)",
+         r"Licence v3\.0",
+         # odds ratios in words (model outputs, P4)
+         r"[\d.]+ times the odds", r"\d+% lower odds", r"\(\s*(?:95%\s*)?interval [\d.]+ to [\d.]+\)",
+         r"\(\d+[A-Z]\):", r"re-referral within 12 months of closure"]
 
 
 def _cells(table) -> list[list[str]]:
@@ -510,6 +547,8 @@ def _read_table(reader: Reader, table, la: str, period: str, n: int) -> None:
     if "Measure" in header and "All LAs" in header:
         prev = _previous(header[6], period)
         reader.grid([dict(zip(header, r, strict=True)) for r in cells[1:]], la, period, prev)
+    elif "Published year" in header and "England" in header:
+        reader.published_table([dict(zip(header, r, strict=True)) for r in cells[1:]], la, period)
     elif header == ["Local authority", "Numerator", "Denominator", "Value"]:
         measure = reader.labels[caption.split(":")[0]]
         reader.comparison([dict(zip(header, r, strict=True)) for r in cells[1:]], period, measure)
@@ -517,6 +556,12 @@ def _read_table(reader: Reader, table, la: str, period: str, n: int) -> None:
         cols = header[1:]
         body = [r for r in cells[2:] if len(r) == len(cols) + 1]
         reader.tables.append(_table_fact(f"{la}/{period}/{n}", cols, body))
+    elif "by RAG rating" in caption:
+        # each domain's colours add up to the children in care (assumed known)
+        cols = header[1:]
+        fact = _table_fact(f"{la}/{period}/{n}", cols, cells[1:])
+        rows = tuple(tuple(f"{c}|{r[0]}" for c in cols) for r in cells[1:])
+        reader.tables.append(TableFact(fact.name, fact.cells, rows, (None,) * len(rows)))
     elif header == ["Level of intervention against needs", "Assessments"]:
         reader.tables.append(_table_fact(f"{la}/{period}/{n}", header[1:], cells[1:]))
     elif not MODEL_HEADERS & set(header):

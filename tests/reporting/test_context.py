@@ -161,3 +161,42 @@ def test_the_year_earlier_column_goes_through_the_same_release():
     row = view.grid_table(levels=["in_care"]).iloc[-1]
     assert row["A year earlier"] == "c"
     assert "year earlier" not in view.sentence(m)
+
+
+@pytest.mark.parametrize("measure_id", ["assessments_within_45wd", "icpc_within_15wd"])
+def test_timeliness_is_never_called_better_when_higher(measure_id):
+    # a complex family may rightly take longer than 45 working days
+    m = pd.DataFrame([("SYN01", "2026-03-31", measure_id, 150, 200, 0.75)],
+                     columns=["la_code", "period_end", "measure_id", "numerator", "denominator", "value"])
+    words = ctx.ReportView.from_measures(m, "SYN01", "2026-03-31").sentence(measure_id)
+    assert "75.0%" in words and "Higher is better" not in words
+    assert "Neither higher nor lower is better in itself" in words
+
+
+def test_grid_display_writes_each_kind_once_per_level():
+    """The second row of every level repeated its kind ("Performance" twice): the
+    levels were blanked before the kinds' blocks were found."""
+    grid = pd.DataFrame({
+        "Level": ["At risk", "At risk", "At risk", "At risk", "In care", "In care"],
+        "Kind": ["Performance", "Performance", "Performance", "Outcomes", "Performance", "Outcomes"],
+        "Measure": ["a", "b", "c", "d", "e", "f"]})
+    shown = ctx.grid_display(grid)
+    assert shown["Level"].tolist() == ["At risk", "", "", "", "In care", ""]
+    assert shown["Kind"].tolist() == ["Performance", "", "", "Outcomes", "Performance", "Outcomes"]
+    assert shown["Measure"].tolist() == list("abcdef")
+
+
+def test_model_table_shows_plain_names():
+    coefs = pd.DataFrame({"term": ["moves"], "label": ["Placement moves"], "coef": [-0.0213],
+                          "se": [0.004], "ci_lower": [-0.029], "ci_upper": [-0.0135],
+                          "p_value": [0.0001]})
+    html = ctx.model_table(coefs, caption="Attendance model", precision=4).to_html()
+    for raw in ("coef", "ci_lower", "ci_upper", "p_value", ">term<", ">moves<", "Standard error"):
+        assert raw not in html, raw
+    for plain in ("Term", "Estimate", "95% CI lower", "95% CI upper", ">p<", "Placement moves",
+                  "-0.0213"):
+        assert plain in html, plain
+    ors = pd.DataFrame({"label": ["Domestic abuse"], "odds_ratio": [1.52], "ci_lower": [1.1],
+                        "ci_upper": [2.0]})
+    shown = ctx.model_table(ors, caption="c", label="Assessment factor", precision=2).data
+    assert list(shown.columns) == ["Assessment factor", "Odds ratio", "95% CI lower", "95% CI upper"]

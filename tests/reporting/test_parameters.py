@@ -35,7 +35,9 @@ def params(tmp_path) -> Path:
 def test_the_kits_own_files_are_valid():
     check_folder()
     assert load_defaults()["suppression_threshold"] >= MINIMUM_THRESHOLD
-    assert load_la_parameters("SYN01")["statistical_neighbours"] == ["SYN02", "SYN03"]
+    # each synthetic LA stands in for a real LA of a different region (its comparators)
+    likes = [load_la_parameters(la)["like"] for la in ("SYN01", "SYN02", "SYN03")]
+    assert likes == ["E06000001", "E08000029", "E09000019"]
     assert load_schedule("monthly")["jobs"] == 2
 
 
@@ -146,3 +148,22 @@ def test_a_folder_without_defaults_is_not_a_parameters_folder(tmp_path) -> None:
 
     with pytest.raises(ParameterError, match="not a parameters folder"):
         check_folder(tmp_path / "nonexistent")
+
+
+@pytest.mark.parametrize("value", ["E0800", "SYN02", "E10000006", 801])
+def test_like_must_be_a_current_la(params, value):
+    # E10000006 is Cumbria: a former LA, with no neighbours or current figures
+    la = params / "SYN01.yaml"
+    la.write_text(f"name: Synthetic Borough 1\nlike: {value}\n")
+    with pytest.raises(ParameterError, match=r"SYN01\.yaml: like: expected the current nine-character "
+                                             r"code of one of the 153 LAs .*, got"):
+        load_la_parameters("SYN01", params)
+
+
+def test_a_real_la_needs_no_neighbour_list(params):
+    got = load_la_parameters("E06000001", params)  # no E06000001.yaml
+    assert got["name"] == "Hartlepool" and got["region"] == "North East"
+    assert got["statistical_neighbours"][0] == "E06000003" and len(got["statistical_neighbours"]) == 10
+    (params / "E06000001.yaml").write_text("name: Hartlepool Borough Council\nstatistical_neighbours: []\n")
+    got = load_la_parameters("E06000001", params)
+    assert got["name"] == "Hartlepool Borough Council" and got["statistical_neighbours"] == []

@@ -12,6 +12,7 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
+from csc_outcomes.measures.catalogue import GROUPS, LEVELS
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting import disclosure, plots
 
@@ -123,7 +124,7 @@ def test_funnel_plot(measures):
     assert n_points == 11
     assert "SYN03" in [t.get_text() for t in ax.texts]
     lines = {line.get_label() for line in ax.get_lines()}
-    assert {"Target", "95% limits", "99.8% limits"} <= lines
+    assert {"Target: all LAs pooled", "95% limits", "99.8% limits"} <= lines
     _no_small_labels(fig)
 
 
@@ -217,3 +218,76 @@ def test_figures_are_not_registered_with_pyplot(measures):
     before = plt.get_fignums()
     plots.level_bars(disclosure.suppress_table(pd.DataFrame({"n": [10, 10, 10, 10]})))
     assert plt.get_fignums() == before
+
+
+def test_funnel_plot_legend_names_the_england_average_and_the_own_figure():
+    from csc_outcomes.reporting import published_funnel
+    from csc_outcomes.reporting.published_data import load_published
+
+    m = pd.DataFrame([("SYN01", "2026-03-31", "rereferrals_within_12m", 50, 200, 0.25)],
+                     columns=["la_code", "period_end", "measure_id", "numerator", "denominator", "value"])
+    view = ctx.ReportView.from_measures(m, "SYN01", "2026-03-31", la_name="Synthetia")
+    fig = plots.funnel_plot(published_funnel.published_funnel(view, "rereferrals_within_12m",
+                                                              load_published()), highlight="SYN01")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "England average (2025, published)" in legend
+    assert "Local authorities (2025, published)" in legend
+    assert "Synthetia (own figure, March 2026)" in legend
+
+
+def test_trend_panels_one_panel_per_measure(released):
+    from csc_outcomes.reporting import trends
+
+    frame = released[released["status"] == "shown"].rename(columns={"la_code": "series"})
+    frame = disclosure.mark_released(frame[trends.COLUMNS].copy(), 5)
+    fig = plots.trend_panels(frame, title="Trends")
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == frame["measure_id"].nunique()
+    with pytest.raises(disclosure.DisclosureError):
+        plots.trend_panels(pd.DataFrame(frame), title="raw")
+
+
+def test_percent_ticks_keep_the_half_percent():
+    """2.5% was labelled "2%" (PercentFormatter with no decimals)."""
+    fmt = plots.PercentTicks()
+    assert fmt.format_ticks([0.0, 0.025, 0.05, 0.075]) == ["0.0%", "2.5%", "5.0%", "7.5%"]
+    assert fmt.format_ticks([0.0, 0.1, 0.2]) == ["0%", "10%", "20%"]
+    assert fmt.format_ticks([0.0, 0.0125, 0.025]) == ["0.00%", "1.25%", "2.50%"]
+
+
+def _visible_xticks(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    return [t.get_text() for t in ax.get_xticklabels()
+            if t.get_text() and lo <= t.get_position()[0] <= hi]
+
+
+def test_coef_plot_has_several_ticks_on_a_narrow_ratio_range():
+    """Odds ratios between 0.8 and 1.3 got one tick ("1") on the log axis."""
+    table = pd.DataFrame({"term": ["a", "b"], "label": ["A", "B"], "odds_ratio": [0.9, 1.15],
+                          "ci_lower": [0.82, 1.02], "ci_upper": [0.99, 1.28]})
+    ticks = _visible_xticks(plots.coef_plot(table))
+    assert len(ticks) >= 3, ticks
+    wide = table.assign(ci_lower=[0.05, 1.0], ci_upper=[0.9, 30.0])
+    assert len(_visible_xticks(plots.coef_plot(wide))) >= 3
+    # a near-zero estimate (a level with almost no re-referrals) spans ten decades
+    extreme = table.assign(odds_ratio=[2e-9, 1.06], ci_lower=[1e-10, 0.99], ci_upper=[4e-8, 7.7])
+    assert len(_visible_xticks(plots.coef_plot(extreme))) >= 3
+
+
+def test_outcome_grid_table_is_text_with_full_labels(released):
+    grid = plots.outcome_grid_table(released, "SYN01", "2025-03-31")
+    assert list(grid.index) == list(LEVELS.values())
+    assert list(grid.columns) == list(GROUPS.values())
+    performance_at_risk = grid.loc[LEVELS["at_risk"], GROUPS["performance"]]
+    assert "<strong>c</strong> Referrals" in performance_at_risk  # the planted 4 is suppressed
+    assert "Re-referrals within 12 months" in performance_at_risk
+    assert "<strong>75.0%</strong> Long-term placement stability" in grid.loc[
+        LEVELS["in_care"], GROUPS["outcome"]]
+    assert grid.loc[LEVELS["leaving_care"], GROUPS["performance"]] == "<em>no measures</em>"
+    assert not any("\u2026" in cell for cell in grid.to_numpy().ravel())  # nothing cut short
+    with pytest.raises(disclosure.DisclosureError, match="released"):
+        plots.outcome_grid_table(_unmarked(released), "SYN01", "2025-03-31")

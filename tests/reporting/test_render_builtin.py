@@ -3,11 +3,19 @@
 import re
 import time
 
+import nbformat
+import pandas as pd
 import pytest
 
+from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting import render_builtin
 
 from conftest import PERIOD
+
+#: What a page shows when a cell's error or stderr reached it (not the word "Error": a
+#: page's own script may contain it).
+ERROR_MARKERS = ("Traceback", "output_error", "application/vnd.jupyter.stderr",
+                 "cell-output-error", "cell-output-stderr", "An Exception was encountered")
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +29,7 @@ def test_html_has_chart_table_and_no_code(tiny_run):
     html = (out / "reports" / PERIOD / "SYN01" / "tiny.html").read_text()
     assert "<img" in html and "data:image/png;base64," in html
     assert "<table" in html
-    assert "Traceback" not in html and "Error" not in html
+    assert not [m for m in ERROR_MARKERS if m in html]
     # no code input: neither the parameters nor the plotting code
     assert "plt.subplots" not in html and "read_csv" not in html
     assert 'class="input' not in html and "jp-InputArea" not in html and "In&nbsp;[" not in html
@@ -61,3 +69,87 @@ def test_render_errors_name_the_notebook(tmp_path):
     with pytest.raises(render_builtin.RenderError, match=r"broken\.ipynb"):
         render_builtin.render_html(bad, tmp_path / "x.html")
     assert not (tmp_path / "x.html").exists()
+
+
+def test_footer_is_the_one_source(tiny_run, executed, tmp_path):
+    """The footer every renderer uses: disclosure note, index and PDF links, "produced by"."""
+    footer = render_builtin.footer_html(index_href="../../index.html", pdf_href="r.pdf",
+                                        generated="1 April 2026")
+    assert render_builtin.DISCLOSURE_NOTE in footer
+    assert '<a href="../../index.html">All reports</a>' in footer
+    assert '<a href="r.pdf">This report as PDF</a>' in footer
+    assert "Produced by csc-outcomes" in footer and "on 1 April 2026." in footer
+    page = render_builtin.render_html(executed, tmp_path / "r.html", index_href="../../index.html",
+                                      pdf_href="r.pdf", generated="1 April 2026").read_text()
+    assert footer in page
+    _, out = tiny_run  # a run with html and pdf links each page to its PDF
+    published = (out / "reports" / PERIOD / "SYN01" / "tiny.html").read_text()
+    assert '<a href="tiny.pdf">This report as PDF</a>' in published
+    assert render_builtin.footer_html(generated="x").count("<a ") == 0  # no link to nothing
+
+
+def long_table_notebook(path, rows=90):
+    """A notebook with one captioned table (pandas Styler, id ``T_...``) of ``rows`` rows,
+    too long for one A4 page."""
+    df = pd.DataFrame({"Measure": [f"Measure number {i}" for i in range(1, rows + 1)],
+                       "Value": [f"{i}.5%" for i in range(1, rows + 1)]})
+    html = ctx.styled(df, caption="A long table").to_html()
+    assert 'id="T_' in html
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_raw_cell('---\ntitle: "Long table"\n'
+                                         'subtitle: "Synthetia (SYN01), year ending 31 March 2026"\n---'),
+                nbformat.v4.new_code_cell("t", outputs=[nbformat.v4.new_output(
+                    "display_data", data={"text/html": html, "text/plain": "t"})])]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def body_text_in_bottom_margin(page, margin_pt=62.4):
+    """Text drawn within the bottom margin (2.2 cm) other than the footer line."""
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        y = tm[5] * cm[3] + cm[5]
+        if text.strip() and y < margin_pt:
+            found.append(text.strip())
+    page.extract_text(visitor_text=visit)
+    return [t for t in found if not (t.startswith("csc-outcomes") or re.fullmatch(r"\d+ of \d+", t))]
+
+
+def test_pdf_long_table_breaks_across_pages_without_ids(tmp_path):
+    """The cohort report's last rows printed over each other and into the footer (a
+    table in a figure is one unbreakable block), captions showed ``{#T_...}`` and the
+    PDF had no /Title."""
+    pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDF's text")
+    pdf = render_builtin.render_pdf(long_table_notebook(tmp_path / "long.ipynb"), tmp_path / "l.pdf")
+    reader = pypdf.PdfReader(str(pdf))
+    pages = reader.pages
+    text = "\n".join(p.extract_text() for p in pages)
+    assert len(pages) >= 2
+    assert "{#" not in text and "T_t" not in text
+    assert "A long table" in text
+    for i in (1, 45, 89, 90):  # every row once: none overprinted or lost
+        assert len(re.findall(rf"Measure number {i}\b", text)) == 1, i
+    assert [body_text_in_bottom_margin(p) for p in pages] == [[]] * len(pages)
+    assert f"1 of {len(pages)}" in pages[0].extract_text()  # page numbers kept
+    meta = reader.metadata
+    assert meta.title == "Long table"
+    assert meta.subject == "Synthetia (SYN01), year ending 31 March 2026"  # LA and period
+    assert meta.author
+    assert render_builtin.DISCLOSURE_NOTE in " ".join(text.split())
+    assert "Produced by csc-outcomes" in text
+
+
+def test_builtin_version_names_its_tools():
+    v = render_builtin.builtin_version()
+    assert v.startswith("builtin (nbconvert ") and "pandoc " in v and "typst " in v
+
+
+def test_table_html_for_pandoc_keeps_alignment_drops_ids():
+    """pandoc reads no CSS: text columns stay left and numbers right in the PDF only when
+    written inline; Styler's ids became ``{#T_...}`` in captions."""
+    df = pd.DataFrame({"Measure": ["Referrals", "Re-referrals"], "SYN01": ["336", "22.0%"]})
+    h = render_builtin.table_html(ctx.styled(df, caption="Cap").to_html())
+    assert "<style" not in h and "id=" not in h
+    assert '<th class="col_heading level0 col0" style="text-align: left">Measure' in h
+    assert '<td class="data row1 col1" style="text-align: right">22.0%' in h

@@ -121,7 +121,11 @@ def test_an_la_whose_notebook_fails_does_not_stop_the_others(tiny_setup, tiny_ru
     # SYN02 keeps what the earlier run published, still vouched for
     assert runs == {f"{PERIOD}/SYN01/tiny.html": man["run_id"],
                     f"{PERIOD}/SYN02/tiny.html": before["run_id"],
-                    f"{PERIOD}/SYN02/tiny.pdf": before["run_id"]}
+                    f"{PERIOD}/SYN02/tiny.pdf": before["run_id"],
+                    # the Excel workbooks (workbook.py): the period's is rewritten each run
+                    f"{PERIOD}/workbook.xlsx": man["run_id"],
+                    f"{PERIOD}/SYN01/workbook.xlsx": man["run_id"],
+                    f"{PERIOD}/SYN02/workbook.xlsx": before["run_id"]}
     assert published_agrees_with_manifest(period)
     index = (out / "reports" / "index.html").read_text()
     assert "Run status: partial" in index

@@ -349,7 +349,10 @@ def test_rates_at_scale_one_are_plausible(big):
         gap = (r["d"] - r.groupby("c")["d"].shift(1)).dt.days
         in_year = r["d"].between(ws, pe)
         share = (gap[in_year] <= 365).mean()
-        assert 0.15 <= share <= 0.30, (la, share)
+        # LAs differ as published ones do (2025: 10th-90th percentile 15%-26%, the
+        # lowest 7% in 2024); from two years of XML, re-referrals after an older
+        # referral are not seen
+        assert 0.07 <= share <= 0.35, (la, share)
         assert 2000 <= in_year.sum() / size <= 7000, (la, in_year.sum(), size)
         w = pd.DataFrame(wd, columns=["s", "a"])
         within45 = (calendar.working_days(pd.to_datetime(w["s"]), pd.to_datetime(w["a"])) <= 45).mean()
@@ -498,14 +501,18 @@ def _assert_header_covers_every_child(root: Path) -> int:
     """Every CHILD of every table of a year's return is in that year's header.csv;
     returns the number of (table, year) files checked."""
     checked = 0
+    faults = json.loads((root / "synth_truth.json").read_text())["faults"]
+    duplicated = {f["file"] for f in faults if f["kind"] == "duplicate_row"}
     for la, year_dir in _ssda903_year_dirs(root):
         header = _read(year_dir / "header.csv")
+        if f"{la}/ssda903/{year_dir.name}/header.csv" in duplicated:   # an injected fault
+            header = header.drop_duplicates()
         assert header["CHILD"].is_unique, (la, year_dir.name)
-        known = set(header["CHILD"])
+        known = set(header["CHILD"].str.strip())          # trailing blanks: a fault kind
         for f in sorted(year_dir.glob("*.csv")):
             if f.stem == "header":
                 continue
-            missing = set(_read(f)["CHILD"]) - known
+            missing = set(_read(f)["CHILD"].str.strip()) - known
             assert not missing, (la, year_dir.name, f.stem, sorted(missing)[:5], len(missing))
             checked += 1
     return checked
@@ -551,7 +558,7 @@ def test_stages_accept_empty_groups():
                             "need": np.array([], object), "entry_ls": np.array([], object)})
     prof = config.draw_profile(0, 0, 1, 0.1)
     assert len(care_records.social_workers(rng, periods, prof)) == 0
-    assert len(care_records.missing_episodes(rng, periods, none)) == 0
+    assert len(care_records.missing_episodes(rng, periods, none, prof)) == 0
     assert len(care_records.reviews(rng, periods)) == 0
     dob, ep = cla.short_breaks(rng, np.datetime64("2021-01-01"), np.datetime64("2026-03-31"),
                                lambda n, first: first, 0)

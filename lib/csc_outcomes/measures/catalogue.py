@@ -51,6 +51,8 @@ POLARITIES: dict[str, str] = {
     "lower_better": "Lower is better",
     "neutral": "Neither higher nor lower is better in itself",
 }
+#: +1 where higher is better, -1 where lower is better (neutral measures: no direction).
+DIRECTION: dict[str, int] = {"higher_better": 1, "lower_better": -1}
 
 #: The feeds whose absence omits a measure. ``cin`` is the CIN census (any of its
 #: tables supplied for the LA); the others are canonical table names.
@@ -158,14 +160,14 @@ MEASURES: tuple[Measure, ...] = (
     Measure(
         measure_id="assessments_within_45wd",
         label="Assessments completed within 45 working days",
-        kind="rate", level="at_risk", group="performance", polarity="higher_better",
+        kind="rate", level="at_risk", group="performance", polarity="neutral",
         requires=("assessments",), feeds=("cin",),
         family="cin_timeliness", function=protection.assessments_within_45wd,
     ),
     Measure(
         measure_id="icpc_within_15wd",
         label="Initial child protection conferences within 15 working days",
-        kind="rate", level="at_risk", group="performance", polarity="higher_better",
+        kind="rate", level="at_risk", group="performance", polarity="neutral",
         requires=("section47",), feeds=("cin",),
         family="cin_timeliness", function=protection.icpc_within_15wd,
     ),
@@ -326,6 +328,20 @@ MEASURES: tuple[Measure, ...] = (
 CATALOGUE: MappingProxyType[str, Measure] = MappingProxyType({m.measure_id: m for m in MEASURES})
 
 
+#: Performance measures, the way their target points (+1 up, -1 down: timeliness is
+#: "neutral", since faster is not better in itself, yet it has a target), and their
+#: outcome partners. When the first moves towards its target and the second gets worse
+#: (or the reverse), a board may ask whether the two are linked: faster assessments,
+#: more re-referrals.
+PARTNERS: tuple[tuple[str, int, str], ...] = (
+    ("assessments_within_45wd", 1, "rereferrals_within_12m"),
+    ("assessments_within_45wd", 1, "cin_closures_sustained_12m"),
+    ("icpc_within_15wd", 1, "cpp_second_or_subsequent"),
+    ("cla_3plus_placements", -1, "cla_long_term_stability"),
+    ("cla_3plus_placements", -1, "cla_attendance_rate"),
+)
+
+
 def execution_order(measure_ids: Sequence[str]) -> list[str]:
     """``measure_ids`` family by family (:data:`FAMILIES` order), catalogue order within."""
     family = list(FAMILIES)
@@ -357,12 +373,14 @@ def catalogue_frame() -> pd.DataFrame:
 
 __all__ = [
     "CATALOGUE",
+    "DIRECTION",
     "FAMILIES",
     "FEEDS",
     "GROUPS",
     "KINDS",
     "LEVELS",
     "MEASURES",
+    "PARTNERS",
     "POLARITIES",
     "Measure",
     "catalogue_frame",

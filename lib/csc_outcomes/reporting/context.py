@@ -313,28 +313,34 @@ class ReportView(Figures):
         return disclosure.mark_released(res, self.threshold)
 
     def funnel_sentence(self, res: Any) -> str:
-        """Where the LA sits on the funnel, in words (or why there is no funnel)."""
+        """Where the LA sits on the funnel, in words: how far from the centre line and
+        whether beyond the limits (or why there is no funnel, or no point for the LA:
+        a figure not shown is never given a position)."""
         if res is None:
             return ("A funnel plot needs a shown figure for at least three LAs and an all-LA "
                     "rate above 0% and below 100%; this period does not have that.")
         df = pd.DataFrame(res)
-        mine = df[df["unit"].astype(str) == self.la_code]
+        mine = df[df["unit"].astype(str) == self.la_code].dropna(subset=["value"])
         if mine.empty:
             return f"{self.name} has no figure shown, so it is not placed on the funnel."
         row = mine.iloc[0]
-        outer = sorted((c for c in df.columns if c.startswith("upper_")),
-                       key=lambda c: c[len("upper_"):])
-        if not outer:
+        tags = sorted((c[len("flag_"):] for c in df.columns if c.startswith("flag_")), key=len)
+        if not tags:
             return ""
-        inner, outer_c = outer[0], outer[-1]
-        v = row["value"]
-        if v > row[outer_c] or v < row[outer_c.replace("upper_", "lower_")]:
-            where = "outside the outer (99.8%) limits: a difference unlikely to be chance alone"
-        elif v > row[inner] or v < row[inner.replace("upper_", "lower_")]:
-            where = "between the 95% and 99.8% limits: worth a look, not yet a clear signal"
+        against = getattr(res, "attrs", {}).get("against", "the all-LA average")
+        if row[f"flag_{tags[-1]}"] in ("above", "below"):
+            where = (f"{row[f'flag_{tags[-1]}']} the outer (99.8%) limits: a difference unlikely "
+                     "to be chance alone")
+        elif row[f"flag_{tags[0]}"] in ("above", "below"):
+            where = (f"between the 95% and 99.8% limits ({row[f'flag_{tags[0]}']} the 95% "
+                     "limit): worth a look, not yet a clear signal")
         else:
-            where = "within the 95% limits: consistent with the all-LA average given its size"
-        return f"{self.name} sits {where}."
+            where = f"within the 95% limits: consistent with {against} given its size"
+        gap = 100 * (float(row["value"]) - float(row["target"]))
+        side = "above" if gap > 0 else "below"
+        how_far = (f"{float(row['value']):.1%} against {against} of {float(row['target']):.1%}: "
+                   + (f"{abs(gap):.1f} percentage points {side}" if round(gap, 1) else "the same"))
+        return f"{self.name} sits {where} ({how_far})."
 
 
 def level_counts(levels: Mapping[str, pd.Series],
@@ -365,12 +371,17 @@ def _is_text_column(col: pd.Series) -> bool:
 
 
 def grid_display(grid: pd.DataFrame) -> pd.DataFrame:
-    """The grid with each level and kind written once per block (easier to read)."""
+    """The grid with each level and kind written once per block (easier to read).
+
+    A kind's block is keyed on the level *as given*: blanking the levels first made
+    the second row of every level repeat its kind ("Performance" twice)."""
     out = grid.copy()
-    for col in ("Level", "Kind"):
-        if col in out.columns:
-            keys = out["Level"] + "|" + out[col] if col == "Kind" else out[col]
-            out.loc[keys.eq(keys.shift()), col] = ""
+    blocks = {"Level": grid["Level"]} if "Level" in grid.columns else {}
+    if "Kind" in grid.columns:
+        blocks["Kind"] = (grid["Level"] + "|" + grid["Kind"] if "Level" in grid.columns
+                          else grid["Kind"])
+    for col, keys in blocks.items():
+        out.loc[keys.eq(keys.shift()), col] = ""
     return out
 
 
@@ -394,6 +405,28 @@ def styled(df: pd.DataFrame, caption: str | None = None, index: bool = False,
                                      "props": [("text-align", "left")]} for c in text_cols],
                                    overwrite=False)
     return sty
+
+
+#: A model table's columns as a reader names them (``stats.summary.coefficient_table``
+#: and the observed/expected ratios), in the order they are shown.
+MODEL_COLUMNS = {"label": "Term", "odds_ratio": "Odds ratio", "ratio": "Observed / expected",
+                 "coef": "Estimate", "se": "Standard error", "ci_lower": "95% CI lower",
+                 "ci_upper": "95% CI upper", "p_value": "p"}
+
+
+def model_table(table: pd.DataFrame, caption: str, *, label: str = "Term",
+                columns: Sequence[str] | None = None, precision: int = 3) -> Any:
+    """A model's coefficients for a report: plain column names, never ``coef`` or
+    ``ci_lower``, and no raw term names when a label is there.
+
+    ``columns``: which of :data:`MODEL_COLUMNS` to show (default: those present, less
+    ``se``); ``label``: the heading of the term column (e.g. "Assessment factor").
+    """
+    wanted = list(columns) if columns is not None else [c for c in MODEL_COLUMNS if c != "se"]
+    keep = [c for c in wanted if c in table.columns]
+    names = {**MODEL_COLUMNS, "label": label}
+    shown = table[keep].rename(columns=names)
+    return styled(shown, caption=caption, precision=precision)
 
 
 def fit_or_reason(fit: Callable[..., Any], *args: Any, min_rows: int = 30,

@@ -23,6 +23,8 @@
   ``restricted_outputs``: each executed notebook (relative to the restricted folder)
   with the sha256 of its file and of its *text outputs* (``content_sha256``, see
   ``notebook_content_hash``);
+- ``renderer`` (``quarto`` or ``builtin``) and ``renderer_version`` (``quarto --version``,
+  or the built-in renderer's nbconvert, pandoc and Typst versions);
 - ``timings``: seconds per notebook run and render, and for the whole run.
 
 No path in a manifest is absolute (:func:`write_manifest` makes every one relative to
@@ -222,7 +224,8 @@ def build_manifest(*, run_id: str, started: str, finished: str, status: str, per
                    restricted_outputs: list[dict[str, Any]], timings: dict[str, Any],
                    failures: list[str] | None = None, leaks: list[str] | None = None,
                    measures: Mapping[str, Any] | None = None,
-                   coverage: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   coverage: Mapping[str, Any] | None = None,
+                   renderer_version: str | None = None) -> dict[str, Any]:
     """Assemble the manifest dictionary (see the module docstring for the fields)."""
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -236,6 +239,7 @@ def build_manifest(*, run_id: str, started: str, finished: str, status: str, per
         "notebooks": notebooks,
         "formats": formats,
         "renderer": renderer,
+        "renderer_version": renderer_version,
         "options": options,
         "inputs": inputs,
         "measures": measures or {},
@@ -421,11 +425,13 @@ def run_record(result: NotebookResult, restricted_dir: Path) -> dict[str, Any]:
 
 def output_records(staging: Path, period_end: str,
                    titles: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Each staged file (``<la>/<report>.<fmt>``) as it will be published under the period."""
+    """Each staged file (``<la>/<report>.<fmt>``, or a period's own file such as
+    ``workbook.xlsx``, with an empty ``la_code``) as it will be published under the period."""
     records = []
     for p in sorted(f for f in staging.rglob("*") if f.is_file()):
         rel = p.relative_to(staging)
-        records.append({"path": f"{period_end}/{rel.as_posix()}", "la_code": rel.parts[0],
+        records.append({"path": f"{period_end}/{rel.as_posix()}",
+                        "la_code": rel.parts[0] if len(rel.parts) > 1 else "",
                         "report": p.stem, "title": titles.get(p.stem, p.stem),
                         "format": p.suffix[1:], "sha256": sha256_file(p),
                         "bytes": p.stat().st_size})

@@ -22,6 +22,8 @@ from csc_outcomes.ingest import UsageError, la_code
 from csc_outcomes.measures import coverage
 from csc_outcomes.reporting.config import FORMATS
 from csc_outcomes.reporting.disclosure import MINIMUM_THRESHOLD
+from csc_outcomes.reporting.la_register import is_current_la
+from csc_outcomes.reporting.tracker_rating import valid_thresholds
 
 #: The renderers a run can be asked for.
 RENDERERS = ("auto", "quarto", "builtin")
@@ -89,10 +91,21 @@ def _is_la_code(value: Any) -> bool:
 
 
 LA_CODE = Rule("an LA code (letters, digits, - or _; e.g. E09000001 or SYN01)", _is_la_code)
+#: A real LA a synthetic one stands in for: one of today's 153 (DfE's neighbour model),
+#: so that its published figures, region and neighbours exist.
+CURRENT_LA = Rule("the current nine-character code of one of the 153 LAs in DfE's published "
+                  "files (e.g. E06000001 for Hartlepool; see `csc-outcomes published "
+                  "--neighbours CODE`)", is_current_la)
 NAME = text(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", "a name (letters, digits, _ . -)")
 PATH = text(what="a path (text)")
 ALL = one_of("all")
 PERIOD = Rule("a period end: a date YYYY-MM-DD, last_month_end or latest_covered", _is_period)
+
+#: The RAG tracker's thresholds (``rag:``, in ``defaults.yaml`` or an LA's file; any part).
+RAG = Rule("a mapping of RAG domains (placement_moves, stability, missing, social_workers, "
+           "health, sdq, absence, suspensions, care_leaver) to {amber: number, red: number} "
+           "(numbers of at least 0, amber at most red), and care_leaver_age: a whole number "
+           "from 0 to 25 (docs/board-pack.md)", valid_thresholds)
 
 #: The options a run takes from ``defaults.yaml`` or a schedule.
 RUN_OPTIONS: dict[str, Rule] = {
@@ -107,11 +120,13 @@ RUN_OPTIONS: dict[str, Rule] = {
     "restricted_dir": PATH,
 }
 #: ``parameters/defaults.yaml``.
-DEFAULTS: dict[str, Rule] = {**RUN_OPTIONS, "suppression_threshold": integer(MINIMUM_THRESHOLD)}
+DEFAULTS: dict[str, Rule] = {**RUN_OPTIONS, "suppression_threshold": integer(MINIMUM_THRESHOLD),
+                             "rag": RAG}
 #: ``parameters/schedules/<name>.yaml``.
 SCHEDULE: dict[str, Rule] = {**RUN_OPTIONS, "la_codes": either(ALL, list_of(LA_CODE))}
 #: ``parameters/<LA>.yaml``.
-LA_FILE: dict[str, Rule] = {"name": text(), "statistical_neighbours": list_of(LA_CODE), "region": text()}
+LA_FILE: dict[str, Rule] = {"name": text(), "statistical_neighbours": list_of(LA_CODE), "region": text(),
+                            "like": CURRENT_LA, "rag": RAG}
 
 
 def shown(value: Any) -> str:

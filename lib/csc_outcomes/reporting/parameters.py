@@ -21,6 +21,7 @@ import yaml
 
 from csc_outcomes import paths
 from csc_outcomes.measures import table
+from csc_outcomes.reporting.la_register import defaults_for
 from csc_outcomes.reporting.parameter_schema import (
     DEFAULTS,
     LA_CODE,
@@ -60,11 +61,14 @@ def load_defaults(parameters_dir: str | Path | None = None) -> dict[str, Any]:
 
 
 def load_la_parameters(la_code: str, parameters_dir: str | Path | None = None) -> dict[str, Any]:
-    """``<LA>.yaml`` (``{}`` when absent): display name, statistical neighbours.
-    :class:`ParameterError` when ``la_code`` is not an LA code (it names a file: never a path)."""
+    """``<LA>.yaml`` (``{}`` when absent): display name, statistical neighbours, region,
+    ``like`` (the real LA a synthetic one stands in for). A real LA's name, region and
+    statistical neighbours default to DfE's (``la_register.defaults_for``): its file
+    needs no list. :class:`ParameterError` when ``la_code`` is not an LA code (it names
+    a file: never a path)."""
     if not LA_CODE.test(la_code):
         raise ParameterError(f"{la_code!r} is not {LA_CODE.expected}")
-    return read_yaml(_folder(parameters_dir) / f"{la_code}.yaml", LA_FILE)
+    return {**defaults_for(la_code), **read_yaml(_folder(parameters_dir) / f"{la_code}.yaml", LA_FILE)}
 
 
 def load_schedule(name: str, parameters_dir: str | Path | None = None) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from csc_outcomes.measures.coverage import (
     read_coverage,
 )
 from csc_outcomes.reporting import manifest as mf
-from csc_outcomes.reporting import render_quarto
+from csc_outcomes.reporting import practice_context, render_quarto
 from csc_outcomes.reporting.config import (
     DEFAULT_NOTEBOOKS,
     FORMATS,
@@ -164,6 +164,7 @@ def prepare(config: RunConfig, run_id: str | None = None) -> RunPlan:
     params_dir = Path(config.parameters_dir or paths.parameters_dir()).resolve()
     nb_dir = Path(config.notebooks_dir or paths.notebooks_dir()).resolve()
     defaults = load_defaults(params_dir)
+    practice_context.check_folder(params_dir)  # a malformed context file: before anything runs
     renderer = choose_renderer(config.renderer)
     notebooks = notebook_paths(config.notebooks, nb_dir, defaults)
     warehouse = Path(config.warehouse).resolve()

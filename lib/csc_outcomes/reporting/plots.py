@@ -21,10 +21,13 @@ present with matplotlib), at a size readable in a report.
 from __future__ import annotations
 
 import functools
+import html
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -41,14 +44,17 @@ from csc_outcomes.stats.funnel import level_tag, limits_on_grid
 __all__ = [
     "LEVEL_LABELS",
     "PALETTE",
+    "PercentTicks",
     "aggregate_only",
     "child_level_columns",
     "coef_plot",
     "funnel_plot",
     "level_bars",
     "outcome_grid",
+    "outcome_grid_table",
     "set_theme",
     "trend_chart",
+    "trend_panels",
 ]
 
 #: Okabe-Ito colour-blind-safe palette (blue, orange, green, vermilion, purple, sky, yellow, black).
@@ -116,9 +122,32 @@ def _catalogue_info(measure_ids: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure_id", "level", "group", "label", "kind", "polarity"])
 
 
+class PercentTicks(mpl.ticker.Formatter):
+    """Proportions as percentages with the fewest decimals that tell every tick apart.
+
+    ``PercentFormatter(decimals=0)`` wrote a tick at 2.5% as "2%" (and 7.5% as "8%"):
+    the decimals are chosen from all the ticks at once, so 0, 2.5, 5 read "0.0%",
+    "2.5%", "5.0%" and 0, 10, 20 read "0%", "10%", "20%".
+    """
+
+    def __init__(self, max_decimals: int = 2) -> None:
+        self.max_decimals = max_decimals
+        self.decimals = 0
+
+    def set_locs(self, locs: list[float]) -> None:
+        """Choose the decimals for this set of ticks (matplotlib calls this first)."""
+        super().set_locs(locs)
+        pct = [float(v) * 100 for v in locs if np.isfinite(v)]
+        self.decimals = next((d for d in range(self.max_decimals + 1)
+                              if all(abs(round(v, d) - v) < 1e-9 for v in pct)),
+                             self.max_decimals)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x * 100:.{self.decimals}f}%"
+
+
 def _pct_formatter(ax: Any, axis: str = "y") -> None:
-    fmt = mpl.ticker.PercentFormatter(xmax=1, decimals=0)
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentTicks())
 
 
 @functools.cache
@@ -220,6 +249,42 @@ def trend_chart(
     return fig
 
 
+def trend_panels(frame: pd.DataFrame, *, title: str, columns: int = 3) -> Figure:
+    """Small multiples: one panel per measure of ``frame`` (``trends.trend_frame``:
+    released own figures and published ones), every series in the same colour in every
+    panel and one legend; rates as percentages, counts per 10,000 children. A series
+    with one point is drawn as a point. Suppressed own figures are absent, so gaps."""
+    disclosure.require_released(frame, "trend_panels")
+    aggregate_only(frame, ["measure_id", "series", "period_end"], "trend_panels")
+    ids = list(dict.fromkeys(frame["measure_id"]))
+    series = list(dict.fromkeys(frame["series"]))
+    colours = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
+    rows = max(1, -(-len(ids) // columns))
+    fig = Figure(figsize=(3.3 * columns, 2.2 * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    for ax, mid in zip(axes, ids, strict=False):
+        data = frame[frame["measure_id"] == mid].sort_values("period_end")
+        for name, part in data.groupby("series", sort=False):
+            ax.plot(part["period_end"], part["value"].astype(float), color=colours[str(name)],
+                    marker="o", markersize=3, linewidth=1.5, label=str(name))
+        info = _catalogue_info([mid]).iloc[0]
+        unit = " per 10,000 children" if info["kind"] == "count" else ""
+        ax.set_title(textwrap.fill(f"{info['label']}{unit}", 42), fontsize="small")
+        if info["kind"] == "rate":
+            _pct_formatter(ax)
+        ax.tick_params(labelsize="x-small")
+        ax.xaxis.set_major_locator(locator := mdates.AutoDateLocator(minticks=2, maxticks=5))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.set_ylim(bottom=0)
+    for ax in axes[len(ids):]:
+        ax.set_visible(False)
+    handles = [mpl.lines.Line2D([], [], color=colours[s], marker="o", label=s) for s in series]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(2, len(series)) or 1,
+               fontsize="small")
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    return fig
+
+
 # --------------------------------------------------------------------------------------
 # Funnel plot
 # --------------------------------------------------------------------------------------
@@ -233,13 +298,15 @@ def funnel_plot(
     xlabel: str = "Denominator",
     ylabel: str = "Rate",
 ) -> Figure:
-    """Funnel plot of a released funnel (``ReportView.funnel``: only LAs whose figure
-    is shown are in it, so neither a point nor the centre line carries a suppressed
-    count).
+    """Funnel plot of a released funnel (``ReportView.funnel`` or
+    ``published_funnel.published_funnel``: only LAs whose figure is shown or published
+    are in it, so neither a point nor the centre line carries a suppressed count).
 
     Points: each unit's rate against its denominator; ``highlight`` (a unit, e.g. an
     LA code) is drawn larger in vermilion and named. Lines: the target, and the limits
-    per level (95% dashed, the outermost solid).
+    per level (95% dashed, the outermost solid). The legend names what the centre line
+    is and whose the points are (the result's ``attrs``: ``target_label``,
+    ``points_label``, ``own_label``), so no line is left unexplained.
     """
     res = funnel_result
     disclosure.require_released(res, "funnel_plot")
@@ -253,7 +320,10 @@ def funnel_plot(
     pts = pd.DataFrame(res).dropna(subset=["value"])
 
     fig, ax = _new_figure((8, 5))
-    ax.plot(grid["denominator"], grid["target"], color="black", linewidth=1.2, label="Target")
+    labels = {"target_label": "Target: all LAs pooled", "points_label": "Local authorities",
+              "own_label": str(highlight), **getattr(res, "attrs", {})}
+    ax.plot(grid["denominator"], grid["target"], color="black", linewidth=1.2,
+            label=labels["target_label"])
     styles = ["--", "-", ":", "-."]
     for i, level in enumerate(sorted(levels)):
         tag = level_tag(level)
@@ -265,11 +335,11 @@ def funnel_plot(
     is_hi = (pts["unit"].astype(str) == str(highlight)) if highlight is not None else pd.Series(False, index=pts.index)
     others = pts[~is_hi.to_numpy()]
     ax.scatter(others["denominator"], others["value"], color=PALETTE[0], alpha=0.75, s=28,
-               label="Local authorities", zorder=3)
+               label=labels["points_label"], zorder=3)
     hi = pts[is_hi.to_numpy()]
     if len(hi):
         ax.scatter(hi["denominator"], hi["value"], color=_HIGHLIGHT, s=90, edgecolor="black",
-                   zorder=4, label=str(highlight))
+                   zorder=4, label=labels["own_label"])
         ax.annotate(str(highlight), xy=(hi["denominator"].iloc[0], hi["value"].iloc[0]),
                     xytext=(8, 8), textcoords="offset points", fontweight="bold", color=_HIGHLIGHT)
     tau2 = float(res["tau2"].iloc[0]) if "tau2" in res.columns and len(res) else 0.0
@@ -370,11 +440,8 @@ def outcome_grid(
     applicable). Levels, groups and labels come from the measure registry
     (``measures.catalogue``). A measure absent from ``released`` is not listed.
     """
-    _released_measures(released, "outcome_grid")
+    shown = _grid_rows(released, la_code, period_end, "outcome_grid")
     pe = pd.Timestamp(period_end)
-    rows = released[(released["la_code"] == la_code) & (released["period_end"] == pe)]
-    info = _catalogue_info(list(rows["measure_id"].unique()))
-    shown = rows.merge(info.drop(columns="kind"), on="measure_id", how="left")
     fig = Figure(figsize=(15, 8), layout="constrained")
     axes = fig.subplots(len(GROUPS), len(LEVELS), squeeze=False)
     for i, (group, group_label) in enumerate(GROUPS.items()):
@@ -402,6 +469,38 @@ def outcome_grid(
     if (shown["display"] == disclosure.SUPPRESSED).any():
         fig.text(0.01, -0.01, _SUPPRESSION_NOTE, fontsize="small", color=_GREY, va="top")
     return fig
+
+
+def _grid_rows(released: pd.DataFrame, la_code: str, period_end: Any, what: str) -> pd.DataFrame:
+    """One LA's released rows for a period, with each measure's level, group and label."""
+    _released_measures(released, what)
+    pe = pd.Timestamp(period_end)
+    rows = released[(released["la_code"] == la_code) & (released["period_end"] == pe)]
+    info = _catalogue_info(list(rows["measure_id"].unique()))
+    return rows.merge(info.drop(columns="kind"), on="measure_id", how="left")
+
+
+def outcome_grid_table(released: pd.DataFrame, la_code: str, period_end: Any) -> pd.DataFrame:
+    """The report grid as a table to show as HTML: a row per level (at risk of harm, in
+    care, leaving care), a column per group (performance, outcomes), each cell its
+    measures' values and full labels.
+
+    Text in a table is read at any size, on screen, on A4 and by screen readers; the
+    grid drawn as an image (``outcome_grid``) had 8 px text and cut labels. Levels are
+    rows so the two wide columns fit an A4 page and the row names wrap. Cells hold
+    ``<br>``-separated lines (``styled`` passes HTML through; pandoc keeps the breaks
+    in the PDF). ``c`` is suppressed; a cell without measures says so.
+    """
+    shown = _grid_rows(released, la_code, period_end, "outcome_grid_table")
+    cells: dict[str, dict[str, str]] = {}
+    for group, group_label in GROUPS.items():
+        cells[group_label] = {}
+        for level, level_label in LEVELS.items():
+            cell = shown[(shown["level"] == level) & (shown["group"] == group)]
+            lines = [f"<strong>{html.escape(str(r.display))}</strong> {html.escape(str(r.label))}"
+                     for r in cell.itertuples()]
+            cells[group_label][level_label] = "<br>".join(lines) or "<em>no measures</em>"
+    return pd.DataFrame(cells, index=list(LEVELS.values()))
 
 
 def _wrap(text: str, width: int) -> str:
@@ -446,13 +545,32 @@ def coef_plot(
     ax.errorbar(est, yy, xerr=err, fmt="o", color=PALETTE[0], ecolor=PALETTE[0],
                 capsize=3, markersize=6)
     ax.axvline(reference, color=_GREY, linestyle="--", linewidth=1)
-    ax.set_yticks(yy, df[name_col].astype(str).tolist())
+    # long term labels wrapped, so they leave the axis room for readable ticks
+    ax.set_yticks(yy, [textwrap.fill(t, 32) for t in df[name_col].astype(str)])
     if log_scale:
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(_ratio_locator(df[lower], df[upper], reference))
         ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+    else:  # at most five ticks: more ran into each other on a narrow axis
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=5))
     ax.set_xlabel(xlabel if ratio else ("Estimate" if xlabel == "Odds ratio (log scale)" else xlabel))
     if title:
         ax.set_title(title)
     ax.grid(axis="y", visible=False)
     return fig
+
+
+def _ratio_locator(lower: pd.Series, upper: pd.Series, reference: float) -> Any:
+    """Ticks for a log axis of ratios: evenly spaced round values when the intervals
+    span less than a decade (a log locator gives one tick, "1", there), 1-2-5 steps per
+    decade up to three decades, and powers of ten beyond (1-2-5 steps over many decades
+    gave no tick at all)."""
+    values = np.r_[lower.to_numpy(dtype=float), upper.to_numpy(dtype=float), reference]
+    values = values[np.isfinite(values) & (values > 0)]
+    decades = float(np.log10(values.max() / values.min())) if len(values) else 0.0
+    if decades < 1:
+        return mpl.ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10])
+    if decades <= 3:
+        return mpl.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0))
+    return mpl.ticker.LogLocator(base=10, subs=(1.0,), numticks=8)

@@ -1,4 +1,5 @@
-"""A run's options checked before anything runs: parameters, LA codes, jobs, warehouse.
+"""A run's options checked before anything runs: parameters (practitioners' context
+files included), LA codes, jobs, warehouse.
 
 A wrong option found by a notebook costs every notebook before it (an unknown LA
 code ran all of them for ~45 s before an ``AssertionError``) and may do harm on the
@@ -17,6 +18,7 @@ from pathlib import Path
 from csc_outcomes import warehouse
 from csc_outcomes.ingest import UsageError, la_code
 from csc_outcomes.measures import table
+from csc_outcomes.reporting import practice_context
 from csc_outcomes.reporting.config import RunConfig
 from csc_outcomes.reporting.parameters import check_folder
 
@@ -57,6 +59,7 @@ def check_la_codes(codes: tuple[str, ...], warehouse_path: Path, measures_path: 
 def check(config: RunConfig) -> None:
     """Check ``config`` before anything runs (see the module docstring)."""
     check_folder(config.parameters_dir)
+    practice_context.check_folder(config.parameters_dir)
     check_jobs(config.jobs)
     if Path(config.warehouse).is_file():
         warehouse.check_schema(Path(config.warehouse))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import importlib.metadata
 import re
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import nbconvert
 import nbformat
 import pypandoc
 import typst
@@ -44,11 +46,41 @@ REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
 _FALLBACK_PAGE = """<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
 <title>{{ title }}</title><style>{{ css }}</style></head><body><header><h1>{{ title }}</h1>
 {% if subtitle %}<p>{{ subtitle }}</p>{% endif %}</header><main id="content">{{ body }}</main>
-</body></html>"""
+{{ footer }}</body></html>"""
+
+
+#: The disclosure note every published page and PDF carries, whichever renderer made it.
+DISCLOSURE_NOTE = ("Published figures are aggregates; values from 1 to 5 are suppressed "
+                   "and shown as c.")
+
+_FOOTER = jinja2.Environment(autoescape=True).from_string(
+    "<footer>\n  <p>{{ note }}{% if pdf_href %} <a href=\"{{ pdf_href }}\">This report as PDF</a>."
+    "{% endif %}{% if index_href %} <a href=\"{{ index_href }}\">All reports</a>.{% endif %}</p>\n"
+    "  <p>{{ produced }}</p>\n</footer>\n")
 
 
 class RenderError(RuntimeError):
     """Rendering failed; the message names the notebook and the format."""
+
+
+def produced_by(generated: str | None = None) -> str:
+    """The "produced by" line: the kit's version and the day the report was made."""
+    day = generated or dt.datetime.now().strftime("%d %B %Y")
+    return f"Produced by csc-outcomes {__version__} on {day}."
+
+
+def footer_html(*, index_href: str | None = None, pdf_href: str | None = None,
+                generated: str | None = None) -> str:
+    """The page footer, the one source for both renderers (Quarto takes it as
+    ``include-after-body``): disclosure note, PDF and index links, "produced by" line."""
+    return _FOOTER.render(note=DISCLOSURE_NOTE, pdf_href=pdf_href, index_href=index_href,
+                          produced=produced_by(generated))
+
+
+def builtin_version() -> str:
+    """The built-in renderer's tools and their versions, as the manifest records them."""
+    return (f"builtin (nbconvert {nbconvert.__version__}, pandoc "
+            f"{pypandoc.get_pandoc_version()}, typst {importlib.metadata.version('typst')})")
 
 
 def templates_dir(explicit: str | Path | None = None) -> Path | None:
@@ -165,7 +197,8 @@ def html_body(nb: nbformat.NotebookNode) -> str:
 
 
 def render_html(executed: str | Path, out_path: str | Path, *, templates: str | Path | None = None,
-                index_href: str | None = None, generated: str | None = None) -> Path:
+                index_href: str | None = None, generated: str | None = None,
+                pdf_href: str | None = None) -> Path:
     """Render an executed notebook to one self-contained HTML file at ``out_path``."""
     executed, out_path = Path(executed), Path(out_path)
     try:
@@ -179,8 +212,7 @@ def render_html(executed: str | Path, out_path: str | Path, *, templates: str | 
         text = page.render(
             title=html.escape(title), subtitle=html.escape(str(front.get("subtitle") or "")),
             css=_load_text(tdir, "report.css"), body=body, version=__version__,
-            index_href=index_href,
-            generated=generated or dt.datetime.now().strftime("%d %B %Y"),
+            footer=footer_html(index_href=index_href, pdf_href=pdf_href, generated=generated),
         )
     except Exception as exc:
         raise RenderError(f"HTML render of {executed} failed: {type(exc).__name__}: {exc}") from exc
@@ -188,21 +220,56 @@ def render_html(executed: str | Path, out_path: str | Path, *, templates: str | 
     return out_path
 
 
-# ------------------------------------------------------------------------------- PDF
-def _tables_to_markdown(nb: nbformat.NotebookNode) -> None:
-    """Swap DataFrame HTML outputs for pipe-table markdown (pandoc cannot read raw HTML
-    tables inside markdown into tables), in place."""
+#: pandoc's markdown, as written for tables and read back for the PDF: pipe or grid
+#: tables (a cell with line breaks needs a grid table), captions as ``Table:`` lines.
+_PANDOC_MARKDOWN = "markdown-raw_html-yaml_metadata_block-implicit_figures"
+
+
+def table_html(h: str) -> str:
+    """A DataFrame's HTML as pandoc should read it for a PDF: each column aligned as the
+    page's CSS aligns it (text left, numbers right, written inline: pandoc reads no
+    ``<style>``), without the ``<style>`` block and the element ids (pandas Styler's
+    ``T_<uuid>``, which pandoc wrote into the caption as ``{#T_...}``)."""
+    css = " ".join(re.findall(r"<style.*?</style>", h, flags=re.DOTALL))
+    left = {int(k) for rule in re.findall(r"([^{}]*)\{[^}]*text-align:\s*left", css)
+            for k in re.findall(r"col(\d+)", rule)}
+
+    def align(m: re.Match[str]) -> str:
+        tag = m.group(0)
+        found = re.search(r'class="([^"]*)"', tag)
+        classes = set(found.group(1).split()) if found else set()
+        col = next((int(c[3:]) for c in classes if re.fullmatch(r"col\d+", c)), None)
+        if col is None or not classes & {"data", "col_heading"} or "style=" in tag:
+            return tag
+        return tag[:-1].rstrip() + f' style="text-align: {"left" if col in left else "right"}">'
+    h = re.sub(r"<t[dh]\b[^>]*>", align, re.sub(r"<style.*?</style>", "", h, flags=re.DOTALL))
+    return re.sub(r'\sid="[^"]*"', "", h)
+
+
+def tables_to_markdown(nb: nbformat.NotebookNode) -> None:
+    """Swap DataFrame HTML outputs for pandoc markdown tables (pandoc cannot read raw
+    HTML tables inside markdown into tables), in place; captions stay table captions."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            h = data.get("text/html")
+            h = out.get("data", {}).get("text/html")
             if isinstance(h, list):
                 h = "".join(h)
             if h and "<table" in h:
-                h = re.sub(r"<style.*?</style>", "", h, flags=re.DOTALL)
-                md = pypandoc.convert_text(h, "gfm", format="html", extra_args=["--wrap=none"])
-                new = {"text/markdown": md}
-                out["data"] = new
+                md = pypandoc.convert_text(table_html(h), _PANDOC_MARKDOWN, format="html",
+                                           extra_args=["--wrap=none"])
+                out["data"] = {"text/markdown": md}
+
+
+def pdf_metadata(front: dict[str, Any], fallback_title: str,
+                 generated: str | None = None) -> list[str]:
+    """pandoc ``-M`` arguments: title, subtitle (LA and period, ``stages.add_subtitles``:
+    the PDF's /Subject), author (the front matter's, else the kit), and the footer's
+    disclosure note and "produced by" line (the same text as the HTML's footer)."""
+    meta = {"title": str(front.get("title") or fallback_title),
+            "subtitle": str(front.get("subtitle") or ""),
+            "author": str(front.get("author") or "csc-outcomes"),
+            "disclosure": DISCLOSURE_NOTE, "produced": produced_by(generated)}
+    return [arg for key, value in meta.items() if value for arg in ("-M", f"{key}={value}")]
 
 
 def render_pdf(executed: str | Path, out_path: str | Path, *,
@@ -211,7 +278,7 @@ def render_pdf(executed: str | Path, out_path: str | Path, *,
     executed, out_path = Path(executed), Path(out_path)
     try:
         nb, front = prepare_notebook(nbformat.read(str(executed), as_version=4))
-        _tables_to_markdown(nb)
+        tables_to_markdown(nb)
         md, resources = MarkdownExporter(exclude_input=True).from_notebook_node(nb)
         with tempfile.TemporaryDirectory(prefix="csc-pdf-") as tmp:
             tmpd = Path(tmp)
@@ -219,15 +286,12 @@ def render_pdf(executed: str | Path, out_path: str | Path, *,
                 (tmpd / name).write_bytes(data if isinstance(data, bytes)
                                           else base64.b64decode(data))
             (tmpd / "report.md").write_text(md, encoding="utf-8")
-            args = ["--standalone", "--wrap=none",
-                    "-M", f"title={front.get('title') or executed.stem}"]
-            if front.get("subtitle"):
-                args += ["-M", f"subtitle={front['subtitle']}"]
+            args = ["--standalone", "--wrap=none", *pdf_metadata(front, executed.stem)]
             tdir = templates_dir(templates)
             if tdir and (tdir / "report.typ").is_file():
                 args += ["--template", str(tdir / "report.typ")]
             pypandoc.convert_file(str(tmpd / "report.md"), "typst",
-                                  format="markdown-raw_html-yaml_metadata_block-implicit_figures",
+                                  format=_PANDOC_MARKDOWN,
                                   outputfile=str(tmpd / "report.typ"), extra_args=args)
             pdf = typst.compile(str(tmpd / "report.typ"), root=str(tmpd))
     except Exception as exc:
@@ -246,7 +310,8 @@ def render(executed: str | Path, out_dir: str | Path, stem: str,
     for fmt in formats:
         target = Path(out_dir) / f"{stem}.{fmt}"
         if fmt == "html":
-            out[fmt] = render_html(executed, target, templates=templates, index_href=index_href)
+            out[fmt] = render_html(executed, target, templates=templates, index_href=index_href,
+                                   pdf_href=f"{stem}.pdf" if "pdf" in formats else None)
         elif fmt == "pdf":
             out[fmt] = render_pdf(executed, target, templates=templates)
         else:

@@ -13,14 +13,17 @@ commands) and calls the stages in order:
    of its measures rows and ``workspace.snapshot_inputs`` copies the warehouse into
    the run's own folder: every later stage reads those copies, so an ingest that
    replaces the warehouse mid-run changes nothing the run reads or records;
-2. ``stages.execute_notebooks``: each notebook for each LA with papermill (``jobs`` at
+2. ``stages.write_trackers``: each LA's child-level RAG tracker, into the restricted
+   tree only (``restricted/<period>/<la>/rag_tracker.xlsx|.html``, ``tracker_write``);
+   then ``stages.execute_notebooks``: each notebook for each LA with papermill (``jobs`` at
    once) into the restricted tree ``restricted/<period>/<la>/<notebook>.ipynb``
    (executed notebooks may hold child-level data and are never published), then
    ``stages.add_subtitles`` names the LA and period in each one's front matter;
 3. ``stages.render``: Quarto when on PATH, else the built-in renderer, into a staging
    folder *outside* ``reports/`` (``restricted/<period>/.run-<run>/staging``);
-4. ``stages.stage_manifest`` and ``stages.leak_scan``: the manifest is written beside
-   the staged files and everything staged is scanned for the warehouse's child
+4. ``stages.write_workbooks``: the period's and each LA's Excel workbook, staged
+   beside the reports (``workbook``); ``stages.stage_manifest`` and
+   ``stages.leak_scan``: the manifest is written beside the staged files and everything staged is scanned for the warehouse's child
    identifiers; a hit fails the run (the staged files go to
    ``restricted/<period>/quarantine-<run>/``);
 5. ``stages.publish``: the period's new tree (this run's reports, the earlier ones it
@@ -79,9 +82,11 @@ def run(config: RunConfig) -> RunResult:
 def run_stages(plan: RunPlan) -> RunResult:
     """The stages after the plan, in order (see the module docstring)."""
     result = plan.new_result()
+    stages.write_trackers(plan, result)
     executed = stages.execute_notebooks(plan, result)
     titles = stages.add_subtitles(plan, executed)
     executed = stages.render(plan, executed, result)
+    stages.write_workbooks(plan, executed, result)
     staged = stages.stage_manifest(plan, executed, titles, result)
     stages.leak_scan(plan, result)
     stages.publish(plan, staged, titles, result)

@@ -1,7 +1,9 @@
 """The stages of a run after ``plan.prepare``, in the order ``run.run`` calls them.
 
-``execute_notebooks`` (papermill, into the restricted tree) -> ``add_subtitles`` ->
-``render`` (into a staging folder outside ``reports/``) -> ``stage_manifest`` ->
+``write_trackers`` (the RAG trackers, restricted only) -> ``execute_notebooks``
+(papermill, into the restricted tree) -> ``add_subtitles`` ->
+``render`` (into a staging folder outside ``reports/``) -> ``write_workbooks`` (the
+Excel workbooks, staged beside the reports) -> ``stage_manifest`` ->
 ``leak_scan`` (of everything staged) -> ``publish`` (the period's new tree swapped in
 at once, manifest included, then the index) -> ``finish``. Each stage records what it
 did in the ``RunResult``.
@@ -28,7 +30,16 @@ from typing import Any, NoReturn
 import nbformat
 
 from csc_outcomes import atomic
-from csc_outcomes.reporting import banner, frontmatter, render_builtin, render_quarto, site
+from csc_outcomes.reporting import (
+    banner,
+    data_quality,
+    frontmatter,
+    practice_context,
+    render_builtin,
+    render_quarto,
+    site,
+    workbook,
+)
 from csc_outcomes.reporting import manifest as mf
 from csc_outcomes.reporting import publish as pub
 from csc_outcomes.reporting.config import RunError, RunResult
@@ -47,6 +58,8 @@ from csc_outcomes.reporting.papermill_runs import (
 )
 from csc_outcomes.reporting.parameters import display_subtitle, load_la_parameters
 from csc_outcomes.reporting.plan import RunPlan
+from csc_outcomes.reporting.tracker_rating import ThresholdError, thresholds_for
+from csc_outcomes.reporting.tracker_write import write_tracker
 from csc_outcomes.reporting.workspace import kill_point
 
 
@@ -57,6 +70,38 @@ class Staged:
     files: tuple[Path, ...]
     manifest: Mapping[str, Any]
     manifest_path: Path
+
+
+# ------------------------------------------------------------------ trackers
+def write_trackers(plan: RunPlan, result: RunResult) -> None:
+    """Each LA's child-level RAG tracker, into ``restricted/<period>/<la>/`` (``0600``).
+
+    Run before the notebooks, inside the run's lock: the tracker's counts
+    (``tracker_summary``) are what cohort_outcomes publishes, suppressed. The rows
+    never pass through a notebook or the staging folder, so nothing of them can be
+    published. An LA whose tracker fails is set aside, as for a failed notebook.
+    """
+    t0 = time.perf_counter()
+    limits = {}
+    for la in plan.la_codes:
+        try:
+            limits[la] = thresholds_for(plan.defaults.get("rag"),
+                                        plan.la_parameters.get(la, {}).get("rag"))
+        except ThresholdError as exc:
+            raise RunError(f"{plan.parameters_dir / (la + '.yaml')}: {exc}", exit_code=2) from exc
+    failures = []
+    for la in plan.la_codes:
+        try:
+            write_tracker(plan.warehouse, la, plan.period_end, plan.period_restricted / la,
+                          limits[la])
+        except Exception as exc:  # noqa: BLE001 - the LA is set aside, the error named below
+            failures.append({"la_code": la, "notebook": "rag_tracker", "stage": "tracker",
+                             "cell": None, "error": f"{type(exc).__name__}: {exc}"[:300]})
+    result.timings["trackers_s"] = round(time.perf_counter() - t0, 3)
+    if failures:
+        messages = [f"RAG tracker of {f['la_code']} failed: {f['error']}" for f in failures]
+        result.failures += messages
+        set_aside(plan, result, failures, "\n".join(messages))
 
 
 # ------------------------------------------------------------------ execute
@@ -71,7 +116,11 @@ def notebook_jobs(plan: RunPlan) -> list[NotebookJob]:
             "measures_path": str(plan.measures_path), "output_dir": str(out_dir),
             "la_name": plan.la_name(la) or la,
             "comparators": list(la_params.get("statistical_neighbours") or []),
+            "like": la_params.get("like") or "",  # the real LA a synthetic one stands in for
             "suppression_threshold": plan.threshold,
+            # practitioners' context (context/<LA>/<period>.md) and the ingest's QA report
+            "parameters_dir": str(plan.parameters_dir),
+            "qa_report": str(data_quality.qa_report_path(plan.config.warehouse)),
             # pooled models fitted once per run, shared by the LAs' notebooks
             "cache_dir": str(plan.shared_dir),
             **plan.config.extra_parameters,
@@ -174,7 +223,8 @@ def render_one(plan: RunPlan, r: NotebookResult) -> None:
     """Render one executed notebook into ``staging/<la>/`` in every format of the run."""
     target_dir = plan.staging / r.job.la_code
     if plan.renderer == "quarto":
-        render_quarto.render(executed_path(r), target_dir, r.job.name, plan.formats)
+        render_quarto.render(executed_path(r), target_dir, r.job.name, plan.formats,
+                             index_href="../../index.html")
     else:
         render_builtin.render(executed_path(r), target_dir, r.job.name, plan.formats,
                               index_href="../../index.html")
@@ -211,6 +261,20 @@ def render(plan: RunPlan, executed: Sequence[NotebookResult],
     return still_publishing(result, executed)
 
 
+# ------------------------------------------------------------------ workbooks
+def write_workbooks(plan: RunPlan, executed: Sequence[NotebookResult], result: RunResult) -> None:
+    """The period's and each LA's Excel workbook, into the staging folder (``workbook``):
+    before the manifest (which lists them) and the leak scan (which reads them). A
+    failure fails the run: the reports and their workbooks are published together."""
+    t0 = time.perf_counter()
+    try:
+        workbook.stage_workbooks(plan, sorted({r.job.la_code for r in executed}))
+    except Exception as exc:  # noqa: BLE001 - any failure: nothing is published, named here
+        fail(plan, result, f"the Excel workbooks could not be written ({type(exc).__name__}: "
+                           f"{exc}); nothing was published")
+    result.timings["workbooks_s"] = round(time.perf_counter() - t0, 3)
+
+
 # ------------------------------------------------------------------ manifest and leak scan
 def run_options(plan: RunPlan) -> dict[str, Any]:
     """The run's options as the manifest records them (``reproduce`` re-runs from these)."""
@@ -240,6 +304,8 @@ def stage_manifest(plan: RunPlan, executed: Sequence[NotebookResult], titles: Ma
     files = tuple(sorted(p for p in plan.staging.rglob("*") if p.is_file()))
     parameter_files = [plan.parameters_dir / n
                        for n in ["defaults.yaml", *(f"{la}.yaml" for la in plan.la_codes)]]
+    parameter_files += practice_context.context_files(plan.parameters_dir, plan.la_codes,
+                                                      plan.period_end)
     result.timings["total_s"] = round(time.perf_counter() - plan.clock, 3)
     man = mf.build_manifest(
         run_id=plan.run_id, started=plan.started, finished=mf.now_iso(),
@@ -250,7 +316,8 @@ def stage_manifest(plan: RunPlan, executed: Sequence[NotebookResult], titles: Ma
         runs=result.runs, outputs=mf.output_records(plan.staging, plan.period_end, titles),
         restricted_outputs=mf.restricted_output_records(executed, plan.restricted_dir),
         timings=dict(result.timings),
-        measures=plan.measures_record(), coverage=plan.coverage_record())
+        measures=plan.measures_record(), coverage=plan.coverage_record(),
+        renderer_version=render_quarto.renderer_version(plan.renderer))
     man["failed"] = list(result.failed)
     path = mf.write_manifest(plan.staging / "manifest.json", man)
     return Staged(files=files, manifest=man, manifest_path=path)

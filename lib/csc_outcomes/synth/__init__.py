@@ -7,7 +7,9 @@ census XML per year, the school census feed and front-door contacts) for LAs cod
 sizes of the proportionality, re-referral and attendance models and any faults
 injected. ``DEMO_SCALE`` is the scale the demo uses.
 
-Modules: ``config`` (code lists by year, parameters, LA profiles), ``dates`` (day
+Modules: ``config`` (code lists by year, parameters, LA profiles), ``spread`` (how LAs
+differ: each published rate's LA spread, one LA's levels), ``levers`` (levels turned into
+the mechanisms' parameters), ``dates`` (day
 arithmetic), ``people`` (children), ``cin`` (referral process), ``cla`` (periods of care
 and episodes), ``placements`` (placement codes, providers, homes, postcodes),
 ``care_records`` (reviews, missing incidents, social workers), ``history`` (one LA's

@@ -31,14 +31,16 @@ def reviews(rng: np.random.Generator, periods: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"child": periods["child"].to_numpy()[r], "REVIEW": d[r, c], "code": code})
 
 
-def missing_episodes(rng: np.random.Generator, periods: pd.DataFrame, dob: np.ndarray) -> pd.DataFrame:
-    """Missing (M) and away without authorisation (A) incidents, mostly teenagers."""
+def missing_episodes(rng: np.random.Generator, periods: pd.DataFrame, dob: np.ndarray,
+                     prof: config.LAProfile) -> pd.DataFrame:
+    """Missing (M) and away without authorisation (A) incidents, mostly teenagers (the
+    share of children prone to them scaled by the LA's ``missing_mult``)."""
     n = len(periods)
     start = periods["start"].to_numpy().astype("datetime64[D]")
     end = periods["end"].to_numpy().astype("datetime64[D]")
     child = periods["child"].to_numpy()
     age = years(dob[child], start)
-    p = np.where(age >= 11, 0.45, 0.03)
+    p = np.minimum(np.where(age >= 11, 0.45, 0.03) * prof.missing_mult, 0.95)
     prone = rng.random(n) < p
     rate = np.where(age >= 11, rng.gamma(0.8, 6 / 0.8, n), rng.gamma(1, 2, n)) / 365.25
     k = 40

@@ -15,7 +15,8 @@ Per referral (not NFA) with an assessment:
   assessment's authorisation).
 
 Per closed episode, child under 17 at closure and not adopted:
-P(referred again within 12 months) = logistic(a + b_level[level] + b_months * months).
+P(referred again within 12 months) = logistic(a + la_shift + b_level[level] + b_months * months),
+la_shift the LA's own (``levers.rereferral_shift``: its level of the published LA spread).
 """
 
 from __future__ import annotations
@@ -35,10 +36,6 @@ MAX_REFERRAL_AGE = 18
 #: have a whole year in which a re-referral can come before 18 (the rule the kit's
 #: modelling frame uses on real data, ``stats.frames.REREFERRAL_MAX_AGE``).
 REREF_MAX_AGE = 17
-#: Share of plans with an earlier plan the LA's own records do not show (elsewhere, or
-#: before its history begins); with the plans the history itself repeats, about a
-#: fifth of plans are second or subsequent.
-PRIOR_PLAN_ELSEWHERE = 0.16
 #: Spread (log scale) of child protection plan lengths around the LA's median: about
 #: 4-5% of plans last two years or more, as in England (4.4% in 2025).
 CP_LEN_SIGMA = 0.62
@@ -86,7 +83,7 @@ def simulate(rng: np.random.Generator, prof: config.LAProfile, sim_start: np.dat
     # plans the LA's own history does not show (in another LA, or before its records
     # begin): DfE counts them through NumberOfPreviousCPP, about a fifth of plans being
     # second or subsequent nationally. A separate stream keeps every other draw as it was.
-    elsewhere = _side_stream(rng, 7).random(len(refs)) < PRIOR_PLAN_ELSEWHERE
+    elsewhere = _side_stream(rng, 7).random(len(refs)) < prof.prior_plan_elsewhere
     refs["n_prev_cpp"] += (has_cp.to_numpy() & elsewhere).astype(int)
     # unaccompanied asylum-seeking children: some boys entering care at 14+
     first_care = refs[refs["level"] == 3].drop_duplicates("child")
@@ -148,7 +145,7 @@ def _generation(rng: np.random.Generator, prof: config.LAProfile, child: np.ndar
     cinp_start = np.where(cinp_start > closure, _nat(n), cinp_start)
     cinp_end = np.where(np.isnat(cinp_start), _nat(n), cinp_end)
     rc = _reason_for_closure(rng, level, route, capped)
-    months, p, eligible, early, next_date = _rereferral(rng, ref, closure, dob, level, rc)
+    months, p, eligible, early, next_date = _rereferral(rng, ref, closure, dob, level, rc, prof.reref_shift)
     cats, latest = _abuse_categories(rng, x)
     no_assess = level == -1
     no_cp = np.isnat(cp_start)
@@ -264,14 +261,15 @@ def _reason_for_closure(rng: np.random.Generator, level: np.ndarray, route: np.n
 
 
 def _rereferral(rng: np.random.Generator, ref: np.ndarray, closure: np.ndarray, dob: np.ndarray,
-                level: np.ndarray, rc: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The re-referral model: (months open, P(re-referred within 12 months), eligible,
-    re-referred within 12 months, date of the next referral or NaT)."""
+                level: np.ndarray, rc: np.ndarray, la_shift: float) -> tuple[np.ndarray, ...]:
+    """The re-referral model, with the LA's own shift of its logit: (months open,
+    P(re-referred within 12 months), eligible, re-referred within 12 months, date of the
+    next referral or NaT)."""
     n = len(ref)
     months = (closure - ref).astype(np.int64) / _DAYS_PER_MONTH
     lvl_key = np.where(level == -1, "nfa", level.astype(str))
     b_level = np.vectorize(config.REREF_B_LEVEL.get, otypes=[float])(lvl_key) if n else np.zeros(0)
-    p = expit(config.REREF_A + b_level + config.REREF_B_MONTHS * months)
+    p = expit(config.REREF_A + la_shift + b_level + config.REREF_B_MONTHS * months)
     eligible = (closure < birthday(dob, REREF_MAX_AGE)) & (rc != "RC1")
     early = eligible & (rng.random(n) < p)
     late = eligible & ~early & (rng.random(n) < config.LATE_REREFERRAL_P)

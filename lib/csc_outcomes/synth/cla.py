@@ -221,16 +221,18 @@ def _adoption_events(rng: np.random.Generator,
 def _move_events(rng: np.random.Generator, p: _Periods, prof: config.LAProfile,
                  t_a: np.ndarray) -> pd.DataFrame:
     """Placement moves: a per-child rate, EARLY_MULT times higher in the first six
-    months, MID_MULT times to two years, LATE_MULT times after (a piecewise hazard)."""
+    months, MID_MULT times to two years, LATE_MULT times after (a piecewise hazard; the
+    LA's ``settled_move_mult`` scales the last two, which set its long-term stability)."""
     n = p.n
+    mid, late = MID_MULT * prof.settled_move_mult, LATE_MULT * prof.settled_move_mult
     lam = np.minimum(rng.gamma(MOVE_SHAPE, prof.move_rate / MOVE_SHAPE, n), MOVE_CAP) / 365.25
     lam = np.where(p.adopt, lam * 0.5, lam)
     k = 16
     cum = np.cumsum(rng.exponential(1.0, (n, k)), axis=1) / np.maximum(lam, 1e-9)[:, None]
     h1 = EARLY_MULT * 182
-    h2 = h1 + MID_MULT * (730 - 182)
+    h2 = h1 + mid * (730 - 182)
     t_mv = np.where(cum <= h1, cum / EARLY_MULT,
-                    np.where(cum <= h2, 182 + (cum - h1) / MID_MULT, 730 + (cum - h2) / LATE_MULT))
+                    np.where(cum <= h2, 182 + (cum - h1) / mid, 730 + (cum - h2) / late))
     t_mv = np.floor(t_mv).astype(np.int64) + 1
     limit = np.where(p.adopt, t_a, p.dur)[:, None]
     rows, cols = np.nonzero(t_mv < limit)

@@ -11,13 +11,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import levers, spread
+
 # --------------------------------------------------------------------------- volumes
 #: England (docs/sources.md): 153 LAs, ~82k children looked after at 31 March, ~633k
 #: referrals a year. An average LA at scale 1 has ~535 CLA and ~4,100 referrals a year.
 AVERAGE_REFERRALS = 4100.0
 AVERAGE_CLA = 535.0
-#: Spread (log scale) of LA sizes: from ~100 to ~2,000 children looked after.
-SIZE_SIGMA = 0.55
+#: Spread (log scale) of LA sizes, as the published children looked after at 31 March
+#: 2025 spread between the 10th and 90th percentiles (215 to 999):
+#: ``benchmarks/measures/calibrate_synth.py``; ``tests/synth/test_spread.py`` checks it.
+SIZE_SIGMA = 0.60
 #: Scale the demo uses (3 LAs in a couple of seconds).
 DEMO_SCALE = 0.15
 #: Years of underlying life history simulated before ``first_year``: long enough for
@@ -58,11 +62,17 @@ REREF_A = -0.55
 REREF_B_LEVEL = {"nfa": 0.25, "0": 0.0, "1": -0.35, "2": -0.60, "3": -0.90}
 REREF_B_MONTHS = -0.04
 
-#: Attendance model: proportion = base_i - delta * moves_365 + noise.
+#: Attendance model: proportion = base_i - delta * moves_365 + noise. base_i is drawn
+#: from a mixture: most children ~ N(the LA's high mean, ATT_BASE_SD), the LA's share of
+#: low attenders ~ N(ATT_LOW_MEAN, ATT_LOW_SD). Real LAs' attendance is low through
+#: more children attending little, not everyone attending a little less: that is how
+#: persistent absence and attendance move together as they do (levers.attendance_mix).
 ATT_DELTA = 0.03
 ATT_BASE_MEAN = 0.935
 ATT_BASE_SD = 0.035
 ATT_NOISE_SD = 0.025
+ATT_LOW_MEAN = 0.60
+ATT_LOW_SD = 0.12
 
 # ------------------------------------------------------------------------ code lists
 ETHNIC = ["WBRI", "WIRI", "WOTH", "WIRT", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
@@ -172,6 +182,17 @@ class LAProfile:
     xml_bools: str = "01"       # "01" or "truefalse"
     child_id_style: str = "numeric"
     upn_blank_share: float = 0.05
+    # the LA's own levels of the published rates (spread.py) and the levers they set
+    levels: dict[str, float] = field(default_factory=dict)
+    reref_shift: float = 0.0
+    prior_plan_elsewhere: float = 0.16
+    settled_move_mult: float = 1.0
+    missing_mult: float = 1.0
+    att_low_share: float = 0.0
+    att_high_mean: float = ATT_BASE_MEAN
+    teeth_check: float = 0.81
+    immunisations: float = 0.85
+    sdq_recorded: float = 0.78
 
     @property
     def volume(self) -> float:
@@ -179,6 +200,7 @@ class LAProfile:
 
     def as_dict(self) -> dict:
         d = asdict(self)
+        d["levels"] = {k: round(v, 4) for k, v in self.levels.items()}
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
 
 
@@ -189,9 +211,43 @@ def la_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
 
 def draw_profile(seed: int, index: int, n_las: int, scale: float) -> LAProfile:
     """Draw LA ``index``'s profile: size from a skewed (log-normal, mean 1) distribution
-    and rates varying around England's."""
+    and its own level of each published rate (both stratified across LAs:
+    ``spread.stratified_normals``), the mechanisms' parameters those levels set
+    (``levers``), and its other rates and export style."""
     rng = la_rng(seed, index, 99)
-    size = float(np.clip(rng.lognormal(-SIZE_SIGMA**2 / 2, SIZE_SIGMA), 0.12, 3.8))
+    rng.lognormal()   # the size's draw before sizes were stratified: the others stay as they were
+    z = spread.stratified_normals(seed, index, 1 + len(spread.SPREADS))
+    size = float(np.clip(np.exp(-SIZE_SIGMA**2 / 2 + SIZE_SIGMA * z[0]), 0.12, 3.8))
+    prof = _base_profile(rng, index, n_las, size, scale)
+    prof.levels = spread.draw_levels(z[1:], np.log(size) + SIZE_SIGMA**2 / 2)
+    apply_levels(prof)
+    return prof
+
+
+def apply_levels(prof: LAProfile) -> None:
+    """Set the parameters of ``prof``'s mechanisms from its levels."""
+    lv = prof.levels
+    prof.reref_shift = levers.rereferral_shift(lv["rereferrals_within_12m"])
+    prof.nfa_rate = lv["referrals_nfa"]
+    prof.prior_plan_elsewhere = levers.prior_plan_elsewhere(lv["cpp_second_or_subsequent"])
+    prof.move_rate, prof.settled_move_mult = levers.placement_moves(lv["cla_3plus_placements"],
+                                                                    lv["cla_long_term_stability"])
+    prof.sw_change_rate = levers.sw_change_rate(lv["cla_3plus_social_workers"])
+    prof.missing_mult = levers.missing_mult(lv["cla_missing"])
+    prof.health_check = lv["oc2_health_check"]
+    prof.teeth_check = lv["oc2_teeth_check"]
+    prof.immunisations = lv["oc2_immunisations"]
+    prof.sdq_recorded = lv["oc2_sdq_recorded"]
+    prof.eet_19_21 = levers.among_known(lv["care_leavers_eet_19_21"], prof.in_touch)
+    prof.suitable_accom = levers.among_known(lv["care_leavers_suitable_accom_19_21"], prof.in_touch)
+    prof.att_low_share, prof.att_high_mean = levers.attendance_mix(
+        lv["cla_attendance_rate"], lv["cla_persistent_absence"], ATT_LOW_MEAN)
+
+
+def _base_profile(rng: np.random.Generator, index: int, n_las: int, size: float,
+                  scale: float) -> LAProfile:
+    """The profile's draws from the LA's main stream (kept in their order, so that the
+    LAs' other draws are as they were before levels came in)."""
     return LAProfile(
         code=la_code(index, n_las),
         index=index,

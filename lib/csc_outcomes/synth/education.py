@@ -4,7 +4,9 @@ Rows exist for each term whose start date falls while the child is looked after 
 on a short break), the child is of school age (4 to 15 on the 31 August before the term)
 and has a UPN. Attendance follows the truth's model:
 
-    proportion attended = base_i - delta * moves_365 + noise,   base_i ~ N(mean, sd),
+    proportion attended = base_i - delta * moves_365 + noise,
+    base_i ~ N(ATT_LOW_MEAN, ATT_LOW_SD) for the LA's share of low attenders, else
+    N(the LA's high mean, ATT_BASE_SD),
     noise ~ N(0, noise_sd), clipped to [0.2, 1], and turned into whole sessions;
 
 ``moves_365`` counts the child's placement changes (episodes that start a new
@@ -42,7 +44,7 @@ def school_census(h: History, rng: np.random.Generator) -> tuple[pd.DataFrame, p
     ct["moves_365"] = moves
     n = len(ct)
     kids_u = np.unique(ct["child"].to_numpy())
-    base = pd.Series(rng.normal(config.ATT_BASE_MEAN, config.ATT_BASE_SD, len(kids_u)), index=kids_u)
+    base = pd.Series(_bases(rng, h.prof, len(kids_u)), index=kids_u)
     b = base.reindex(ct["child"]).to_numpy()
     prop = b - config.ATT_DELTA * moves + rng.normal(0, config.ATT_NOISE_SD, n)
     prop = np.clip(prop, 0.2, 1.0)
@@ -61,6 +63,14 @@ def school_census(h: History, rng: np.random.Generator) -> tuple[pd.DataFrame, p
     att = att.iloc[order].reset_index(drop=True)
     sus = _suspensions(rng, ct["term_start"].to_numpy().astype("datetime64[D]"), upn)
     return att, sus, ct.assign(UPN=upn)
+
+
+def _bases(rng: np.random.Generator, prof: config.LAProfile, n: int) -> np.ndarray:
+    """Each child's base attendance: the LA's share of low attenders around
+    ``ATT_LOW_MEAN``, the others around the LA's high mean."""
+    low = rng.random(n) < prof.att_low_share
+    return np.where(low, rng.normal(config.ATT_LOW_MEAN, config.ATT_LOW_SD, n),
+                    rng.normal(prof.att_high_mean, config.ATT_BASE_SD, n))
 
 
 def _child_terms(h: History) -> pd.DataFrame:

@@ -72,7 +72,7 @@ def build(prof: config.LAProfile, seed: int, first_year: int, last_year: int) ->
     episodes = _with_short_breaks(episodes, sb_ep, n_main, len(periods), home_post)
     episodes["new_placement"] = cla.new_placement_flags(episodes)
     reviews = care_records.reviews(rng, periods)
-    missing = care_records.missing_episodes(rng, periods, kids.dob)
+    missing = care_records.missing_episodes(rng, periods, kids.dob, prof)
     sw = care_records.social_workers(rng, periods, prof)
     cp_reviews = _cp_reviews(rng, refs)
     # identifiers: children known to the LA, plus children only ever seen as contacts

@@ -178,7 +178,7 @@ def _oc2(rng, h: History, c: np.ndarray, ye) -> pd.DataFrame:
     kids = h.kids
     age = years(kids.dob[c], np.full(n, ye))
     sdq_age = (age >= 4) & (age <= 16)
-    recorded = sdq_age & (rng.random(n) < 0.78)
+    recorded = sdq_age & (rng.random(n) < h.prof.sdq_recorded)
     score = np.clip(np.round(rng.normal(14, 7, n)), 0, 40).astype(int).astype(str).astype(object)
     reason = np.array(["SDQ1", "SDQ2", "SDQ3", "SDQ4", "SDQ5"], dtype=object)[rng.integers(0, 5, n)]
     sm = _flag(rng, np.where(age >= 11, 0.05, 0.0), n)
@@ -189,8 +189,8 @@ def _oc2(rng, h: History, c: np.ndarray, ye) -> pd.DataFrame:
         "SDQ_REASON": np.where(sdq_age & ~recorded, reason, ""),
         "CONVICTED": np.where(age >= 10, _flag(rng, 0.025, n), ""),
         "HEALTH_CHECK": _flag(rng, p.health_check, n),
-        "IMMUNISATIONS": _flag(rng, min(0.99, p.health_check - 0.04), n),
-        "TEETH_CHECK": _flag(rng, min(0.99, p.health_check - 0.08), n),
+        "IMMUNISATIONS": _flag(rng, p.immunisations, n),
+        "TEETH_CHECK": _flag(rng, p.teeth_check, n),
         "HEALTH_ASSESSMENT": _flag(rng, min(0.99, p.health_check + 0.02), n),
         "SUBSTANCE_MISUSE": sm,
         "INTERVENTION_RECEIVED": np.where(sm == "1", _flag(rng, 0.6, n), ""),

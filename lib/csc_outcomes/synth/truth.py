@@ -22,8 +22,8 @@ def models(profiles: list[config.LAProfile], first_year: int) -> dict:
     """The three models as the generator uses them, with their true parameters."""
     return {
         "proportionality": _proportionality(profiles, first_year),
-        "rereferral": _rereferral(),
-        "attendance": _attendance(first_year),
+        "rereferral": _rereferral(profiles),
+        "attendance": _attendance(profiles, first_year),
     }
 
 
@@ -68,7 +68,7 @@ def _proportionality(profiles: list[config.LAProfile], first_year: int) -> dict:
     }
 
 
-def _rereferral() -> dict:
+def _rereferral(profiles: list[config.LAProfile]) -> dict:
     return {
         "description": (
             "For each closed CIN episode closed before the child's 17th birthday and "
@@ -79,8 +79,13 @@ def _rereferral() -> dict:
             f"Otherwise, with probability {config.LATE_REREFERRAL_P}, a later referral 367-1460 "
             "days after closure (never within 12 months). No other referral of the child "
             "falls in the 12 months after a closure."),
-        "model": "logit P(rereferred within 12 months) = a + b_level[level] + b_months * months",
+        "model": ("logit P(rereferred within 12 months) = a + la_shift[LA] + b_level[level] "
+                  "+ b_months * months"),
         "a": config.REREF_A,
+        "la_shifts": {p.code: round(p.reref_shift, 6) for p in profiles},
+        "la_shifts_note": ("each LA's own shift, set so that its re-referral rate is its level "
+                           "of the published LA spread (synth/spread.py); a model without LA "
+                           "terms estimates a + the shifts' (weighted) mean, slightly attenuated"),
         "b_level": dict(config.REREF_B_LEVEL),
         "b_months": config.REREF_B_MONTHS,
         "follow_up": ("use closures at least 12 months before the end of the last collection "
@@ -91,22 +96,32 @@ def _rereferral() -> dict:
     }
 
 
-def _attendance(first_year: int) -> dict:
+def _attendance(profiles: list[config.LAProfile], first_year: int) -> dict:
+    means = {p.code: round(p.att_low_share * config.ATT_LOW_MEAN + (1 - p.att_low_share) * p.att_high_mean, 6)
+             for p in profiles}
     return {
         "description": (
             "For looked-after children matched to the school census, each term's attendance "
-            "proportion = base_i - delta * moves + noise, base_i ~ Normal(base_mean, base_sd) per "
-            "child, noise ~ Normal(0, noise_sd) per term, clipped to [0.2, 1], then written as "
+            "proportion = base_i - delta * moves + noise, base_i per child ~ Normal(low_mean, "
+            "low_sd) for the LA's share of low attenders (la_low_shares), else Normal(the LA's "
+            "high mean (la_high_means), base_sd); noise ~ Normal(0, noise_sd) per term, clipped to [0.2, 1], then written as "
             "whole sessions (absence = round((1 - proportion) * sessions_possible), split into "
             "authorised and unauthorised). moves = the child's placement changes with "
             "term_start - 365 days <= DECOM < term_start: episodes that start a new placement "
             "under the catalogue's placement rules (temporary absences T0-T4 skipped; A3/A5 after "
             "U1-U6 and a return to the same placement after an absence are not changes), other "
-            "than episodes with RNE S."),
+            "than episodes with RNE S. Each LA's mean of base_i (la_base_means) sets its "
+            "attendance, and its low share its persistent absence, at its levels of the "
+            "published LA spread (synth/spread.py); base_mean is the LAs' unweighted mean."),
         "model": "proportion = base_i - delta * moves + noise",
         "delta": config.ATT_DELTA,
-        "base_mean": config.ATT_BASE_MEAN,
+        "base_mean": round(float(np.mean(list(means.values()))), 6),
+        "la_base_means": means,
+        "la_low_shares": {p.code: round(p.att_low_share, 6) for p in profiles},
+        "la_high_means": {p.code: round(p.att_high_mean, 6) for p in profiles},
         "base_sd": config.ATT_BASE_SD,
+        "low_mean": config.ATT_LOW_MEAN,
+        "low_sd": config.ATT_LOW_SD,
         "noise_sd": config.ATT_NOISE_SD,
         "terms": "term_start early September, early January, mid April (weekday)",
         "rows": ("terms starting while the child is looked after (not a short break), aged 4-15 "

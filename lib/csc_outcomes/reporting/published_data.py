@@ -1,0 +1,109 @@
+"""DfE's published figures as a report uses them: read once, looked up many times.
+
+A report compares an LA with England, its region and its ten statistical neighbours
+from the published files (``csc_outcomes.published``). Reading them takes a few
+seconds, and every notebook of every LA needs them, so :func:`load_published` reads
+them once per run (shared through the run's ``cache_dir``, like the pooled models) and
+:class:`Published` answers the questions a report asks: the latest year, an area's
+figure, an LA's region and neighbours, a child population. A synthetic LA names the
+real LA it stands in for (``like:`` in its parameters): :meth:`Published.stand_in`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from csc_outcomes.published import ATTRIBUTION, published_measures
+from csc_outcomes.published.neighbours import all_neighbours
+from csc_outcomes.published.tidy import populations
+from csc_outcomes.reporting import rates
+from csc_outcomes.reporting.la_register import la_regions
+from csc_outcomes.reporting.pooled import shared_result
+
+ENGLAND = "E92000001"
+#: Where every report showing published figures says whose they are.
+SOURCE = ATTRIBUTION
+
+
+@dataclass(frozen=True)
+class Published:
+    """The tidy published table, child populations, each LA's region and neighbours."""
+
+    table: pd.DataFrame
+    populations: pd.DataFrame
+    regions: pd.DataFrame
+    neighbours: pd.DataFrame
+
+    @functools.cached_property
+    def rated(self) -> pd.DataFrame:
+        """The table with counts per 10,000 children (:func:`rates.with_rates`), made once."""
+        return rates.with_rates(self.table, self.populations)
+
+    def la_codes(self) -> set[str]:
+        """Today's LA codes (those of DfE's statistical neighbour model)."""
+        return set(self.neighbours["la_code"])
+
+    def stand_in(self, la_code: str, like: str | None = None) -> str | None:
+        """The real LA whose published figures stand for ``la_code``: itself when it is a
+        real LA, else ``like``; None when neither is (no published comparators)."""
+        if la_code in self.la_codes():
+            return la_code
+        return like if like in self.la_codes() else None
+
+    def measure(self, measure_id: str) -> pd.DataFrame:
+        """Every published row of one measure."""
+        return self.table[self.table["measure_id"] == measure_id]
+
+    def latest_year(self, measure_id: str) -> int | None:
+        """The latest year the files publish the measure for, or None."""
+        years = self.measure(measure_id)["year"].dropna()
+        return int(years.max()) if len(years) else None
+
+    def region_of(self, la_code: str) -> tuple[str, str]:
+        """``(region_code, region_name)`` of a current LA."""
+        row = self.regions[self.regions["la_code"] == la_code]
+        if row.empty:
+            raise ValueError(f"{la_code!r} is not an LA in DfE's published files")
+        return str(row["region_code"].iloc[0]), str(row["region_name"].iloc[0])
+
+    def neighbours_of(self, la_code: str) -> list[str]:
+        """The LA's ten statistical neighbours, closest first."""
+        mine = self.neighbours[self.neighbours["la_code"] == la_code].sort_values("rank")
+        return list(mine["neighbour_code"])
+
+    def area_name(self, code: str) -> str:
+        """An area's published name (the code itself when unknown)."""
+        names = self.table.loc[self.table["area_code"] == code, "area_name"]
+        return str(names.iloc[-1]) if len(names) else code
+
+    def population(self, area_code: str, year: int) -> float:
+        """Children aged 0 to 17 in the area in ``year``, or the nearest year published
+        (the files carry populations for fewer years than some measures)."""
+        pops = self.populations[self.populations["area_code"] == area_code].dropna()
+        if pops.empty:
+            return float("nan")
+        gaps = (pops["year"].astype(int) - int(year)).abs().to_numpy()
+        return float(pops["population"].to_numpy(dtype=float)[gaps.argmin()])
+
+
+def read_published(folder: str | Path | None = None) -> Published:
+    """Everything a report needs from the published files in ``folder`` (default ``published/``)."""
+    return Published(published_measures(folder), populations(folder), la_regions(folder),
+                     all_neighbours(folder))
+
+
+@functools.cache
+def _read_once(folder: str | None) -> Published:
+    return read_published(folder)
+
+
+def load_published(cache_dir: str | Path | None = None,
+                   folder: str | Path | None = None) -> Published:
+    """The published figures, read once per process and once per run (``cache_dir``:
+    the run's shared folder, where the first notebook leaves them for the others)."""
+    key = str(folder) if folder else None
+    return shared_result("published", cache_dir, lambda: _read_once(key))

@@ -1,0 +1,220 @@
+"""The Excel workbooks published beside the reports: how numbers travel to boards.
+
+Analysts live in Excel, so each run publishes, before the leak scan reads them:
+
+- ``reports/<period>/workbook.xlsx``: every LA's measures for the period, with their
+  comparators (one row per LA and measure);
+- ``reports/<period>/<LA>/workbook.xlsx``: that LA's measures with its comparators,
+  each comparator's figure beside it, and its data quality table.
+
+Every figure is the released one (``disclosure.release``, pools of shown rows only,
+through the same ``ReportView`` the reports use), so a cell is suppressed (``c``)
+exactly where the reports show ``c``. Numbers are numbers (percent, counts and ratios
+formatted as such), headers are words, the header row is frozen and filterable, and an
+"About" sheet gives the symbols, the disclosure rule, and the Open Government Licence
+attribution wherever DfE's published figures appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from csc_outcomes import atomic
+from csc_outcomes.measures.catalogue import CATALOGUE, GROUPS, LEVELS, POLARITIES
+from csc_outcomes.reporting import data_quality, disclosure
+from csc_outcomes.reporting.context import ReportView, long_date
+from csc_outcomes.reporting.parameters import load_la_parameters
+from csc_outcomes.reporting.plan import RunPlan
+
+#: Excel number formats by a measure's kind.
+NUMBER_FORMATS = {"rate": "0.0%", "count": "#,##0", "ratio": "0.00"}
+#: Columns holding a measure's value (formatted by its kind); others are counts or text.
+VALUE_COLUMNS = ("Value", "Comparator value", "All LAs value", "A year earlier")
+COUNT_COLUMNS = ("Numerator", "Denominator", "Count")
+_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+#: The workbook's file name, in the period folder and in each LA's folder.
+FILE_NAME = "workbook.xlsx"
+
+
+def cell(value: Any, symbol: str) -> Any:
+    """A number as a float, else the DfE symbol the release gives for it."""
+    return symbol if value is None or pd.isna(value) else float(value)
+
+
+def pooled(pool: disclosure.Pool) -> tuple[Any, str]:
+    """A pool's value (or its symbol) and how many LAs it covers (``2 of 3``)."""
+    value = pool.value if pool.las else pool.display
+    return value, f"{len(pool.las)} of {len(pool.asked)}"
+
+
+def measure_row(view: ReportView, measure_id: str) -> dict[str, Any] | None:
+    """One LA's row for one measure: its released figures, comparators, a year earlier."""
+    row = view.one(measure_id)
+    if row is None:
+        return None
+    spec = CATALOGUE.get(measure_id)
+    comp_value, comp_n = pooled(view.pool(measure_id, view.comparator_codes))
+    all_value, all_n = pooled(view.pool(measure_id, view.all_las()))
+    prev = view.previous_period()
+    before = view.one(measure_id, period=prev) if prev is not None else None
+    return {
+        "LA code": view.la_code, "LA name": view.name,
+        "Level": LEVELS.get(spec.level, "") if spec else "",
+        "Kind": GROUPS.get(spec.group, "") if spec else "",
+        "Measure": view.label(measure_id), "Measure id": measure_id,
+        "Unit": view.kind(measure_id),
+        "Numerator": cell(row["numerator"], str(row["numerator_display"])),
+        "Denominator": cell(row["denominator"], str(row["denominator_display"])),
+        "Value": cell(row["value"], str(row["display"])),
+        "Comparators": view.comparator_label, "Comparator value": comp_value,
+        "Comparator LAs pooled": comp_n, "All LAs value": all_value, "All LAs pooled": all_n,
+        "A year earlier": (cell(before["value"], str(before["display"])) if before is not None
+                           else disclosure.NOT_AVAILABLE),
+        "Better when": POLARITIES[spec.polarity] if spec else "",
+    }
+
+
+def measures_frame(views: Iterable[ReportView]) -> pd.DataFrame:
+    """Every measure of every view's LA, in catalogue order."""
+    rows = [r for v in views for m in CATALOGUE if (r := measure_row(v, m)) is not None]
+    return pd.DataFrame(rows)
+
+
+def comparators_frame(view: ReportView) -> pd.DataFrame:
+    """The LA and each comparator, measure by measure (catalogue order), as released."""
+    las = [view.la_code, *view.comparator_codes]
+    r = view.rows()
+    r = r[r["la_code"].isin(las) & r["measure_id"].isin(list(CATALOGUE))].copy()
+    r["_m"] = r["measure_id"].map({m: i for i, m in enumerate(CATALOGUE)})
+    r["_la"] = r["la_code"].map({la: i for i, la in enumerate(las)})
+    r = r.sort_values(["_m", "_la"])
+    return pd.DataFrame({
+        "Measure": [view.label(m) for m in r["measure_id"]], "Unit": r["kind"].tolist(),
+        "LA code": r["la_code"].tolist(),
+        "This LA": ["yes" if la == view.la_code else "" for la in r["la_code"]],
+        "Numerator": [cell(v, s) for v, s in zip(r["numerator"], r["numerator_display"], strict=True)],
+        "Denominator": [cell(v, s) for v, s in zip(r["denominator"], r["denominator_display"],
+                                                    strict=True)],
+        "Value": [cell(v, s) for v, s in zip(r["value"], r["display"], strict=True)]})
+
+
+def about_lines(title: str, period_end: str, threshold: int, published: bool) -> list[str]:
+    """The About sheet: what the workbook is, the symbols, the rule, the attribution."""
+    lines = [title, f"Year ending {long_date(period_end)}.", "",
+             (f"Every figure is as published in the reports: counts from 1 to {threshold}, "
+             "and figures that would reveal one, are shown as c; comparator figures pool "
+             "only LAs whose own figure is shown (the 'pooled' columns say how many)."),
+             ("Rates are shown as percentages, counts as whole numbers, ratios to two "
+             "decimals. Symbols (DfE's):")]
+    lines += [f"  {s}: {meaning}" for s, meaning in disclosure.SYMBOLS.items()]
+    if published:
+        from csc_outcomes.published import ATTRIBUTION  # noqa: PLC0415 - only when shown
+
+        lines += ["", ATTRIBUTION]
+    lines += ["", "Produced by csc-outcomes; definitions in docs/measures.md."]
+    return lines
+
+
+def fill_sheet(ws: Worksheet, frame: pd.DataFrame, units: Sequence[str] | None = None) -> None:
+    """Header row, then the frame's rows; number formats, frozen header, autofilter."""
+    ws.append(list(frame.columns))
+    for c in ws[1]:
+        c.font, c.fill = Font(bold=True), _HEADER_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    for i, values in enumerate(frame.itertuples(index=False)):
+        ws.append(list(values))
+        unit = units[i] if units is not None else "count"
+        for col, c in zip(frame.columns, ws[ws.max_row], strict=True):
+            if isinstance(c.value, float):
+                c.number_format = (NUMBER_FORMATS.get(unit, "General") if col in VALUE_COLUMNS
+                                   else NUMBER_FORMATS["count"])
+            elif isinstance(c.value, str) and c.value in disclosure.SYMBOLS:
+                c.alignment = Alignment(horizontal="right")
+    for j, col in enumerate(frame.columns, start=1):
+        longest = max([len(str(col)), *(len(str(v)) for v in frame[col])]) if len(frame) else len(col)
+        ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
+    ws.freeze_panes = "A2"
+    if len(frame):
+        ws.auto_filter.ref = ws.dimensions
+
+
+def write_workbook(path: Path, title: str, period_end: str, threshold: int,
+                   sheets: Mapping[str, pd.DataFrame], *, published: bool = False) -> Path:
+    """An About sheet, then each frame as a sheet (a ``Unit`` column sets its numbers'
+    formats); written atomically."""
+    book = Workbook()
+    about = book.active
+    about.title = "About"
+    for line in about_lines(title, period_end, threshold, published):
+        about.append([line])
+    about.column_dimensions["A"].width = 110
+    about["A1"].font = Font(bold=True, size=14)
+    for name, frame in sheets.items():
+        units = frame["Unit"].tolist() if "Unit" in frame.columns else None
+        fill_sheet(book.create_sheet(name), frame, units)
+    book.properties.title, book.properties.creator = title, "csc-outcomes"
+    with atomic.atomic_path(path) as tmp:
+        book.save(tmp)
+    return path
+
+
+def period_views(released: pd.DataFrame, period_end: str,
+                 la_info: Mapping[str, tuple[str | None, Sequence[str]]]) -> list[ReportView]:
+    """A view per LA with figures at the period (``la_info``: LA -> name, comparators)."""
+    las = sorted(released.loc[released["period_end"] == pd.Timestamp(period_end), "la_code"].unique())
+    return [ReportView(released, la, period_end, comparators=la_info.get(la, (None, ()))[1],
+                       la_name=la_info.get(la, (None, ()))[0]) for la in las]
+
+
+def shown_periods(released: pd.DataFrame, period_end: str, threshold: int) -> pd.DataFrame:
+    """The released rows of the period and of the one it is compared with (a year
+    earlier): all a workbook shows. A run's rows hold every month end the returns
+    cover, and looking figures up in all of them made the workbooks ten times slower."""
+    las = released["la_code"].dropna()
+    if las.empty:
+        return released
+    prev = ReportView(released, str(las.iloc[0]), period_end).previous_period()
+    keep = [pd.Timestamp(period_end), *([prev] if prev is not None else [])]
+    return disclosure.mark_released(released[released["period_end"].isin(keep)].copy(), threshold)
+
+
+def la_info(plan: RunPlan, las: Iterable[str]) -> dict[str, tuple[str | None, Sequence[str]]]:
+    """Each LA's display name and statistical neighbours, from its parameters file."""
+    info: dict[str, tuple[str | None, Sequence[str]]] = {}
+    for la in las:
+        params = plan.la_parameters.get(la) or load_la_parameters(la, plan.parameters_dir)
+        info[la] = (params.get("name"), list(params.get("statistical_neighbours") or []))
+    return info
+
+
+def stage_workbooks(plan: RunPlan, la_codes: Sequence[str]) -> list[Path]:
+    """Write the period's workbook and one per LA of ``la_codes`` into the staging
+    folder (``<staging>/workbook.xlsx``, ``<staging>/<LA>/workbook.xlsx``), where the
+    leak scan reads them and the manifest lists them; return their paths."""
+    released = shown_periods(disclosure.release(plan.measures_rows, plan.threshold),
+                             plan.period_end, plan.threshold)
+    las = sorted(released["la_code"].dropna().unique())
+    views = period_views(released, plan.period_end, la_info(plan, las))
+    when = long_date(plan.period_end)
+    written = [write_workbook(plan.staging / FILE_NAME, f"Outcome measures for every LA, year "
+                              f"ending {when}", plan.period_end, plan.threshold,
+                              {"Measures": measures_frame(views)})]
+    qa_path = data_quality.qa_report_path(plan.config.warehouse)
+    for view in (v for v in views if v.la_code in set(la_codes)):
+        sheets = {"Measures": measures_frame([view]), "Comparators": comparators_frame(view)}
+        quality, _ = data_quality.la_quality(qa_path, plan.warehouse, view.la_code,
+                                             plan.threshold)
+        if quality is not None:
+            sheets["Data quality"] = quality
+        written.append(write_workbook(plan.staging / view.la_code / FILE_NAME,
+                                      f"Outcome measures for {view.name}, year ending {when}",
+                                      plan.period_end, plan.threshold, sheets))
+    return written

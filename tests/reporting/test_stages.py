@@ -1,0 +1,50 @@
+"""The run's tracker stage (``stages.write_trackers``): thresholds checked before any
+work, an LA whose tracker fails set aside while the others go on."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from csc_outcomes.reporting import stages
+from csc_outcomes.reporting.config import RunError, RunResult
+
+
+def plan_for(tmp_path, las, la_parameters=None):
+    return SimpleNamespace(
+        la_codes=tuple(las), defaults={}, la_parameters=la_parameters or {},
+        parameters_dir=tmp_path, warehouse=tmp_path / "w.duckdb", period_end="2026-03-31",
+        period_restricted=tmp_path / "restricted", staging=tmp_path / "staging",
+        log=lambda message: None)
+
+
+def result_for(las):
+    return RunResult(period_end="2026-03-31", la_codes=list(las), notebooks=[], formats=["html"],
+                     renderer="builtin")
+
+
+def test_thresholds_that_cannot_rate_stop_the_run_naming_the_file(tmp_path, monkeypatch):
+    written = []
+    monkeypatch.setattr(stages, "write_tracker", lambda *a: written.append(a))
+    plan = plan_for(tmp_path, ["SYN01"], {"SYN01": {"rag": {"missing": {"amber": 4}}}})
+    with pytest.raises(RunError, match=r"SYN01\.yaml: .*missing: amber 4 is above red 3") as err:
+        stages.write_trackers(plan, result_for(["SYN01"]))
+    assert err.value.exit_code == 2
+    assert not written
+
+
+def test_an_la_whose_tracker_fails_is_set_aside(tmp_path, monkeypatch):
+    def fake(warehouse, la, period_end, output_dir, limits):
+        if la == "SYN02":
+            raise ValueError("broken episodes")
+        assert limits["sdq"] == {"amber": 14, "red": 18}  # the LA's own threshold reached it
+
+    monkeypatch.setattr(stages, "write_tracker", fake)
+    plan = plan_for(tmp_path, ["SYN01", "SYN02"], {"SYN01": {"rag": {"sdq": {"red": 18}}},
+                                                   "SYN02": {"rag": {"sdq": {"red": 18}}}})
+    result = result_for(["SYN01", "SYN02"])
+    stages.write_trackers(plan, result)
+    assert [(f["la_code"], f["stage"], f["error"]) for f in result.failed] == [
+        ("SYN02", "tracker", "ValueError: broken episodes")]
+    assert "trackers_s" in result.timings

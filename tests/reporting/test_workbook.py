@@ -1,0 +1,127 @@
+"""The Excel workbooks: readable with openpyxl, suppressed exactly as the reports show,
+numbers formatted, header frozen and filterable; the leak scan reads them in a run."""
+
+import shutil
+from types import SimpleNamespace
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from csc_outcomes.published import ATTRIBUTION
+from csc_outcomes.reporting import context as ctx
+from csc_outcomes.reporting import disclosure
+from csc_outcomes.reporting import workbook as wb
+from csc_outcomes.reporting.config import RunError
+from csc_outcomes.reporting.run import run
+
+from conftest import PERIOD, tiny_config
+
+
+def measures():
+    rows = []
+    for la, (num, den, count) in {"SYN01": (30, 120, 60), "SYN02": (3, 40, 4),
+                                  "SYN03": (20, 100, 80)}.items():
+        rows += [(la, PERIOD, "rereferrals_within_12m", num, den, num / den),
+                 (la, PERIOD, "cla_at_period_end", count, None, float(count))]
+    df = pd.DataFrame(rows, columns=["la_code", "period_end", "measure_id", "numerator",
+                                     "denominator", "value"])
+    df["period_end"] = pd.to_datetime(df["period_end"])
+    return df
+
+
+def stage(tmp_path, las=("SYN01", "SYN02")):
+    """``stage_workbooks`` with the few things of a plan it reads (no warehouse, no QA)."""
+    plan = SimpleNamespace(
+        measures_rows=measures(), threshold=5, period_end=PERIOD, staging=tmp_path / "staging",
+        la_parameters={"SYN01": {"name": "Synthetia", "statistical_neighbours": ["SYN03"]}},
+        parameters_dir=tmp_path, config=SimpleNamespace(warehouse=tmp_path / "w.duckdb"),
+        warehouse=tmp_path / "w.duckdb")
+    return wb.stage_workbooks(plan, list(las))
+
+
+def rows(path, sheet):
+    book = openpyxl.load_workbook(path)
+    ws = book[sheet]
+    header = [c.value for c in ws[1]]
+    return ws, [dict(zip(header, list(r), strict=True)) for r in ws.iter_rows(min_row=2)]
+
+
+def test_workbooks_per_period_and_per_la(tmp_path):
+    paths = stage(tmp_path)
+    staging = tmp_path / "staging"
+    assert paths == [staging / "workbook.xlsx", staging / "SYN01" / "workbook.xlsx",
+                     staging / "SYN02" / "workbook.xlsx"]
+    _, everyone = rows(paths[0], "Measures")
+    assert {r["LA code"].value for r in everyone} == {"SYN01", "SYN02", "SYN03"}
+    assert openpyxl.load_workbook(paths[1]).sheetnames == ["About", "Measures", "Comparators"]
+    _, comps = rows(paths[1], "Comparators")  # SYN01 and its neighbour SYN03, measure by measure
+    assert [(r["Measure"].value, r["LA code"].value, r["This LA"].value, r["Value"].value)
+            for r in comps] == [("Re-referrals within 12 months", "SYN01", "yes", 0.25),
+                                ("Re-referrals within 12 months", "SYN03", None, 0.2),
+                                ("Children looked after at the period end", "SYN01", "yes", 60),
+                                ("Children looked after at the period end", "SYN03", None, 80)]
+
+
+def test_suppressed_exactly_as_the_reports_show(tmp_path):
+    paths = stage(tmp_path)
+    view = ctx.ReportView.from_measures(measures(), "SYN02", PERIOD)
+    ws, mine = rows(paths[2], "Measures")
+    cells = {r["Measure id"].value: r for r in mine}
+    rate = cells["rereferrals_within_12m"]  # 3 of 40: c whole, as the report shows it
+    assert view.shown("rereferrals_within_12m") == "c"
+    assert rate["Numerator"].value == "c" and rate["Value"].value == "c"
+    assert rate["Denominator"].value == 40
+    assert cells["cla_at_period_end"]["Value"].value == "c"  # a count of 4
+    everything = [c.value for row in ws.iter_rows() for c in row]
+    assert 3 not in everything and 4 not in everything
+
+
+def test_numbers_formatted_header_frozen_and_filterable(tmp_path):
+    paths = stage(tmp_path)
+    ws, mine = rows(paths[1], "Measures")
+    rate = next(r for r in mine if r["Measure id"].value == "rereferrals_within_12m")
+    assert rate["Value"].value == pytest.approx(0.25) and rate["Value"].number_format == "0.0%"
+    assert rate["Numerator"].value == 30 and rate["Numerator"].number_format == "#,##0"
+    assert rate["Comparators"].value == "statistical neighbours"
+    assert rate["Comparator value"].value == pytest.approx(0.2)  # SYN03: 20 of 100
+    assert rate["All LAs value"].value == pytest.approx(50 / 220)  # SYN02 (c) left out
+    assert rate["All LAs pooled"].value == "2 of 3"
+    assert rate["LA name"].value == "Synthetia"
+    count = next(r for r in mine if r["Measure id"].value == "cla_at_period_end")
+    assert count["Value"].number_format == "#,##0"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == ws.dimensions
+    assert ws["A1"].font.bold
+    about = [r[0] for r in openpyxl.load_workbook(paths[1])["About"].iter_rows(values_only=True)]
+    assert "Synthetia" in about[0] and any(str(x).startswith("  c: suppressed") for x in about)
+
+
+def test_attribution_where_published_figures_appear(tmp_path):
+    frame = pd.DataFrame({"Measure": ["x"], "Unit": ["rate"], "England": [0.2]})
+    path = wb.write_workbook(tmp_path / "p.xlsx", "Title", PERIOD, 5, {"Published": frame},
+                             published=True)
+    about = [r[0] for r in openpyxl.load_workbook(path)["About"].iter_rows(values_only=True)]
+    assert ATTRIBUTION in about
+    plain = wb.write_workbook(tmp_path / "q.xlsx", "Title", PERIOD, 5, {"M": frame})
+    assert ATTRIBUTION not in [r[0] for r in openpyxl.load_workbook(plain)["About"].iter_rows(
+        values_only=True)]
+
+
+def test_released_mark_kept(tmp_path):
+    released = disclosure.release(measures())
+    views = wb.period_views(released, PERIOD, {})
+    assert [v.la_code for v in views] == ["SYN01", "SYN02", "SYN03"]
+
+
+@pytest.mark.slow
+def test_child_id_in_a_workbook_fails_the_run(tiny_setup, tmp_path):
+    """SYN02's name is a child's id: only the period workbook holds it (SYN02 is not run),
+    so the leak scan must read the workbook's cells to stop the run."""
+    params = shutil.copytree(tiny_setup / "parameters", tmp_path / "parameters")
+    (params / "SYN02.yaml").write_text("name: C0000123456\n")
+    with pytest.raises(RunError, match="leak scan") as info:
+        run(tiny_config(tiny_setup, tmp_path, ["SYN01"], parameters_dir=params))
+    assert "workbook.xlsx" in str(info.value)
+    assert not (tmp_path / "reports" / PERIOD).exists()
+    quarantine = next((tmp_path / "restricted" / PERIOD).glob("quarantine-*"))
+    assert (quarantine / "workbook.xlsx").is_file() and (quarantine / "SYN01" / "workbook.xlsx").is_file()
