@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,3 +37,22 @@ def procs() -> SimpleNamespace:
     """Look-ups of live processes (Linux, /proc): ``children(pid)`` and ``alive(pid)``,
     for the tests that kill a command and check that nothing it started lives on."""
     return SimpleNamespace(children=child_processes, alive=is_alive)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """The README's demo as a new user runs it (3 LAs, seed 2026), once per test worker,
+    in its own process and folder: the demo test and the attacker both read it (mark them
+    ``xdist_group("demo")`` so that they share one run). ``folder``, ``code``, ``out``,
+    ``err``."""
+    folder = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run([sys.executable, "-m", "csc_outcomes", "demo", "--jobs", "2"],
+                          cwd=folder, capture_output=True, text=True, timeout=1200, check=False)
+    return SimpleNamespace(folder=folder, code=proc.returncode, out=proc.stdout, err=proc.stderr)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def published_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Parsed published figures go to a cache of the test session (each worker's own),
+    not the user's: the notebooks' kernels inherit the variable."""
+    os.environ["CSC_OUTCOMES_CACHE"] = str(tmp_path_factory.getbasetemp() / "published-cache")

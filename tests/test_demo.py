@@ -16,8 +16,6 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from csc_outcomes.cli import main
-
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: What a published page shows when a cell's error or stderr reached it: nbconvert's
@@ -39,20 +37,21 @@ class Hrefs(HTMLParser):
 
 
 @pytest.mark.slow
-def test_demo_then_notebooks_with_their_defaults(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert main(["demo", "--las", "2", "--jobs", "2"]) == 0
-    out = capsys.readouterr().out
+@pytest.mark.xdist_group(name="demo")
+def test_demo_then_notebooks_with_their_defaults(demo_run) -> None:
+    tmp_path = demo_run.folder
+    assert demo_run.code == 0, demo_run.err
+    out = demo_run.out
     assert "Open the reports:" in out and str(tmp_path / "reports" / "index.html") in out
 
     period = "2026-03-31"
     assert (tmp_path / "data" / "warehouse.duckdb").is_file()
     assert (tmp_path / "data" / "measures.csv").is_file()
     man = json.loads((tmp_path / "reports" / period / "manifest.json").read_text())
-    assert man["status"] == "ok" and man["la_codes"] == ["SYN01", "SYN02"]
-    assert len([o for o in man["outputs"] if o["format"] != "xlsx"]) == 2 * len(NOTEBOOKS)
+    assert man["status"] == "ok" and man["la_codes"] == ["SYN01", "SYN02", "SYN03"]
+    assert len([o for o in man["outputs"] if o["format"] != "xlsx"]) == 3 * len(NOTEBOOKS)
     assert sorted(o["path"] for o in man["outputs"] if o["format"] == "xlsx") == [
-        f"{period}/SYN01/workbook.xlsx", f"{period}/SYN02/workbook.xlsx", f"{period}/workbook.xlsx"]
+        *(f"{period}/{la}/workbook.xlsx" for la in ("SYN01", "SYN02", "SYN03")), f"{period}/workbook.xlsx"]
     reports = tmp_path / "reports"
     assert not list(reports.rglob("*.ipynb")) and not list(reports.rglob("*.csv")), \
         "executed notebooks and child-level trackers must stay restricted"
@@ -60,7 +59,7 @@ def test_demo_then_notebooks_with_their_defaults(tmp_path: Path, monkeypatch, ca
     index = Hrefs()
     index.feed((reports / "index.html").read_text())
     assert f"{period}/manifest.json" in index.hrefs
-    for la in ("SYN01", "SYN02"):
+    for la in ("SYN01", "SYN02", "SYN03"):
         for source in NOTEBOOKS:
             page = reports / period / la / f"{source.stem}.html"
             html = page.read_text()

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from csc_outcomes.published.contract import measure_notes
+
 SYMBOL = {"c", "x", "z", "k"}
 UNKNOWN = "?"
 
@@ -521,7 +523,37 @@ PROSE = [r"1 to 5", r"5 or fewer", r"\b99\.8%", r"\b95%", r"above 0% and below 1
          r"Licence v3\.0",
          # odds ratios in words (model outputs, P4)
          r"[\d.]+ times the odds", r"\d+% lower odds", r"\(\s*(?:95%\s*)?interval [\d.]+ to [\d.]+\)",
-         r"\(\d+[A-Z]\):", r"re-referral within 12 months of closure"]
+         r"\(\d+[A-Z]\):", r"re-referral within 12 months of closure",
+         # the RAG summary's note on suppression (the threshold, not a figure)
+         r"counts from 1 to the suppression threshold"]
+
+
+#: The words of a question (``reporting.questions``) that state no figure of an LA's:
+#: the rules' constants, and DfE's published figures (public).
+QUESTION_PROSE = [r"\(99\.8%\)", r"\bz = -?[\d.]+", r"\|z\| [>=]+ [\d.]+",
+                  r"around (?:the England average|the all-LA average) of [\d.]+%",
+                  r"\([\d.,]+%? to [\d.,]+%?, year ending [^;]*; DfE, OGL v3\.0\)",
+                  r"by more than [\d.]+ of its width",
+                  r"more than [\d.]+ times their interquartile range",
+                  r"its \d+ statistical neighbours'", r"\bper 10,000 children\b",
+                  r"\b\d{1,2} \w+ \d{4}\b"]
+
+
+#: DfE's definition notes (``published.contract.measure_notes``), listed under a
+#: comparator table: numbers in them are ages and months, not figures.
+DEFINITION_NOTES = {" ".join(n.split()) for n in measure_notes().values()}
+
+
+def question_figures(text: str, reader: Reader, names: set[str]) -> list[str]:
+    """The figures a question states that no table or sentence of the run shows (a
+    question restates shown figures only: empty when it does)."""
+    known = {d for r in reader.rows for d in (r.value, r.numerator, r.denominator)}
+    text = " ".join(text.split())
+    for word in sorted([*reader.labels, *names], key=len, reverse=True):
+        text = re.sub(re.escape(word), " ", text, flags=re.IGNORECASE)  # labels in a sentence
+    for pattern in QUESTION_PROSE:
+        text = re.sub(pattern, " ", text)
+    return [n for n in NUMBER.findall(text) if n not in known]
 
 
 def _cells(table) -> list[list[str]]:
@@ -553,9 +585,15 @@ def _read_table(reader: Reader, table, la: str, period: str, n: int) -> None:
         measure = reader.labels[caption.split(":")[0]]
         reader.comparison([dict(zip(header, r, strict=True)) for r in cells[1:]], period, measure)
     elif "by level of intervention" in caption:
-        cols = header[1:]
-        body = [r for r in cells[2:] if len(r) == len(cols) + 1]
+        # observed counts; "Expected from needs" is a model's sum of probabilities
+        cols = [c for c in header[1:] if not c.startswith("Expected")]
+        body = [r[:len(cols) + 1] for r in cells[2:] if len(r) == len(header)]
         reader.tables.append(_table_fact(f"{la}/{period}/{n}", cols, body))
+    elif caption.startswith("Records behind the figures"):
+        # the ingest's record counts: no published total ties them together (records
+        # accepted are not shown), so their suppressed cells face no equation
+        fact = _table_fact(f"{la}/{period}/{n}", header[1:2], [r[:2] for r in cells[1:]])
+        reader.tables.append(TableFact(fact.name, fact.cells, (), ()))
     elif "by RAG rating" in caption:
         # each domain's colours add up to the children in care (assumed known)
         cols = header[1:]
@@ -594,6 +632,7 @@ def read_period(folder) -> tuple[Reader, list[str]]:
     reader.all_las = tuple(las)
     period = folder.name
     leftovers: list[str] = []
+    asked: list[tuple[str, str]] = []
     for (la, page), soup in soups.items():
         for tag in soup(["script", "style", "img", "svg"]):
             tag.decompose()
@@ -602,10 +641,19 @@ def read_period(folder) -> tuple[Reader, list[str]]:
             table.decompose()
         prev_header = "A year earlier"
         for item in soup.find_all(["li", "p"]):
+            if " ".join(item.get_text(" ").split()) in DEFINITION_NOTES:  # words, no figures
+                item.decompose()
+                continue
+            if "What was seen:" in item.get_text():  # checked once every page is read
+                asked.append((f"{la}/{page}", item.get_text(" ", strip=True)))
+                item.decompose()
+                continue
             if reader.sentence(item.get_text(" ", strip=True), la,
                                period, _previous(prev_header, period)):
                 item.decompose()
         leftovers += [f"{la}/{page}: {t}" for t in _unexplained(soup.get_text(" "), reader, names)]
+    leftovers += [f"{where}: a question states {extra}: {text}" for where, text in asked
+                  if (extra := question_figures(text, reader, names))]
     return reader, leftovers
 
 

@@ -107,6 +107,12 @@ def test_definition_notes_travel_with_the_figure(pub):
     assert row(out, "rereferrals_within_12m")["note"] == ""
     table = benchmarks.display_table(out, "Synthetia")
     assert table.loc[table["Measure"] == "Re-referrals within 12 months", "England"].item() == "22.6%"
+    # the table carries a short reference (long notes made the PDF table run over pages)
+    nfa = table.loc[table["Measure"] == "Referrals with no further action", "Definition differs"]
+    number = int(nfa.item().removeprefix("see note "))
+    notes = benchmarks.definition_notes(out)
+    assert f"{number}. {row(out, 'referrals_nfa')['note']}" in notes
+    assert table["Definition differs"].str.len().max() <= len("see note 10")
 
 
 def test_an_la_with_no_real_counterpart_gets_england_only(pub):

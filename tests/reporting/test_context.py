@@ -200,3 +200,10 @@ def test_model_table_shows_plain_names():
                         "ci_upper": [2.0]})
     shown = ctx.model_table(ors, caption="c", label="Assessment factor", precision=2).data
     assert list(shown.columns) == ["Assessment factor", "Odds ratio", "95% CI lower", "95% CI upper"]
+
+
+def test_the_comparator_header_keeps_la_in_capitals():
+    """Without neighbours the column is "Other LAs": ``str.capitalize`` made it "Other las"."""
+    view = ctx.ReportView.from_measures(measures(), "SYN01", "2026-03-31")
+    grid = view.grid_table()
+    assert "Other LAs" in grid.columns and "Other las" not in grid.columns

@@ -110,3 +110,15 @@ def test_las_default_to_those_with_measures_for_the_period(tmp_path: Path) -> No
     assert run_las(("C3", "C3"), rows, "2026-03-31") == ("C3",)
     with pytest.raises(RunError, match="no LA has measures for 2025-03-31"):
         run_las((), rows, "2025-03-31")
+
+
+def test_notebooks_get_the_qa_report_of_a_relative_warehouse_as_an_absolute_path(
+        tiny_setup: Path, tmp_path: Path, monkeypatch) -> None:
+    # a notebook runs in its LA's folder: a relative path once made the data quality
+    # section say "no QA report" although the demo had written one
+    from csc_outcomes.reporting.stages import notebook_jobs
+
+    monkeypatch.chdir(tiny_setup)
+    config = tiny_config(tiny_setup, tmp_path, warehouse=Path("data/warehouse.duckdb"))
+    job = notebook_jobs(prepare(config))[0]
+    assert job.parameters["qa_report"] == str(tiny_setup.resolve() / "data" / "warehouse.qa.json")

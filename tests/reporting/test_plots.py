@@ -291,3 +291,116 @@ def test_outcome_grid_table_is_text_with_full_labels(released):
     assert not any("\u2026" in cell for cell in grid.to_numpy().ravel())  # nothing cut short
     with pytest.raises(disclosure.DisclosureError, match="released"):
         plots.outcome_grid_table(_unmarked(released), "SYN01", "2025-03-31")
+
+
+def _trend_frame(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
+    from csc_outcomes.reporting import trends
+
+    frame = pd.DataFrame(rows, columns=trends.COLUMNS)
+    frame["period_end"] = pd.to_datetime(frame["period_end"])
+    return disclosure.mark_released(frame, 5)
+
+
+def _drawn(fig: Figure):
+    """Draw a figure on an Agg canvas (a bare ``Figure`` has none) and return the renderer,
+    so text positions are those of the saved image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _line_colours(fig: Figure) -> dict[str, str]:
+    """The colour of each series' line, from the figure's legend."""
+    import matplotlib.colors as mcolors
+
+    handles = fig.legends[0].legend_handles
+    return {h.get_label(): mcolors.to_hex(h.get_color()) for h in handles}
+
+
+def test_trend_panels_give_a_series_role_one_colour_in_every_figure():
+    """In "Children leaving care" the own series came first and took England's blue:
+    colours went by first appearance. Now by role, with every line in its legend."""
+    eng, own = "England (published)", "Synthetia (own figures)"
+    near, hart = "Statistical neighbours' median (published)", "Hartlepool (published)"
+    first = _trend_frame([("rereferrals_within_12m", eng, "2024-03-31", 0.2),
+                          ("rereferrals_within_12m", own, "2025-03-31", 0.3),
+                          ("rereferrals_within_12m", near, "2024-03-31", 0.25)])
+    second = _trend_frame([("care_leavers_eet_19_21", own, "2025-03-31", 0.5),
+                           ("care_leavers_eet_19_21", hart, "2024-03-31", 0.4),
+                           ("care_leavers_eet_19_21", eng, "2024-03-31", 0.55)])
+    a = _line_colours(plots.trend_panels(first, title="a"))
+    b = _line_colours(plots.trend_panels(second, title="b"))
+    assert a[eng] == b[eng] and a[own] == b[own]
+    assert len({a[eng], a[own], a[near], b[hart]}) == 4
+    fig = plots.trend_panels(second, title="b")
+    drawn = {line.get_label(): line.get_color() for line in fig.axes[0].get_lines()}
+    assert drawn[own] == plots._ROLE_STYLES["own"]["color"]
+
+
+def test_an_empty_trend_panel_says_no_figures_and_has_no_date_axis():
+    """A measure whose figures are all suppressed or missing drew a 1970 date axis."""
+    frame = _trend_frame([("rereferrals_within_12m", "England (published)", "2024-03-31", 0.2),
+                          ("icpc_within_15wd", "Synthetia (own figures)", "2025-03-31", np.nan)])
+    fig = plots.trend_panels(frame, title="t")
+    _drawn(fig)
+    empty = fig.axes[1]
+    ticks = [t.get_text() for t in empty.get_xticklabels() + empty.get_yticklabels()]
+    assert not any("1970" in t or "Jan-01" in t for t in ticks), ticks
+    assert empty.get_xticks().size == 0
+    assert [t.get_text() for t in empty.texts] == ["no figures"]
+    assert fig.axes[0].get_xticks().size > 0
+
+
+def _title_text(ax):
+    """The title's text artist, wherever the theme puts it (the kit's is on the left)."""
+    from matplotlib.text import Text
+
+    wanted = next(t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t)
+    return next(c for c in ax.get_children() if isinstance(c, Text) and c.get_text() == wanted)
+
+
+@pytest.mark.parametrize("theme", [False, True])
+def test_trend_panel_titles_do_not_overlap(theme):
+    """Long titles ("Assessments completed within 45 working days") ran into the next
+    panel's, at the report's theme and size and in a PDF."""
+    ids = ["assessments_within_45wd", "icpc_within_15wd", "cpp_started", "cpp_ended_2y_plus",
+           "care_leavers_eet_19_21", "cpp_second_or_subsequent"]
+    frame = _trend_frame([(m, "England (published)", y, 0.5)
+                          for m in ids for y in ("2023-03-31", "2024-03-31")])
+    with matplotlib.rc_context():
+        if theme:
+            plots.set_theme()
+        fig = plots.trend_panels(frame, title="Children at risk of harm: trends")
+        renderer = _drawn(fig)
+        boxes = [_title_text(ax).get_window_extent(renderer) for ax in fig.axes
+                 if ax.get_visible()]
+        panels = [ax.get_window_extent(renderer) for ax in fig.axes if ax.get_visible()]
+    assert len(boxes) == len(ids)
+    for i, box in enumerate(boxes):
+        for j, other in enumerate(boxes):
+            if i < j:
+                assert not box.overlaps(other), (i, j)
+        for j, panel in enumerate(panels):
+            if i != j:
+                assert not box.overlaps(panel), (i, j)
+
+
+def test_funnel_legend_is_outside_the_axes_and_the_la_stands_out(measures):
+    """The legend sat over the points and the highlighted LA's label was lost among them."""
+    last = measures[measures.period_end == "2025-03-31"]
+    view = ctx.ReportView.from_measures(last, "SYN03", "2025-03-31")
+    fig = plots.funnel_plot(view.funnel("rereferrals_within_12m"), highlight="SYN03")
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    legend_box = ax.get_legend().get_window_extent(renderer)
+    assert legend_box.y1 < ax.get_window_extent(renderer).y0  # wholly below the axes
+    assert legend_box.y0 >= 0  # and still in the figure
+    label = next(t for t in ax.texts if t.get_text() == "SYN03")
+    assert label.get_bbox_patch() is not None
+    points = [c for c in ax.collections if isinstance(c, PathCollection)]
+    own = next(c for c in points if c.get_label() != "Local authorities")
+    rest = next(c for c in points if c.get_label() == "Local authorities")
+    assert own.get_sizes()[0] >= 4 * rest.get_sizes()[0]
+    assert label.get_zorder() > own.get_zorder() > rest.get_zorder()

@@ -8,8 +8,9 @@ from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting import questions as qs
 
 NOW, BEFORE = "2026-03-31", "2025-03-31"
-ORDINARY = [f"SYN{i:02d}" for i in range(3, 13)]  # ten ordinary LAs
-STEADY = dict(zip(ORDINARY, [40, 60, 45, 55, 50, 42, 58, 48, 52, 50], strict=True))
+ORDINARY = [f"SYN{i:02d}" for i in range(3, 19)]  # sixteen ordinary LAs
+STEADY = dict(zip(ORDINARY, [40, 60, 45, 55, 50, 42, 58, 48, 52, 50, 47, 53, 44, 56, 49, 51],
+                  strict=True))
 
 
 def frame(rows):
@@ -27,15 +28,15 @@ def count(la, period, mid, n):
     return (la, period, mid, n, None, float(n))
 
 
-def measures(syn01_now=90, syn02_now=4, referrals_now=160):
-    """Re-referrals: ten LAs from 20% to 30% of 200, steady; SYN01 up from 50 to
+def measures(syn01_now=90, syn02_now=4, referrals_now=160, ordinary=16):
+    """Re-referrals: ``ordinary`` LAs from 20% to 30% of 200, steady; SYN01 up from 50 to
     ``syn01_now`` of 200; SYN02's figure now suppressed (``syn02_now`` of 200).
     Referrals (a count): SYN01 from 100 to ``referrals_now``, the others steady at 100.
     Assessments on time: 62% to 78% of 200, steady. SYN03: assessments better (70% to
     79%, z = 2.06) and re-referrals worse (20% to 30%, z = 2.31): each below the change
     rule's 3, both beyond the partner rule's 2."""
     rows = []
-    for la, n in STEADY.items():
+    for la, n in list(STEADY.items())[:ordinary]:
         for p in (BEFORE, NOW):
             rows += [rate(la, p, "rereferrals_within_12m", n, 200), count(la, p, "referrals", 100),
                      rate(la, p, "assessments_within_45wd", 140 + (n - 50) * 8 // 5, 200)]
@@ -79,6 +80,14 @@ def test_planted_outlier_raises_funnel_and_change_questions():
     assert "45.0% (90 of 200)" in funnel.seen and "above the outer (99.8%)" in funnel.seen
     change = next(q for q in found if q.rule == "change" and q.measure_id == "referrals")
     assert "z = 3.7" in change.seen and "from 100 to 160" in change.ask
+
+
+def test_no_funnel_question_from_too_few_las():
+    # 12 LAs: too few to tell chance from how LAs differ (stats.funnel.MIN_UNITS = 15);
+    # the same planted outlier among 18 LAs raises one (above)
+    found = qs.questions(view("SYN01", ordinary=10))
+    assert not [q for q in found if q.rule == "funnel"]
+    assert ("change", "rereferrals_within_12m") in {(q.rule, q.measure_id) for q in found}
 
 
 def test_count_change_within_chance_raises_nothing():

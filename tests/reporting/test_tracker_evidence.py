@@ -2,7 +2,7 @@
 
 Period end 31 March 2026: the 12-month window starts 1 April 2025; the collection year
 is 2026. Default thresholds (``tracker_rating.DEFAULT_THRESHOLDS``). Every child is in
-care on the period end; each is built to sit below, at or above a threshold of one
+care on the period end unless its test says it left; each is built to sit below, at or above a threshold of one
 domain, and the test says by hand what the tracker must show for it.
 """
 
@@ -12,8 +12,15 @@ import pandas as pd
 import pytest
 
 from csc_outcomes.measures.inputs import MeasureInputs
-from csc_outcomes.reporting.tracker_evidence import age_band, child_evidence, time_in_care
-from csc_outcomes.reporting.tracker_rating import DEFAULT_THRESHOLDS, rate
+from csc_outcomes.reporting.tracker_evidence import (
+    CARE_LEAVER,
+    LOOKED_AFTER,
+    STILL_IN_CARE,
+    age_band,
+    child_evidence,
+    time_in_care,
+)
+from csc_outcomes.reporting.tracker_rating import DEFAULT_THRESHOLDS, DOMAIN_KEYS, rate
 
 LA = "LA1"
 PE = "2026-03-31"
@@ -52,7 +59,8 @@ class Kids:
                            "term_start", "start_date"):
                     df[col] = pd.to_datetime(df[col])
             if t in ("oc2", "oc3") and len(df):
-                df["collection_year"] = 2026
+                year = df.get("collection_year", pd.Series(2026, index=df.index))
+                df["collection_year"] = year.fillna(2026).astype(int)
             tables[t] = df
         sup = pd.DataFrame({"la_code": LA, "table_name": list(supplied), "collection_year": 2026})
         return MeasureInputs(tables=tables, supplied=sup)
@@ -160,7 +168,8 @@ def test_health_checks_and_sdq_bands():
 
 def test_school_absence_and_suspensions_by_upn():
     k = Kids()
-    absent = {"A4": (4, 100), "A5": (5, 100), "A99": (99, 1000), "A10": (100, 1000)}
+    absent = {"A4": (4, 100), "A5": (5, 100), "A99": (99, 1000), "A10": (100, 1000),
+              "A496": (6, 121), "A4996": (4996, 100000)}
     for cid, (missed, possible) in absent.items():
         k.child(cid, upn=f"UPN{cid}")
         k.add("attendance", UPN=f"UPN{cid}", term_start="2025-09-01", sessions_possible=possible,
@@ -174,9 +183,13 @@ def test_school_absence_and_suspensions_by_upn():
     k.add("suspensions", UPN="UPNA4", start_date="2025-10-01", category="PERM")  # exclusion
     frame = rated(k)
     check(frame, "absence", {
-        "A4": ("Green", "4.0% absent < amber at 5"), "A5": ("Amber", "5.0% absent >= amber at 5"),
-        "A99": ("Amber", "9.9% absent >= amber at 5"), "A10": ("Red", "10.0% absent >= red at 10"),
+        "A4": ("Green", "4% absent < amber at 5"), "A5": ("Amber", "5% absent >= amber at 5"),
+        "A99": ("Amber", "9.9% absent >= amber at 5"), "A10": ("Red", "10% absent >= red at 10"),
+        # 6 of 121 is 4.96%: "5.0% absent < amber at 5" would read as a wrong rating
+        "A496": ("Green", "4.96% absent < amber at 5"),
+        "A4996": ("Green", "4.996% absent < amber at 5"),
         "ANOUPN": ("No data", ""), "AYOUNG": ("Not applicable", "")})
+    assert frame.loc["A496", "absence_evidence"] == "6 of 121 sessions missed (4.96%)"
     check(frame, "suspensions", {
         "A4": ("Green", "0 suspensions < amber at 1"), "A5": ("Amber", "1 suspensions >= amber at 1"),
         "A10": ("Red", "2 suspensions >= red at 2"), "ANOUPN": ("No data", ""),
@@ -194,8 +207,35 @@ def test_care_leavers_activity_and_accommodation():
     frame = rated(k)
     check(frame, "care_leaver", {
         "L0": ("Green", "0 of 2 not met < amber at 1"), "L1": ("Amber", "1 of 2 not met >= amber at 1"),
-        "L2": ("Red", "2 of 2 not met >= red at 2"), "LNONE": ("No data", ""),
+        "L2": ("Red", "2 of 2 not met >= red at 2"), "LNONE": ("Not applicable", ""),
         "L16": ("Not applicable", "")})
+    # in care at 17 with no OC3 row: OC3 is returned after leaving care, not missing data
+    assert frame.loc["LNONE", "care_leaver_evidence"] == STILL_IN_CARE
+
+
+def test_care_leavers_are_rows_rated_only_as_care_leavers():
+    k = Kids()
+    eighteen = "2007-06-01"
+    k.child("IN", dob=eighteen)  # still in care, no OC3 row
+    for cid, activ, accom in (("CL0", "F1", "B1"), ("CL2", "G4", "B2"), ("CLBLANK", None, None)):
+        k.child(cid, dob=eighteen, start="2020-01-01")
+        k.rows["episodes"][-1]["DEC"] = "2025-06-01"  # left care in the year
+        k.add("oc3", CHILD=cid, DOB=eighteen, IN_TOUCH="YES", ACTIV=activ, ACCOM=accom)
+    k.child("OLDYEAR", dob=eighteen)
+    k.rows["episodes"][-1]["DEC"] = "2024-06-01"
+    k.add("oc3", CHILD="OLDYEAR", DOB=eighteen, ACTIV="F1", ACCOM="B1", collection_year=2025)
+    k.add("oc3", CHILD="ONLYOC3", DOB=eighteen, ACTIV="G4", ACCOM="B1")  # not in the 903 header
+    frame = rated(k)
+    assert list(frame.index) == ["CL0", "CL2", "CLBLANK", "IN", "ONLYOC3"]
+    check(frame, "care_leaver", {
+        "CL0": ("Green", "0 of 2 not met < amber at 1"), "CL2": ("Red", "2 of 2 not met >= red at 2"),
+        "CLBLANK": ("No data", ""), "ONLYOC3": ("Amber", "1 of 2 not met >= amber at 1"),
+        "IN": ("Not applicable", "")})
+    leavers = frame.loc[["CL0", "CL2", "CLBLANK", "ONLYOC3"]]
+    assert set(leavers["status"]) == {CARE_LEAVER} and frame.loc["IN", "status"] == LOOKED_AFTER
+    assert set(leavers["age_band"]) == {"16 and over"}
+    for key in DOMAIN_KEYS[:-1]:
+        assert set(leavers[f"{key}_rag"]) == {"Not applicable"}, key
 
 
 def test_who_each_child_is():

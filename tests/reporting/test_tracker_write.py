@@ -23,9 +23,9 @@ from conftest import PERIOD
 
 
 def rated() -> pd.DataFrame:
-    frame = pd.DataFrame({"CHILD": ["C1", "C2", "C3"], "age_band": ["5 to 9"] * 3,
-                          "legal_status": ["C2"] * 3, "placement": ["U1"] * 3,
-                          "time_in_care": ["1 y 0 m"] * 3})
+    frame = pd.DataFrame({"CHILD": ["C1", "C2", "C3"], "status": ["Looked after"] * 2 + ["Care leaver"],
+                          "age_band": ["5 to 9"] * 3, "legal_status": ["C2", "ZZ", ""],
+                          "placement": ["U4", "U1", ""], "time_in_care": ["1 y 0 m"] * 3})
     for d in DOMAINS:
         frame[f"{d.key}_evidence"] = ["e1", "e2", "<b>e3</b>"]
         frame[f"{d.key}_rag"] = ["Red", "Amber", "Not applicable"]
@@ -44,13 +44,17 @@ def test_workbook_is_filterable_frozen_and_coloured(tmp_path):
     ws = wb["Tracker"]
     assert ws.freeze_panes == "B2"
     assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}4"
-    assert [c.value for c in ws[1]][:6] == ["CHILD", "Age band", "Legal status", "Placement",
-                                           "Time in care", "Placement moves (12 months): evidence"]
-    assert ws["G2"].value == "Red" and ws["H2"].value == "2 moves >= red at 2"
+    assert [c.value for c in ws[1]][:7] == ["CHILD", "Status", "Age band", "Legal status",
+                                           "Placement", "Time in care",
+                                           "Placement moves (12 months): evidence"]
+    assert ws["H2"].value == "Red" and ws["I2"].value == "2 moves >= red at 2"
+    # codes in words; an unknown code as it is; a care leaver's blank stays blank
+    assert [ws["D2"].value, ws["D3"].value, ws["D4"].value] == ["C2 full care order", "ZZ", None]
+    assert ws["E2"].value == "U4 foster: other carer, long term"
     rules = {(str(cf.sqref), r.formula[0], r.dxf.fill.fgColor.rgb[-6:])
              for cf in ws.conditional_formatting for r in cf.rules}
-    assert ("G2:G4", '"Red"', "F4C7C3") in rules
-    assert ("G2:G4", '"Green"', "B7E1CD") in rules
+    assert ("H2:H4", '"Red"', "F4C7C3") in rules
+    assert ("H2:H4", '"Green"', "B7E1CD") in rules
     assert len(rules) == 3 * len(DOMAINS)
     limits = list(wb["Thresholds"].iter_rows(values_only=True))
     assert ("Placement moves (12 months)", 1, 2) in limits
@@ -60,8 +64,13 @@ def test_page_is_self_contained_and_says_each_colour_in_words(tmp_path):
     path = write_html(tracker_table(rated()), DEFAULT_THRESHOLDS, "RAG tracker: LA1", tmp_path / HTML)
     assert mode(path) == 0o600
     page = path.read_text(encoding="utf-8")
-    assert '<td class="rag-red">Red</td>' in page and '<td class="rag-amber">Amber</td>' in page
-    assert "<td>Not applicable</td>" in page
+    assert ('<td class="rag-red"><b>Red</b><br><span class="ev">2 moves &gt;= red at 2</span>'
+            in page)
+    assert '<td class="rag-amber"><b>Amber</b>' in page
+    assert "<td><b>Not applicable</b><br>" in page
+    header = re.search(r"<thead><tr>(.*?)</tr></thead>", page).group(1)
+    assert header.count("<th") == 6 + len(DOMAINS)  # one column per domain, not three
+    assert "C2 full care order" in page
     assert "&lt;b&gt;e3&lt;/b&gt;" in page  # evidence escaped, never markup
     assert not re.search(r"(src|href)\s*=|https?://|<script|@import|url\(", page)
     assert "Restricted" in page

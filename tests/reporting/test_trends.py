@@ -76,3 +76,13 @@ def test_a_real_la_counts_are_per_10000_children(pub):
     assert own["value"].item() == pytest.approx(332 / 21090 * 10_000)  # DfE publishes 157
     published = frame[frame["series"] == "Hartlepool (published)"].set_index("period_end")["value"]
     assert published[pd.Timestamp("2025-03-31")] == pytest.approx(332 / 21090 * 10_000)
+
+
+def test_every_series_has_a_role_whatever_the_la_is_called(view, pub):
+    frame = trends.trend_frame(view, pub, like="E06000001")
+    roles = {s: trends.series_role(s) for s in frame["series"].unique()}
+    assert roles == {"Synthetia (own figures)": trends.OWN,
+                     "Hartlepool (published)": trends.LA_PUBLISHED,
+                     "England (published)": trends.ENGLAND_ROLE,
+                     "Statistical neighbours' median (published)": trends.NEIGHBOURS}
+    assert trends.series_role("SYN01") == trends.OTHER

@@ -34,9 +34,10 @@ def stage(tmp_path, las=("SYN01", "SYN02")):
     """``stage_workbooks`` with the few things of a plan it reads (no warehouse, no QA)."""
     plan = SimpleNamespace(
         measures_rows=measures(), threshold=5, period_end=PERIOD, staging=tmp_path / "staging",
-        la_parameters={"SYN01": {"name": "Synthetia", "statistical_neighbours": ["SYN03"]}},
+        la_parameters={"SYN01": {"name": "Synthetia", "statistical_neighbours": ["SYN03"],
+                                 "like": "E06000001"}},
         parameters_dir=tmp_path, config=SimpleNamespace(warehouse=tmp_path / "w.duckdb"),
-        warehouse=tmp_path / "w.duckdb")
+        warehouse=tmp_path / "w.duckdb", shared_dir=tmp_path / "shared")
     return wb.stage_workbooks(plan, list(las))
 
 
@@ -54,7 +55,8 @@ def test_workbooks_per_period_and_per_la(tmp_path):
                      staging / "SYN02" / "workbook.xlsx"]
     _, everyone = rows(paths[0], "Measures")
     assert {r["LA code"].value for r in everyone} == {"SYN01", "SYN02", "SYN03"}
-    assert openpyxl.load_workbook(paths[1]).sheetnames == ["About", "Measures", "Comparators"]
+    assert openpyxl.load_workbook(paths[1]).sheetnames == [
+        "About", "Measures", "Comparators", "Published comparators"]
     _, comps = rows(paths[1], "Comparators")  # SYN01 and its neighbour SYN03, measure by measure
     assert [(r["Measure"].value, r["LA code"].value, r["This LA"].value, r["Value"].value)
             for r in comps] == [("Re-referrals within 12 months", "SYN01", "yes", 0.25),
@@ -125,3 +127,19 @@ def test_child_id_in_a_workbook_fails_the_run(tiny_setup, tmp_path):
     assert not (tmp_path / "reports" / PERIOD).exists()
     quarantine = next((tmp_path / "restricted" / PERIOD).glob("quarantine-*"))
     assert (quarantine / "workbook.xlsx").is_file() and (quarantine / "SYN01" / "workbook.xlsx").is_file()
+
+
+def test_an_las_workbook_sets_it_beside_the_published_figures(tmp_path):
+    # SYN01 stands in for Hartlepool; by hand from published/ (c1, 2025): England 142,900
+    # of 632,830 re-referrals, North East 6,730 of 32,490, neighbours' middle two
+    # Sunderland 590/3,193 and County Durham 1,003/5,378
+    path = stage(tmp_path)[1]
+    _, published = rows(path, "Published comparators")
+    (rr,) = [r for r in published if r["Measure"].value == "Re-referrals within 12 months"]
+    assert rr["This LA"].value == pytest.approx(0.25)
+    assert rr["England"].value == pytest.approx(142900 / 632830)
+    assert rr["Region"].value == pytest.approx(6730 / 32490)
+    assert rr["Neighbours median"].value == pytest.approx((590 / 3193 + 1003 / 5378) / 2)
+    assert rr["England"].number_format == "0.0%" and rr["Published year"].value == 2025
+    about = [r[0] for r in openpyxl.load_workbook(path)["About"].iter_rows(values_only=True)]
+    assert ATTRIBUTION in about

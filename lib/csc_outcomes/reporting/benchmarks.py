@@ -183,11 +183,36 @@ def comparator_sentence(row: pd.Series | dict[str, Any], name: str) -> str:
     return text + (f", in the {band} of all LAs." if band else ".")
 
 
+def in_levels(frame: pd.DataFrame, levels: list[str] | None) -> pd.DataFrame:
+    """The rows of :func:`comparators` whose measures are of ``levels`` (all when None)."""
+    if levels is None:
+        return frame
+    return frame[frame["measure_id"].map(lambda m: CATALOGUE[m].level in levels)]
+
+
+def note_numbers(frame: pd.DataFrame) -> dict[str, int]:
+    """Each definition note of ``frame``, numbered in order of first appearance: the
+    table carries the number, the notes follow it (long notes in a table column made
+    it run over pages in a PDF)."""
+    notes = [str(n) for n in frame["note"] if n]
+    return {n: i for i, n in enumerate(dict.fromkeys(notes), start=1)}
+
+
+def definition_notes(frame: pd.DataFrame, levels: list[str] | None = None) -> str:
+    """The numbered notes :func:`display_table` refers to, as markdown (empty if none)."""
+    numbers = note_numbers(in_levels(frame, levels))
+    if not numbers:
+        return ""
+    items = "\n".join(f"{i}. {note}" for note, i in numbers.items())
+    return f"Where DfE's published definition differs from this kit's:\n\n{items}"
+
+
 def display_table(frame: pd.DataFrame, name: str, levels: list[str] | None = None) -> pd.DataFrame:
     """:func:`comparators` as a table of display strings (for ``context.styled``),
-    only the measures of ``levels`` (catalogue levels) when given."""
-    if levels is not None:
-        frame = frame[frame["measure_id"].map(lambda m: CATALOGUE[m].level in levels)]
+    only the measures of ``levels`` (catalogue levels) when given; definition notes as
+    numbers (:func:`definition_notes` gives their text)."""
+    frame = in_levels(frame, levels)
+    numbers = note_numbers(frame)
     names = [n for n in frame["region_name"].unique() if n]
     region = f"Region ({names[0]})" if len(names) == 1 else "Region"
     rows = []
@@ -204,7 +229,7 @@ def display_table(frame: pd.DataFrame, name: str, levels: list[str] | None = Non
                      "Published year": str(r["published_year"]),
                      "Reconciliation": (f"{fig(r['la_published'])} published; {r['reconciliation']}"
                                         if r["reconciliation"] else ""),
-                     "Definition differs": r["note"]})
+                     "Definition differs": f"see note {numbers[r['note']]}" if r["note"] else ""})
     out = pd.DataFrame(rows)
     return out.drop(columns=[c for c in ("Reconciliation",) if c in out and not out[c].any()])
 

@@ -180,6 +180,12 @@ class Figures:
         return f"its {who}"
 
 
+def _header(label: str) -> str:
+    """A phrase as a column header: its first letter upper case and the rest kept
+    (``str.capitalize`` lowers the rest, so "other LAs" became "Other las")."""
+    return label[:1].upper() + label[1:]
+
+
 class ReportView(Figures):
     """What a report shows of the figures: the grid, comparisons, sentences, funnels."""
 
@@ -187,7 +193,7 @@ class ReportView(Figures):
         prev = self.previous_period()
         return {"Level": level_label, "Kind": group_label, "Measure": self.label(mid),
                 self.name: self.shown(mid),
-                self.comparator_label.capitalize(): self.pool_cell(mid, self.comparator_codes),
+                _header(self.comparator_label): self.pool_cell(mid, self.comparator_codes),
                 "All LAs": self.pool_cell(mid, self.all_las()),
                 self.previous_label: self.shown(mid, period=prev) if prev is not None else "x"}
 
@@ -211,7 +217,7 @@ class ReportView(Figures):
                 if not present:
                     out.append({"Level": level_label, "Kind": group_label,
                                 "Measure": "(no measure with data for this LA)",
-                                self.name: "x", self.comparator_label.capitalize(): "x",
+                                self.name: "x", _header(self.comparator_label): "x",
                                 "All LAs": "x", self.previous_label: "x"})
                 out += [self._grid_row(mid, level_label, group_label) for mid in present]
         return pd.DataFrame(out)

@@ -29,7 +29,9 @@ def level_table(expected: pd.DataFrame, la_code: str,
     labels = [LEVEL_LABELS[k] for k in sorted(LEVEL_LABELS) if LEVEL_LABELS[k] in mine.index]
     observed = mine.loc[labels, ["observed"]].astype(int).rename(columns={"observed": "Observed"})
     shown = disclosure.suppress_table(observed, threshold, rows=False)
-    shown["Expected from needs"] = mine.loc[labels, "expected"].round().astype(int).to_numpy()
+    # a model's estimate (a sum of probabilities), not a count of children: one decimal
+    # says so, and no child is behind it
+    shown["Expected from needs"] = mine.loc[labels, "expected"].round(1).to_numpy()
     shown.index = pd.Index(labels, name="Level of intervention")
     return disclosure.mark_released(shown, threshold)
 

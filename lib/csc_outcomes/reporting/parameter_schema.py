@@ -23,7 +23,7 @@ from csc_outcomes.measures import coverage
 from csc_outcomes.reporting.config import FORMATS
 from csc_outcomes.reporting.disclosure import MINIMUM_THRESHOLD
 from csc_outcomes.reporting.la_register import is_current_la
-from csc_outcomes.reporting.tracker_rating import valid_thresholds
+from csc_outcomes.reporting.tracker_rating import threshold_problems, valid_thresholds
 
 #: The renderers a run can be asked for.
 RENDERERS = ("auto", "quarto", "builtin")
@@ -36,10 +36,13 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    """What a value must be: ``expected`` in words, ``test`` as a predicate."""
+    """What a value must be: ``expected`` in words, ``test`` as a predicate, and
+    optionally ``detail``: each sub-key's problem in words (a nested mapping, such as
+    ``rag:``, is named down to the key at fault rather than shown whole)."""
 
     expected: str
     test: Callable[[Any], bool]
+    detail: Callable[[Any], list[str]] | None = None
 
 
 def integer(minimum: int) -> Rule:
@@ -104,8 +107,9 @@ PERIOD = Rule("a period end: a date YYYY-MM-DD, last_month_end or latest_covered
 #: The RAG tracker's thresholds (``rag:``, in ``defaults.yaml`` or an LA's file; any part).
 RAG = Rule("a mapping of RAG domains (placement_moves, stability, missing, social_workers, "
            "health, sdq, absence, suspensions, care_leaver) to {amber: number, red: number} "
-           "(numbers of at least 0, amber at most red), and care_leaver_age: a whole number "
-           "from 0 to 25 (docs/board-pack.md)", valid_thresholds)
+           "(finite whole numbers, a percentage for absence; amber above 0, red at least "
+           "amber), and care_leaver_age: a whole number from 0 to 25 (docs/board-pack.md)",
+           valid_thresholds, threshold_problems)
 
 #: The options a run takes from ``defaults.yaml`` or a schedule.
 RUN_OPTIONS: dict[str, Rule] = {
@@ -145,7 +149,8 @@ def problems(data: Mapping[str, Any], schema: Mapping[str, Rule]) -> list[str]:
         if rule is None:
             out.append(f"{key}: not a key this file may hold (expected one of {', '.join(schema)})")
         elif not rule.test(value):
-            out.append(f"{key}: expected {rule.expected}, got {shown(value)}")
+            out += (rule.detail(value) if rule.detail is not None
+                    else [f"{key}: expected {rule.expected}, got {shown(value)}"])
     return out
 
 

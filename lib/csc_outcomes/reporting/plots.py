@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 from csc_outcomes.ingest.contracts import load_contract
 from csc_outcomes.keys import TABLE_SOURCE
 from csc_outcomes.measures.catalogue import CATALOGUE, GROUPS, LEVELS
-from csc_outcomes.reporting import disclosure
+from csc_outcomes.reporting import disclosure, trends
 from csc_outcomes.stats.frames import LEVEL_LABELS
 from csc_outcomes.stats.funnel import level_tag, limits_on_grid
 
@@ -249,38 +249,98 @@ def trend_chart(
     return fig
 
 
+#: One look per trend series role (``trends.series_role``), the same in every figure:
+#: the LA's own figures in the vermilion that marks the LA in funnels too, England black
+#: and dashed; line styles differ as well, so the roles part without colour.
+_ROLE_STYLES: dict[str, dict[str, Any]] = {
+    trends.OWN: {"color": _HIGHLIGHT, "linestyle": "-", "linewidth": 2.2, "marker": "o"},
+    trends.LA_PUBLISHED: {"color": PALETTE[0], "linestyle": "-", "linewidth": 1.5, "marker": "o"},
+    trends.NEIGHBOURS: {"color": PALETTE[2], "linestyle": "-.", "linewidth": 1.5, "marker": "s"},
+    trends.ENGLAND_ROLE: {"color": "#000000", "linestyle": "--", "linewidth": 1.5, "marker": "D"},
+}
+_ROLE_ORDER = [trends.OWN, trends.LA_PUBLISHED, trends.NEIGHBOURS, trends.ENGLAND_ROLE,
+               trends.OTHER]
+#: Characters per line of a panel title: a title wider than its panel ran into the next
+#: panel's title (left-aligned titles spill to the right).
+_PANEL_TITLE_CHARS = 30
+
+
+def _series_styles(series: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Line style of each series by its role, in legend order (role, then label), so a
+    series looks the same whichever figure it is in and whatever comes first in it.
+    Series of no known role take the palette colours the roles leave free."""
+    spare = iter([c for c in PALETTE if c not in {s["color"] for s in _ROLE_STYLES.values()}])
+    ordered = sorted(dict.fromkeys(series),
+                     key=lambda s: (_ROLE_ORDER.index(trends.series_role(s)), s))
+    out = {}
+    for name in ordered:
+        style = _ROLE_STYLES.get(trends.series_role(name))
+        out[name] = dict(style) if style else {"color": next(spare, _GREY), "linestyle": "-",
+                                               "linewidth": 1.5, "marker": "o"}
+    return out
+
+
+def _no_figures(ax: Any) -> None:
+    """Mark a panel with no figure: words instead of axes, since an empty date axis
+    falls back to 1 January 1970 and reads as data."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.text(0.5, 0.5, "no figures", transform=ax.transAxes, ha="center", va="center",
+            color=_GREY, fontsize="small", style="italic")
+
+
+def _trend_panel(ax: Any, data: pd.DataFrame, mid: str, styles: Mapping[str, Mapping[str, Any]],
+                 xlim: tuple[Any, Any]) -> None:
+    """One measure's panel: each series in its role's style over the shared period range."""
+    info = _catalogue_info([mid]).iloc[0]
+    unit = " per 10,000 children" if info["kind"] == "count" else ""
+    ax.set_title(textwrap.fill(f"{info['label']}{unit}", _PANEL_TITLE_CHARS), fontsize="small")
+    ax.tick_params(labelsize="x-small")
+    if data["value"].astype(float).notna().sum() == 0:
+        _no_figures(ax)
+        return
+    for name, part in data.groupby("series", sort=False):
+        ax.plot(part["period_end"], part["value"].astype(float), markersize=3,
+                label=str(name), **styles[str(name)])
+    if info["kind"] == "rate":
+        _pct_formatter(ax)
+    ax.xaxis.set_major_locator(locator := mdates.AutoDateLocator(minticks=2, maxticks=5))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(bottom=0)
+
+
 def trend_panels(frame: pd.DataFrame, *, title: str, columns: int = 3) -> Figure:
     """Small multiples: one panel per measure of ``frame`` (``trends.trend_frame``:
-    released own figures and published ones), every series in the same colour in every
-    panel and one legend; rates as percentages, counts per 10,000 children. A series
-    with one point is drawn as a point. Suppressed own figures are absent, so gaps."""
+    released own figures and published ones), one legend. Each series is drawn in its
+    role's style (``trends.series_role``: the LA's own figures, its published ones, the
+    neighbours' median, England), so a role looks the same in every figure; all panels
+    span the same periods, so they read side by side. Rates as percentages, counts per
+    10,000 children; a series with one point is a point; suppressed own figures are
+    gaps; a measure with no figure says so rather than drawing an empty date axis."""
     disclosure.require_released(frame, "trend_panels")
     aggregate_only(frame, ["measure_id", "series", "period_end"], "trend_panels")
     ids = list(dict.fromkeys(frame["measure_id"]))
-    series = list(dict.fromkeys(frame["series"]))
-    colours = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(series)}
+    shown = frame[frame["value"].astype(float).notna()]
+    styles = _series_styles([str(s) for s in shown["series"]])
+    pad = pd.Timedelta(days=120)
+    periods = pd.to_datetime(shown["period_end"])
+    xlim = (periods.min() - pad, periods.max() + pad) if len(shown) else (None, None)
     rows = max(1, -(-len(ids) // columns))
-    fig = Figure(figsize=(3.3 * columns, 2.2 * rows + 0.8), layout="constrained")
+    fig = Figure(figsize=(3.3 * columns, 2.4 * rows + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
     for ax, mid in zip(axes, ids, strict=False):
-        data = frame[frame["measure_id"] == mid].sort_values("period_end")
-        for name, part in data.groupby("series", sort=False):
-            ax.plot(part["period_end"], part["value"].astype(float), color=colours[str(name)],
-                    marker="o", markersize=3, linewidth=1.5, label=str(name))
-        info = _catalogue_info([mid]).iloc[0]
-        unit = " per 10,000 children" if info["kind"] == "count" else ""
-        ax.set_title(textwrap.fill(f"{info['label']}{unit}", 42), fontsize="small")
-        if info["kind"] == "rate":
-            _pct_formatter(ax)
-        ax.tick_params(labelsize="x-small")
-        ax.xaxis.set_major_locator(locator := mdates.AutoDateLocator(minticks=2, maxticks=5))
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        ax.set_ylim(bottom=0)
+        _trend_panel(ax, frame[frame["measure_id"] == mid].sort_values("period_end"), mid,
+                     styles, xlim)
     for ax in axes[len(ids):]:
         ax.set_visible(False)
-    handles = [mpl.lines.Line2D([], [], color=colours[s], marker="o", label=s) for s in series]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(2, len(series)) or 1,
-               fontsize="small")
+    handles = [mpl.lines.Line2D([], [], markersize=4, label=s, **st) for s, st in styles.items()]
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(2, len(handles)),
+                   fontsize="small")
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
     return fig
 
@@ -334,14 +394,20 @@ def funnel_plot(
 
     is_hi = (pts["unit"].astype(str) == str(highlight)) if highlight is not None else pd.Series(False, index=pts.index)
     others = pts[~is_hi.to_numpy()]
-    ax.scatter(others["denominator"], others["value"], color=PALETTE[0], alpha=0.75, s=28,
-               label=labels["points_label"], zorder=3)
+    # the other LAs small and pale, the highlighted LA large, outlined and labelled on a
+    # white box above everything, so it is found at once among a hundred and fifty points
+    ax.scatter(others["denominator"], others["value"], color=PALETTE[0], alpha=0.45, s=20,
+               linewidths=0, label=labels["points_label"], zorder=3)
     hi = pts[is_hi.to_numpy()]
     if len(hi):
-        ax.scatter(hi["denominator"], hi["value"], color=_HIGHLIGHT, s=90, edgecolor="black",
-                   zorder=4, label=labels["own_label"])
+        ax.scatter(hi["denominator"], hi["value"], color=_HIGHLIGHT, s=150, edgecolor="black",
+                   linewidths=1.5, zorder=6, clip_on=False, label=labels["own_label"])
         ax.annotate(str(highlight), xy=(hi["denominator"].iloc[0], hi["value"].iloc[0]),
-                    xytext=(8, 8), textcoords="offset points", fontweight="bold", color=_HIGHLIGHT)
+                    xytext=(14, 14), textcoords="offset points", fontweight="bold",
+                    color=_HIGHLIGHT, zorder=7,
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white",
+                          "edgecolor": _HIGHLIGHT, "alpha": 0.95},
+                    arrowprops={"arrowstyle": "-", "color": _HIGHLIGHT, "linewidth": 1.2})
     tau2 = float(res["tau2"].iloc[0]) if "tau2" in res.columns and len(res) else 0.0
     sub = (f"limits widened for overdispersion (random effects, tau\u00b2 = {tau2:.4f})"
            if tau2 > 0 else "exact binomial limits (no overdispersion adjustment)")
@@ -354,7 +420,8 @@ def funnel_plot(
     ax.set_xlim(left=0)
     top = np.nanmax([pts["value"].max() if len(pts) else 0, grid[[c for c in grid.columns if c.startswith("upper_")]].median().max()])
     ax.set_ylim(0, min(1.0, float(top) * 1.15 + 0.02))
-    ax.legend(loc="best", fontsize="small")
+    # below the axes (constrained layout makes room): inside, it covered points
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize="small")
     return fig
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from csc_outcomes import paths
 from csc_outcomes.published import ATTRIBUTION, published_measures
 from csc_outcomes.published.neighbours import all_neighbours
 from csc_outcomes.published.tidy import populations
-from csc_outcomes.reporting import rates
+from csc_outcomes.reporting import published_cache, rates
 from csc_outcomes.reporting.la_register import la_regions
 from csc_outcomes.reporting.pooled import shared_result
 
@@ -98,12 +99,14 @@ def read_published(folder: str | Path | None = None) -> Published:
 
 @functools.cache
 def _read_once(folder: str | None) -> Published:
-    return read_published(folder)
+    where = Path(folder) if folder else paths.published_dir()
+    return published_cache.cached(where, lambda: read_published(where))
 
 
 def load_published(cache_dir: str | Path | None = None,
                    folder: str | Path | None = None) -> Published:
-    """The published figures, read once per process and once per run (``cache_dir``:
-    the run's shared folder, where the first notebook leaves them for the others)."""
+    """The published figures, parsed once per release (``published_cache``), read once
+    per process and once per run (``cache_dir``: the run's shared folder, where the
+    first notebook leaves them for the others)."""
     key = str(folder) if folder else None
     return shared_result("published", cache_dir, lambda: _read_once(key))

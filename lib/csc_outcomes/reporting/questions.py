@@ -4,8 +4,11 @@ A review board is helped less by more numbers than by questions to discuss with 
 people who know the children. Four fixed rules raise a question about an LA's figure
 (the constants below set them; ``docs/board-pack.md`` explains them):
 
-- **funnel**: the figure is beyond the outer (99.8%) funnel limits over the LAs whose
-  figure is shown (``ReportView.funnel``, the funnel the reports draw);
+- **funnel**: the figure is beyond the outer (99.8%) limits of the funnel the report
+  draws (``published_funnel.best_funnel``: every LA's published figure where DfE
+  publishes the measure, else the warehouse's LAs whose figure is shown), when that
+  funnel has at least ``stats.funnel.MIN_UNITS`` LAs (fewer cannot tell chance from
+  the way LAs differ, so no question is raised);
 - **change**: it moved since a year earlier by more than chance explains: a
   two-proportion z-test for a rate, a test of two Poisson counts for a count
   (|z| > :data:`CHANGE_Z`; ratios are not tested);
@@ -31,8 +34,10 @@ import numpy as np
 import pandas as pd
 
 from csc_outcomes.measures.catalogue import CATALOGUE, DIRECTION, PARTNERS
-from csc_outcomes.reporting import disclosure
+from csc_outcomes.reporting import disclosure, published_funnel
 from csc_outcomes.reporting.context import ReportView
+from csc_outcomes.reporting.published_data import Published
+from csc_outcomes.stats.funnel import MIN_UNITS
 
 #: The funnel level (column tag of ``stats.funnel``) beyond which a question is raised.
 FUNNEL_LEVEL = "998"
@@ -119,11 +124,14 @@ def figure(view: ReportView, measure_id: str) -> str:
     return str(row["display"])
 
 
-def funnel_question(view: ReportView, measure_id: str) -> Question | None:
-    """A question when the LA is beyond the funnel's outer limits for the measure."""
-    res = view.funnel(measure_id)
-    if res is None or f"flag_{FUNNEL_LEVEL}" not in res.columns:
-        return None
+def funnel_question(view: ReportView, measure_id: str,
+                    pub: Published | None = None) -> Question | None:
+    """A question when the LA is beyond the outer limits of the funnel the report draws:
+    over every LA's published figure where DfE publishes the measure (``pub`` given),
+    else over the warehouse's LAs."""
+    res = published_funnel.best_funnel(view, measure_id, pub) if pub else view.funnel(measure_id)
+    if res is None or f"flag_{FUNNEL_LEVEL}" not in res.columns or len(res) < MIN_UNITS:
+        return None  # too few LAs to tell chance from overdispersion: no claim
     mine = res[res["unit"].astype(str) == view.la_code]
     flag = mine[f"flag_{FUNNEL_LEVEL}"].iloc[0] if len(mine) else None
     if flag not in ("above", "below"):
@@ -131,7 +139,8 @@ def funnel_question(view: ReportView, measure_id: str) -> Question | None:
     label, side = view.label(measure_id), "higher" if flag == "above" else "lower"
     centre = disclosure.format_value(res.target, "rate")
     seen = (f"{label}: {figure(view, measure_id)} for {view.name}, {flag} the outer (99.8%) "
-            f"funnel limits around the all-LA figure of {centre}: {side} than chance "
+            f"funnel limits around {res.attrs.get('against', 'the all-LA average')} of "
+            f"{centre}: {side} than chance "
             "alone would give an LA of its size.")
     ask = (f"What explains {view.name}'s {in_sentence(label)} being {side} than "
            "other LAs': the children and families it serves, how it records, or practice?")
@@ -237,18 +246,21 @@ def partner_question(view: ReportView, performance: str, target: int,
 
 
 def questions(view: ReportView, measure_ids: Sequence[str] | None = None,
-              published: pd.DataFrame | None = None) -> list[Question]:
+              published: pd.DataFrame | None = None,
+              pub: Published | None = None) -> list[Question]:
     """Every question the rules raise for the view's LA and period, measure by measure
     (``measure_ids``, default every measure the LA has), then the partner pairs with a
     member among them. ``published``: ``benchmarks.comparators`` for the LA; the gap
-    rule then uses the statistical neighbours' published figures where DfE has them."""
+    rule then uses the statistical neighbours' published figures where DfE has them;
+    ``pub`` (``published_data.load_published``): the funnel rule uses the funnel over
+    every LA's published figure, as the reports draw it."""
     mine = view.rows()
     have = list(dict.fromkeys(mine.loc[mine["la_code"] == view.la_code, "measure_id"]))
     ids = have if measure_ids is None else [m for m in measure_ids if m in have]
     rows = {} if published is None else {r["measure_id"]: r for _, r in published.iterrows()}
     found = []
     for m in ids:
-        found += [q for rule in (funnel_question, change_question) if (q := rule(view, m))]
+        found += [q for q in (funnel_question(view, m, pub), change_question(view, m)) if q]
         gap = published_gap_question(view, rows[m]) if m in rows else gap_question(view, m)
         found += [gap] if gap else []
     found += [q for p, t, o in PARTNERS if p in ids or o in ids
@@ -265,14 +277,15 @@ INTRO = ("These questions are raised by fixed rules from the figures shown in th
 
 
 def markdown(view: ReportView, measure_ids: Sequence[str] | None = None,
-             levels: Sequence[str] | None = None, published: pd.DataFrame | None = None) -> str:
+             levels: Sequence[str] | None = None, published: pd.DataFrame | None = None,
+             pub: Published | None = None) -> str:
     """The questions as markdown for a report (``levels``: only measures of these levels;
-    ``published``: as for :func:`questions`)."""
+    ``published`` and ``pub``: as for :func:`questions`)."""
     ids = list(measure_ids) if measure_ids else None
     if levels:
         in_levels = [m for m, spec in CATALOGUE.items() if spec.level in set(levels)]
         ids = [m for m in (ids or in_levels) if m in in_levels]
-    found = questions(view, ids, published)
+    found = questions(view, ids, published, pub)
     if not found:
         return (f"{INTRO}\n\nNo figure in this report for {view.name} met a rule this "
                 "period, so no question is raised.")

@@ -120,7 +120,7 @@ def notebook_jobs(plan: RunPlan) -> list[NotebookJob]:
             "suppression_threshold": plan.threshold,
             # practitioners' context (context/<LA>/<period>.md) and the ingest's QA report
             "parameters_dir": str(plan.parameters_dir),
-            "qa_report": str(data_quality.qa_report_path(plan.config.warehouse)),
+            "qa_report": str(data_quality.qa_report_path(Path(plan.config.warehouse).resolve())),
             # pooled models fitted once per run, shared by the LAs' notebooks
             "cache_dir": str(plan.shared_dir),
             **plan.config.extra_parameters,

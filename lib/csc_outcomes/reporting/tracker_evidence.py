@@ -1,4 +1,5 @@
-"""The RAG tracker's evidence: one row per child looked after at the period end, per LA.
+"""The RAG tracker's evidence: one row per child looked after at the period end, and
+one per care leaver of the period's collection year, per LA.
 
 Read from the warehouse as the measures read it (only the columns the measures use,
 ``fields.read_columns``, one LA's rows) and built with the
@@ -12,6 +13,13 @@ Each domain gives three columns: the number rated (``<domain>``), its state
 words (``<domain>_evidence``). A domain whose table was not in the return of the
 period's collection year (social workers before 2024, say) is "No data" for every
 child: an empty table would otherwise read as "no changes".
+
+OC3 (activity and accommodation) is returned for care leavers, after they leave care,
+so a child still in care at the period end rarely has a row: without one, the
+care-leaver domain is "Not applicable (still in care)", not "No data". Care leavers
+(an OC3 row of the collection year the period end falls in, and not in care on the
+period end) are rows of their own (``status`` :data:`CARE_LEAVER`): the care-leaver
+domain rated, the in-care domains "Not applicable".
 """
 
 from __future__ import annotations
@@ -32,7 +40,13 @@ from csc_outcomes.measures.inputs import MeasureInputs
 from csc_outcomes.measures.periods import make_periods
 from csc_outcomes.measures.placements import placements_in_window, prepared_episodes
 from csc_outcomes.measures.prepare import Codebook, prepare_table
-from csc_outcomes.reporting.tracker_rating import NO_DATA, NOT_APPLICABLE, RATED
+from csc_outcomes.reporting.tracker_rating import (
+    DOMAIN_KEYS,
+    NO_DATA,
+    NOT_APPLICABLE,
+    RATED,
+    figure,
+)
 from csc_outcomes.warehouse import connect
 
 #: A domain's columns for the cohort: value, state, evidence (aligned with the cohort).
@@ -46,6 +60,10 @@ SCHOOL_AGES = (5, 16)
 #: The OC2 flags of the health domain, as the evidence names them.
 HEALTH_FLAGS = {"HEALTH_CHECK": "health check", "TEETH_CHECK": "dental check",
                 "IMMUNISATIONS": "immunisations"}
+#: A row's ``status``: looked after on the period end, or a care leaver of the year.
+LOOKED_AFTER, CARE_LEAVER = "Looked after", "Care leaver"
+#: The care-leaver domain's evidence for a child in care without an OC3 row.
+STILL_IN_CARE = "still in care: OC3 is returned after leaving care"
 
 
 def read_inputs(warehouse: str | Path, la_code: str) -> MeasureInputs:
@@ -66,9 +84,10 @@ def read_inputs(warehouse: str | Path, la_code: str) -> MeasureInputs:
 
 def child_evidence(inputs: MeasureInputs, la_code: str, period_end: object,
                    care_leaver_age: int = 17) -> pd.DataFrame:
-    """One row per child looked after at ``period_end`` in ``la_code``, sorted by ``CHILD``:
-    ``CHILD, age, age_band, legal_status, placement, time_in_care`` and each domain's
-    columns (see the module docstring)."""
+    """One row per child looked after at ``period_end`` in ``la_code``, and per care
+    leaver of the year (:func:`leaver_rows`), sorted by ``CHILD``: ``CHILD, status, age,
+    age_band, legal_status, placement, time_in_care`` and each domain's columns (see
+    the module docstring)."""
     ctx = Context(inputs.tables, inputs.supplied)
     periods = make_periods([period_end])
     p = periods.iloc[0]
@@ -77,7 +96,8 @@ def child_evidence(inputs: MeasureInputs, la_code: str, period_end: object,
     cohort["age"] = ages_on(cohort["DOB"], p["period_end"])
     year = calendar.collection_year(p["period_end"])
     has = supplied_in(inputs, la_code, year)
-    out = describe(ctx, cohort, p, child_ids(ctx, inputs.table("header"), inputs.table("episodes")))
+    ids = child_ids(ctx, _with_oc3(inputs), inputs.table("episodes"))
+    out = describe(ctx, cohort, p, ids)
     builders: dict[str, Callable[[], Columns]] = {
         "placement_moves": lambda: placement_moves(ctx, cohort, p),
         "stability": lambda: stability(ctx, cohort, p),
@@ -91,6 +111,9 @@ def child_evidence(inputs: MeasureInputs, la_code: str, period_end: object,
     }
     for key, build in builders.items():
         out[key], out[f"{key}_state"], out[f"{key}_evidence"] = build()
+    if has("oc3"):
+        leavers = leaver_rows(ctx, periods, ids, care_leaver_age)
+        out = pd.concat([out, leavers], ignore_index=True) if len(leavers) else out
     return out.sort_values("CHILD", kind="stable").reset_index(drop=True)
 
 
@@ -103,6 +126,49 @@ def supplied_in(inputs: MeasureInputs, la_code: str, year: int) -> Callable[[str
         mine = mine[pd.to_numeric(mine["collection_year"], errors="coerce").eq(year).fillna(True)]
     names = set(mine["table_name"].astype(str))
     return lambda table: table in names
+
+
+def _with_oc3(inputs: MeasureInputs) -> pd.DataFrame:
+    """The header's ``la_code, CHILD`` pairs and OC3's: a care leaver's id may be only
+    in the OC3 table."""
+    cols = ["la_code", "CHILD"]
+    frames = [t[cols] for t in (inputs.table("header"), inputs.table("oc3"))
+              if set(cols) <= set(t.columns)]
+    return pd.concat(frames, ignore_index=True) if frames else inputs.table("header")
+
+
+def leaver_rows(ctx: Context, periods: pd.DataFrame, ids: pd.DataFrame,
+                min_age: int) -> pd.DataFrame:
+    """One row per care leaver: an OC3 row of the collection year the period end falls
+    in (rows without a year count, as ``year_rows`` uses them) and not in care on the
+    period end (short breaks included: a child on one is still looked after).
+
+    The in-care domains are "Not applicable" (they describe care the young person has
+    left); the care-leaver domain is rated from the OC3 row, as for children in care."""
+    p = periods.iloc[0]
+    rows = year_rows(ctx, "oc3", periods)
+    year = pd.to_numeric(rows["collection_year"], errors="coerce")
+    rows = rows[year.eq(calendar.collection_year(p["period_end"])) | year.isna()]
+    in_care = cla_cohort(ctx, periods, short_breaks=True)["child_key"]
+    keys = rows.loc[~rows["child_key"].isin(in_care), "child_key"].drop_duplicates()
+    if keys.empty:
+        return pd.DataFrame()
+    leavers = with_dob(ctx, pd.DataFrame({"child_key": keys.to_numpy()}))
+    if "DOB" in rows.columns:  # OC3 carries the date of birth too
+        own = rows.drop_duplicates("child_key", keep="last").set_index("child_key")["DOB"]
+        leavers["DOB"] = leavers["DOB"].fillna(leavers["child_key"].map(own))
+    leavers["age"] = ages_on(pd.to_datetime(leavers["DOB"]), p["period_end"])
+    out = leavers[["child_key"]].merge(ids.drop_duplicates("child_key"), on="child_key", how="left")
+    out["status"] = CARE_LEAVER
+    out["age"] = leavers["age"].to_numpy()
+    out["age_band"] = [age_band(a) for a in leavers["age"]]
+    out["legal_status"] = out["placement"] = out["time_in_care"] = ""
+    for key in (k for k in DOMAIN_KEYS if k != "care_leaver"):
+        out[key], out[f"{key}_state"] = np.nan, NOT_APPLICABLE
+        out[f"{key}_evidence"] = "care leaver: not in care on the period end"
+    out["care_leaver"], out["care_leaver_state"], out["care_leaver_evidence"] = care_leaver(
+        ctx, leavers, periods, True, min_age, in_care=False)
+    return out
 
 
 def child_ids(ctx: Context, header: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
@@ -132,6 +198,7 @@ def describe(ctx: Context, cohort: pd.DataFrame, p: pd.Series, ids: pd.DataFrame
     place = cohort[["poc_id"]].merge(current[["poc_id", "PLACE"]], on="poc_id", how="left")
     out = pd.DataFrame({"child_key": cohort["child_key"].to_numpy()})
     out = out.merge(ids.drop_duplicates("child_key"), on="child_key", how="left")
+    out["status"] = LOOKED_AFTER
     out["age"] = cohort["age"].to_numpy()
     out["age_band"] = [age_band(a) for a in cohort["age"]]
     out["legal_status"] = cohort["LS"].to_numpy()
@@ -295,7 +362,7 @@ def absence(ctx: Context, cohort: pd.DataFrame, periods: pd.DataFrame, supplied:
     why_not = np.select([~school, unmatched], [NOT_APPLICABLE, NO_DATA], "")
     text = np.select([~school, unmatched],
                      ["not of compulsory school age", "not matched to the school census this year"],
-                     [f"{a:g} of {s:g} sessions missed ({x:.1f}%)"
+                     [f"{a:g} of {s:g} sessions missed ({figure(x)}%)"
                       for a, s, x in zip(possible - attended, possible, pct, strict=True)])
     return _states(cohort, why_not == "", why_not, pct, list(text))
 
@@ -320,10 +387,14 @@ def suspensions(ctx: Context, cohort: pd.DataFrame, p: pd.Series, supplied: bool
 
 
 def care_leaver(ctx: Context, cohort: pd.DataFrame, periods: pd.DataFrame, supplied: bool,
-                min_age: int) -> Columns:
+                min_age: int, in_care: bool = True) -> Columns:
     """For young people aged ``min_age`` or more: of activity (education, employment or
     training, ``care_leavers.EET``) and accommodation (suitable: ``ACCOM`` ending in 1),
-    how many the year's OC3 row records as not met."""
+    how many the year's OC3 row records as not met.
+
+    ``cohort`` is children in care (``in_care``), for whom no OC3 row is expected (it
+    is returned after leaving care): "Not applicable"; or care leavers, for whom a row
+    recording neither activity nor accommodation is "No data"."""
     if not supplied:
         return _unsupplied(cohort, "oc3")
     rows = year_rows(ctx, "oc3", periods).drop_duplicates("child_key", keep="last")
@@ -334,12 +405,16 @@ def care_leaver(ctx: Context, cohort: pd.DataFrame, periods: pd.DataFrame, suppl
         accom.notna() & ~accom.fillna("").astype(str).str.endswith("1")).astype(int)
     older = (cohort["age"] >= min_age).fillna(False).to_numpy(dtype=bool)
     blank = (activ.isna() & accom.isna()).to_numpy()
-    why_not = np.select([~older, blank], [NOT_APPLICABLE, NO_DATA], "")
+    why_not = np.select([~older, blank], [NOT_APPLICABLE, NOT_APPLICABLE if in_care else NO_DATA],
+                        "")
     words = [f"activity {a} ({'EET' if a in EET else 'not EET'}); accommodation {c} "
              f"({'suitable' if str(c).endswith('1') else 'not suitable'})"
              for a, c in zip(activ.fillna("not recorded"), accom.fillna("not recorded"), strict=True)]
-    text = np.select([~older, blank], [f"under {min_age}", "no OC3 row for the year"], words)
+    text = np.select([~older, blank], [f"under {min_age}", STILL_IN_CARE if in_care else
+                                       "OC3 row records neither activity nor accommodation"],
+                     words)
     return _states(cohort, why_not == "", why_not, poor.to_numpy(dtype=float), list(text))
 
 
-__all__ = ["AGE_BANDS", "child_evidence", "child_ids", "read_inputs"]
+__all__ = ["AGE_BANDS", "CARE_LEAVER", "LOOKED_AFTER", "STILL_IN_CARE", "child_evidence", "child_ids",
+           "leaver_rows", "read_inputs"]

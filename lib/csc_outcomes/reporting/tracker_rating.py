@@ -16,7 +16,8 @@ holds the kit's defaults, stated again in ``defaults.yaml`` and ``docs/board-pac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,27 +35,26 @@ RATED = "rated"
 @dataclass(frozen=True)
 class Domain:
     """One domain of the tracker: its key (in ``rag:`` and the evidence columns), its
-    heading, and how its number reads in the "why" text."""
+    heading, how its number reads in the "why" text (``shown``, a template taking the
+    figure as :func:`figure` writes it), and whether its thresholds may be fractional
+    (a percentage) or must be whole (a count, a score)."""
 
     key: str
     label: str
-    shown: Callable[[float], str]
-
-
-def _count(unit: str) -> Callable[[float], str]:
-    return lambda v: f"{v:g} {unit}"
+    shown: str
+    percent: bool = False
 
 
 DOMAINS: tuple[Domain, ...] = (
-    Domain("placement_moves", "Placement moves (12 months)", _count("moves")),
-    Domain("stability", "Long-term stability (carer changes, 2 years)", _count("carer changes")),
-    Domain("missing", "Missing episodes (12 months)", _count("missing episodes")),
-    Domain("social_workers", "Social workers (12 months)", _count("social workers")),
-    Domain("health", "Health, dental, immunisations", _count("of 3 not done")),
-    Domain("sdq", "SDQ score", lambda v: f"SDQ {v:g}"),
-    Domain("absence", "School absence this year", lambda v: f"{v:.1f}% absent"),
-    Domain("suspensions", "Suspensions (12 months)", _count("suspensions")),
-    Domain("care_leaver", "Care leaver: activity, accommodation", _count("of 2 not met")),
+    Domain("placement_moves", "Placement moves (12 months)", "{} moves"),
+    Domain("stability", "Long-term stability (carer changes, 2 years)", "{} carer changes"),
+    Domain("missing", "Missing episodes (12 months)", "{} missing episodes"),
+    Domain("social_workers", "Social workers (12 months)", "{} social workers"),
+    Domain("health", "Health, dental, immunisations", "{} of 3 not done"),
+    Domain("sdq", "SDQ score", "SDQ {}"),
+    Domain("absence", "School absence this year", "{}% absent", percent=True),
+    Domain("suspensions", "Suspensions (12 months)", "{} suspensions"),
+    Domain("care_leaver", "Care leaver: activity, accommodation", "{} of 2 not met"),
 )
 DOMAIN_KEYS = tuple(d.key for d in DOMAINS)
 
@@ -77,25 +77,59 @@ class ThresholdError(ValueError):
     """Thresholds that cannot rate (amber above red once merged); names where each came from."""
 
 
-def _number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+def _limit_problem(key: str, name: str, v: Any, percent: bool) -> str | None:
+    """Why one threshold (``rag.<key>.<name>``) cannot rate, or ``None`` when it can.
+
+    A count or score is whole, so a fraction would hide which value turns amber; an
+    infinite threshold never rates anyone; an amber of 0 rates every child at least
+    amber (every number rated is 0 or more), so amber must be above 0."""
+    where = f"rag.{key}.{name}: got {v!r}"
+    if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v):
+        return f"{where}, expected a finite number"
+    if not percent and v != int(v):
+        return f"{where}, expected a whole number (the domain counts)"
+    if v <= 0 and name == "amber":
+        return f"{where}, expected above 0 (an amber of 0 rates every child amber or red)"
+    if v < 0:
+        return f"{where}, expected 0 or more"
+    return None
 
 
-def valid_thresholds(value: Any) -> bool:
-    """Whether ``value`` is a ``rag:`` block (the whole or any part of
-    :data:`DEFAULT_THRESHOLDS`): known domains, each ``amber``/``red`` a number of at
-    least 0, amber at most red when both are given; ``care_leaver_age`` 0 to 25."""
-    if not isinstance(value, Mapping) or not set(value) <= set(DEFAULT_THRESHOLDS):
-        return False
+def threshold_problems(value: Any) -> list[str]:
+    """Each reason a ``rag:`` block (the whole or any part of :data:`DEFAULT_THRESHOLDS`)
+    cannot rate, naming the sub-key (``rag.sdq.amber``) and its value; ``[]`` when it can.
+
+    A loose threshold does not fail loudly: ``{amber: 0}`` rates every child amber and
+    ``.inf`` rates none, and a board would read either as a finding. So each threshold
+    must be finite, whole (a percentage may be fractional), amber above 0, and red at
+    least amber when both are given; ``care_leaver_age`` a whole number 0 to 25."""
+    if not isinstance(value, Mapping):
+        return [f"rag: got {value!r}, expected a mapping of domains to thresholds"]
+    percent = {d.key: d.percent for d in DOMAINS}
+    out: list[str] = []
     for key, limits in value.items():
         if key == "care_leaver_age":
             if not (isinstance(limits, int) and not isinstance(limits, bool) and 0 <= limits <= 25):
-                return False
-        elif not (isinstance(limits, Mapping) and limits and set(limits) <= {"amber", "red"}
-                  and all(_number(v) for v in limits.values())
-                  and limits.get("amber", 0) <= limits.get("red", float("inf"))):
-            return False
-    return True
+                out.append(f"rag.care_leaver_age: got {limits!r}, expected a whole number 0 to 25")
+        elif key not in percent:
+            out.append(f"rag.{key}: not a domain (expected one of {', '.join(DEFAULT_THRESHOLDS)})")
+        elif not isinstance(limits, Mapping) or not limits:
+            out.append(f"rag.{key}: got {limits!r}, expected {{amber: number, red: number}}")
+        else:
+            out += [f"rag.{key}.{name}: not a threshold (expected amber or red)"
+                    for name in limits if name not in ("amber", "red")]
+            found = [_limit_problem(key, n, v, percent[key]) for n, v in limits.items()
+                     if n in ("amber", "red")]
+            out += [f for f in found if f]
+            if not any(found) and {"amber", "red"} <= set(limits) and limits["amber"] > limits["red"]:
+                out.append(f"rag.{key}: amber {limits['amber']!r} is above red {limits['red']!r}, "
+                           "expected red at least amber")
+    return out
+
+
+def valid_thresholds(value: Any) -> bool:
+    """Whether ``value`` is a ``rag:`` block that can rate (:func:`threshold_problems`)."""
+    return not threshold_problems(value)
 
 
 def thresholds_for(defaults: Mapping[str, Any] | None,
@@ -111,13 +145,29 @@ def thresholds_for(defaults: Mapping[str, Any] | None,
                 merged[key].update(value)
             else:
                 merged[key] = value
-    bad = [f"{k}: amber {merged[k]['amber']} is above red {merged[k]['red']}"
+    bad = [f"rag.{k}: amber {merged[k]['amber']} is above red {merged[k]['red']}"
            for k in DOMAIN_KEYS if merged[k]["amber"] > merged[k]["red"]]
     if bad:
         raise ThresholdError("RAG thresholds (parameters/defaults.yaml rag: and the LA's "
                              "<LA>.yaml rag:) do not rate: " + "; ".join(bad)
                              + "; make amber at most red")
     return merged
+
+
+def figure(v: float, limits: tuple[float, ...] = ()) -> str:
+    """``v`` written so that it reads as it compares: a whole number as is, else with
+    the fewest decimals (1 to 6) that neither look whole nor round onto the other side
+    of a threshold in ``limits``.
+
+    4.96% at one decimal is "5.0%", which beside "< amber at 5" reads as a wrong
+    rating; two decimals ("4.96%") read right."""
+    if not math.isfinite(v) or v == int(v):
+        return f"{v:g}"
+    for d in range(1, 7):
+        r = round(v, d)
+        if r != int(r) and all((r >= t) == (v >= t) for t in limits):
+            return f"{v:.{d}f}"
+    return f"{v:.6f}"
 
 
 def rate_domain(value: pd.Series, state: pd.Series, domain: Domain,
@@ -132,7 +182,8 @@ def rate_domain(value: pd.Series, state: pd.Series, domain: Domain,
     v = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         colour = np.select([v >= red, v >= amber], [RED, AMBER], GREEN)
-    shown = [domain.shown(x) if ok else "" for x, ok in zip(v, rated, strict=True)]
+    shown = [domain.shown.format(figure(x, (amber, red))) if ok else ""
+             for x, ok in zip(v, rated, strict=True)]
     rule = np.select([colour == RED, colour == AMBER],
                      [f">= red at {red:g}", f">= amber at {amber:g}"], f"< amber at {amber:g}")
     why = [f"{s} {r}" if ok else "" for s, r, ok in zip(shown, rule, rated, strict=True)]
@@ -164,8 +215,10 @@ __all__ = [
     "RED",
     "Domain",
     "ThresholdError",
+    "figure",
     "rate",
     "rate_domain",
+    "threshold_problems",
     "thresholds_for",
     "valid_thresholds",
 ]

@@ -2,9 +2,11 @@
 
 The child rows stay in the restricted tree (``tracker_write``); a report may show
 only these counts, and only through the one disclosure step
-(``disclosure.suppress_table``). Each domain's row adds up to the children looked
-after at the period end, a published figure, so a suppressed cell must not be
-recoverable from that total: row totals are protected (secondary suppression);
+(``disclosure.suppress_table``). Each domain's row adds up to the tracker's rows:
+the children looked after at the period end (a published figure) and the year's care
+leavers (rated only in the care-leaver domain, "Not applicable" elsewhere, so the
+"Not applicable" cells hold them too). A suppressed cell must not be recoverable from
+that total: row totals are protected (secondary suppression);
 column totals (a colour summed over domains) add up to nothing and are not.
 """
 

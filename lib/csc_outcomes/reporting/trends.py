@@ -21,6 +21,30 @@ from csc_outcomes.reporting.published_data import ENGLAND, Published
 
 COLUMNS = ["measure_id", "series", "period_end", "value"]
 
+#: What each series of a trend is. Charts colour a series by its role, never by the
+#: order it comes in, so England or the LA's own figures keep one colour in every figure.
+OWN, LA_PUBLISHED, NEIGHBOURS, ENGLAND_ROLE, OTHER = (
+    "own", "la_published", "neighbours", "england", "other")
+ENGLAND_LABEL = "England (published)"
+NEIGHBOURS_LABEL = "Statistical neighbours' median (published)"
+_OWN_SUFFIX = " (own figures)"
+_PUBLISHED_SUFFIX = " (published)"
+
+
+def series_role(series: str) -> str:
+    """The role of a trend series from its label (:data:`OWN`, :data:`LA_PUBLISHED`,
+    :data:`NEIGHBOURS`, :data:`ENGLAND_ROLE`, or :data:`OTHER` for a label this module
+    did not write), so a chart can give each role the same colour in every figure."""
+    if series == ENGLAND_LABEL:
+        return ENGLAND_ROLE
+    if series == NEIGHBOURS_LABEL:
+        return NEIGHBOURS
+    if series.endswith(_OWN_SUFFIX):
+        return OWN
+    if series.endswith(_PUBLISHED_SUFFIX):
+        return LA_PUBLISHED
+    return OTHER
+
 
 def own_series(view: Any, measure_id: str, pub: Published, stand_in: str | None) -> pd.DataFrame:
     """The LA's released figures over its period ends, missing (a gap in the line) where
@@ -34,7 +58,7 @@ def own_series(view: Any, measure_id: str, pub: Published, stand_in: str | None)
             return pd.DataFrame(columns=COLUMNS)
         pops = [pub.population(view.la_code, report_year(p)) for p in r["period_end"]]
         values = pd.Series(rates.per_10k(values.to_numpy(), pops), index=r.index)
-    return pd.DataFrame({"measure_id": measure_id, "series": f"{view.name} (own figures)",
+    return pd.DataFrame({"measure_id": measure_id, "series": f"{view.name}{_OWN_SUFFIX}",
                          "period_end": r["period_end"], "value": values})
 
 
@@ -42,13 +66,13 @@ def published_series(pub: Published, measure_id: str, stand_in: str | None) -> p
     """The published years for England, the LA (or the LA it stands in for) and the
     median of its statistical neighbours."""
     rows = pub.rated[pub.rated["measure_id"] == measure_id].dropna(subset=["value"])
-    parts = [(rows[rows["area_code"] == ENGLAND], "England (published)")]
+    parts = [(rows[rows["area_code"] == ENGLAND], ENGLAND_LABEL)]
     if stand_in is not None:
-        label = f"{pub.area_name(stand_in)} (published)"
+        label = f"{pub.area_name(stand_in)}{_PUBLISHED_SUFFIX}"
         near = rows[rows["area_code"].isin(pub.neighbours_of(stand_in))]
         parts += [(rows[rows["area_code"] == stand_in], label),
                   (pd.DataFrame(near.groupby("year", as_index=False)["value"].median()),
-                   "Statistical neighbours' median (published)")]
+                   NEIGHBOURS_LABEL)]
     out = [pd.DataFrame({"measure_id": measure_id, "series": label,
                          "period_end": pd.to_datetime(part["year"].astype(int).astype(str) + "-03-31"),
                          "value": part["value"].astype(float)}) for part, label in parts if len(part)]

@@ -5,7 +5,9 @@ Analysts live in Excel, so each run publishes, before the leak scan reads them:
 - ``reports/<period>/workbook.xlsx``: every LA's measures for the period, with their
   comparators (one row per LA and measure);
 - ``reports/<period>/<LA>/workbook.xlsx``: that LA's measures with its comparators,
-  each comparator's figure beside it, and its data quality table.
+  each comparator's figure beside it, the LA beside DfE's published figures (England,
+  region, statistical neighbours, quartile band, reconciliation), and its data quality
+  table.
 
 Every figure is the released one (``disclosure.release``, pools of shown rows only,
 through the same ``ReportView`` the reports use), so a cell is suppressed (``c``)
@@ -29,15 +31,18 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from csc_outcomes import atomic
 from csc_outcomes.measures.catalogue import CATALOGUE, GROUPS, LEVELS, POLARITIES
-from csc_outcomes.reporting import data_quality, disclosure
+from csc_outcomes.reporting import benchmarks, data_quality, disclosure
 from csc_outcomes.reporting.context import ReportView, long_date
 from csc_outcomes.reporting.parameters import load_la_parameters
 from csc_outcomes.reporting.plan import RunPlan
+from csc_outcomes.reporting.published_data import load_published
 
 #: Excel number formats by a measure's kind.
-NUMBER_FORMATS = {"rate": "0.0%", "count": "#,##0", "ratio": "0.00"}
+NUMBER_FORMATS = {"rate": "0.0%", "count": "#,##0", "ratio": "0.00", "per 10,000 children": "0.0"}
 #: Columns holding a measure's value (formatted by its kind); others are counts or text.
-VALUE_COLUMNS = ("Value", "Comparator value", "All LAs value", "A year earlier")
+VALUE_COLUMNS = ("Value", "Comparator value", "All LAs value", "A year earlier", "This LA",
+                 "England", "Region", "Neighbours median", "Neighbours lowest",
+                 "Neighbours highest")
 COUNT_COLUMNS = ("Numerator", "Denominator", "Count")
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 #: The workbook's file name, in the period folder and in each LA's folder.
@@ -104,6 +109,26 @@ def comparators_frame(view: ReportView) -> pd.DataFrame:
         "Denominator": [cell(v, s) for v, s in zip(r["denominator"], r["denominator_display"],
                                                     strict=True)],
         "Value": [cell(v, s) for v, s in zip(r["value"], r["display"], strict=True)]})
+
+
+def published_frame(bench: pd.DataFrame) -> pd.DataFrame:
+    """The LA beside DfE's published figures (``benchmarks.comparators``): its own
+    figure as released, England, its region and statistical neighbours, its quartile
+    band, the published year, a reconciliation and where definitions differ."""
+    unit = ["per 10,000 children" if per else str(kind)
+            for per, kind in zip(bench["per_10k"], bench["kind"], strict=True)]
+    return pd.DataFrame({
+        "Measure": bench["label"].tolist(), "Unit": unit,
+        "This LA": [cell(v, s) for v, s in zip(bench["la_value"], bench["la_shown"], strict=True)],
+        **{name: [cell(v, "x") for v in bench[col]] for name, col in (
+            ("England", "england"), ("Region", "region"), ("Neighbours median", "neighbours_median"),
+            ("Neighbours lowest", "neighbours_min"), ("Neighbours highest", "neighbours_max"))},
+        "Neighbours with a figure": bench["neighbours_n"].astype(int).tolist(),
+        "Quartile band of all LAs (1 = lowest)": [int(b) if pd.notna(b) else "x"
+                                                  for b in bench["quartile_band"]],
+        "Published year": bench["published_year"].tolist(),
+        "Reconciliation": bench["reconciliation"].tolist(),
+        "Definition differs": bench["note"].tolist()})
 
 
 def about_lines(title: str, period_end: str, threshold: int, published: bool) -> list[str]:
@@ -207,14 +232,19 @@ def stage_workbooks(plan: RunPlan, la_codes: Sequence[str]) -> list[Path]:
     written = [write_workbook(plan.staging / FILE_NAME, f"Outcome measures for every LA, year "
                               f"ending {when}", plan.period_end, plan.threshold,
                               {"Measures": measures_frame(views)})]
-    qa_path = data_quality.qa_report_path(plan.config.warehouse)
+    qa_path = data_quality.qa_report_path(Path(plan.config.warehouse).resolve())
+    pub = load_published(plan.shared_dir)  # the notebooks' copy (parsed once per release)
     for view in (v for v in views if v.la_code in set(la_codes)):
-        sheets = {"Measures": measures_frame([view]), "Comparators": comparators_frame(view)}
+        like = (plan.la_parameters.get(view.la_code) or {}).get("like") or None
+        bench = benchmarks.comparators(view, view.la_code, plan.period_end, like,
+                                       published=pub, threshold=plan.threshold)
+        sheets = {"Measures": measures_frame([view]), "Comparators": comparators_frame(view),
+                  "Published comparators": published_frame(bench)}
         quality, _ = data_quality.la_quality(qa_path, plan.warehouse, view.la_code,
                                              plan.threshold)
         if quality is not None:
             sheets["Data quality"] = quality
         written.append(write_workbook(plan.staging / view.la_code / FILE_NAME,
                                       f"Outcome measures for {view.name}, year ending {when}",
-                                      plan.period_end, plan.threshold, sheets))
+                                      plan.period_end, plan.threshold, sheets, published=True))
     return written
