@@ -33,7 +33,7 @@ class Kids:
     """Rows of each canonical table, child by child."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[dict]] = {t: [] for t in TABLES}
+        self.rows: dict[str, list[dict]] = {t: [] for t in (*TABLES, "contacts")}
 
     def child(self, cid: str, dob: str = TEN, start: str = "2020-01-01",
               moves: tuple[str, ...] = (), upn: str | None = None) -> None:
@@ -261,3 +261,23 @@ def test_time_in_care_counts_whole_months():
     pe = pd.Timestamp(PE)
     assert time_in_care(pd.Timestamp("2025-03-31"), pe) == "1 y 0 m"
     assert time_in_care(pd.Timestamp("2025-04-01"), pe) == "0 y 11 m"
+
+
+def test_front_door_contacts_from_the_contacts_feed():
+    k = Kids()
+    for cid, n in (("X0", 0), ("X1", 1), ("X2", 2), ("X3", 3)):
+        k.child(cid)
+        for i in range(n):
+            k.add("contacts", CHILD=cid, contact_date=f"2025-0{4 + i}-01")
+    k.add("contacts", CHILD="X0", contact_date="2025-03-31")  # the day before the window
+    k.add("contacts", CHILD="X0", contact_date="2026-04-01")  # after the period end
+    k.add("contacts", CHILD="NOT-IN-CARE", contact_date="2025-06-01")
+    frame = rated(k, supplied=(*TABLES, "contacts"))
+    check(frame, "contacts", {
+        "X0": ("Green", "0 contacts < amber at 1"),
+        "X1": ("Amber", "1 contacts >= amber at 1"),
+        "X2": ("Amber", "2 contacts >= amber at 1"),
+        "X3": ("Red", "3 contacts >= red at 3")})
+    assert "NOT-IN-CARE" not in frame.index
+    without = rated(k)  # no contacts feed supplied for the year
+    assert set(without["contacts_rag"]) == {"No data"}

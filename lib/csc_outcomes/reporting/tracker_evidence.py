@@ -77,6 +77,9 @@ def read_inputs(warehouse: str | Path, la_code: str) -> MeasureInputs:
         select = {t: ", ".join(f'"{c}"' for c in read_columns(t, present[t])) for t in TABLES}
         tables = {t: con.execute(f'SELECT {select[t]} FROM "{t}" WHERE la_code = ?',
                                  [la_code]).df() for t in TABLES}
+        if "contacts" in present:  # the contacts feed: only its child and date
+            tables["contacts"] = con.execute('SELECT la_code, "CHILD", contact_date FROM contacts '
+                                             "WHERE la_code = ?", [la_code]).df()
         supplied = con.execute('SELECT la_code, table_name, collection_year FROM "supplied" '
                                "WHERE la_code = ?", [la_code]).df()
     return MeasureInputs(tables=tables, supplied=supplied)
@@ -107,6 +110,7 @@ def child_evidence(inputs: MeasureInputs, la_code: str, period_end: object,
         "sdq": lambda: sdq(ctx, cohort, periods, has("oc2")),
         "absence": lambda: absence(ctx, cohort, periods, has("attendance")),
         "suspensions": lambda: suspensions(ctx, cohort, p, has("attendance") and has("suspensions")),
+        "contacts": lambda: contacts(inputs, cohort, p, ids, has("contacts")),
         "care_leaver": lambda: care_leaver(ctx, cohort, periods, has("oc3"), care_leaver_age),
     }
     for key, build in builders.items():
@@ -384,6 +388,23 @@ def suspensions(ctx: Context, cohort: pd.DataFrame, p: pd.Series, supplied: bool
                      ["not of compulsory school age", "not matched to the school census this year"],
                      [f"{x:g} suspensions in the last 12 months" for x in n])
     return _states(cohort, why_not == "", why_not, n, list(text))
+
+
+def contacts(inputs: MeasureInputs, cohort: pd.DataFrame, p: pd.Series, ids: pd.DataFrame,
+             supplied: bool) -> Columns:
+    """Front-door contacts about the child dated in the last 12 months: another agency
+    (police, health, a school) raising a concern about a child in care. The contacts
+    feed names children by the LA's ``CHILD`` id, as ingest matched it to the returns."""
+    if not supplied or "contacts" not in inputs.tables:
+        return _unsupplied(cohort, "contacts")
+    feed = inputs.table("contacts")
+    dates = pd.to_datetime(feed["contact_date"], errors="coerce")
+    feed = feed[(dates >= p["window_start"]) & (dates <= p["period_end"])]
+    per_child = feed.groupby(feed["CHILD"].astype(str)).size()
+    child = cohort["child_key"].map(ids.drop_duplicates("child_key").set_index("child_key")["CHILD"])
+    n = child.map(per_child).fillna(0).to_numpy(dtype=float)
+    text = [f"{x:g} front-door contacts in the last 12 months" for x in n]
+    return _states(cohort, np.ones(len(cohort), bool), np.full(len(cohort), ""), n, text)
 
 
 def care_leaver(ctx: Context, cohort: pd.DataFrame, periods: pd.DataFrame, supplied: bool,

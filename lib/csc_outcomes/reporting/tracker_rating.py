@@ -54,6 +54,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("sdq", "SDQ score", "SDQ {}"),
     Domain("absence", "School absence this year", "{}% absent", percent=True),
     Domain("suspensions", "Suspensions (12 months)", "{} suspensions"),
+    Domain("contacts", "Front-door contacts (12 months)", "{} contacts"),
     Domain("care_leaver", "Care leaver: activity, accommodation", "{} of 2 not met"),
 )
 DOMAIN_KEYS = tuple(d.key for d in DOMAINS)
@@ -68,6 +69,7 @@ DEFAULT_THRESHOLDS: dict[str, Any] = {
     "sdq": {"amber": 14, "red": 17},
     "absence": {"amber": 5, "red": 10},
     "suspensions": {"amber": 1, "red": 2},
+    "contacts": {"amber": 1, "red": 3},
     "care_leaver": {"amber": 1, "red": 2},
     "care_leaver_age": 17,
 }
