@@ -56,3 +56,11 @@ def published_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> 
     """Parsed published figures go to a cache of the test session (each worker's own),
     not the user's: the notebooks' kernels inherit the variable."""
     os.environ["CSC_OUTCOMES_CACHE"] = str(tmp_path_factory.getbasetemp() / "published-cache")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests first, the demo's group (the longest) before them, so that the two
+    workers start the longest runs at once instead of one worker finishing them alone
+    while the other idles: the suite's wall time is its longest worker's."""
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None,
+                                 item.get_closest_marker("xdist_group") is None))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -77,11 +78,15 @@ def test_demo_then_notebooks_with_their_defaults(demo_run) -> None:
     # JupyterLab: the notebook's own folder is the working folder; defaults only.
     lab = tmp_path / "notebooks"
     lab.mkdir()
-    for source in NOTEBOOKS:
+
+    def run_as_in_lab(source: Path) -> list:
         shutil.copy(source, lab / source.name)
         nb = nbformat.read(lab / source.name, as_version=4)
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(lab)}}).execute()
-        errors = [o for c in nb.cells if c.cell_type == "code"
-                  for o in c.get("outputs", []) if o.get("output_type") == "error"]
-        assert not errors, f"{source.name}: {errors[:1]}"
+        return [o for c in nb.cells if c.cell_type == "code"
+                for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two kernels, as the run has
+        for source, errors in zip(NOTEBOOKS, pool.map(run_as_in_lab, NOTEBOOKS), strict=True):
+            assert not errors, f"{source.name}: {errors[:1]}"
