@@ -8,6 +8,8 @@ resident memory (``ru_maxrss``); the figures are appended to ``RESULTS.md``.
 
     .nox/tests/bin/python benchmarks/leak_scan/bench_leak_scan.py            # the default cases
     .nox/tests/bin/python benchmarks/leak_scan/bench_leak_scan.py --ids 1000000 --kb 400
+    .nox/tests/bin/python benchmarks/leak_scan/bench_leak_scan.py --ids 5330000 --pages 612 \
+        --kb 300 --jobs 2 --old-max 0     # a national run: every id, every report
 
 The page (``--kb`` KB of HTML) is generated: tables of words, counts, period-end dates
 and percentages, an inline SVG chart and one base64 PNG of a third of the page (as a
@@ -76,12 +78,19 @@ def page(kb: int, planted: list[str], seed: int = 2) -> str:
     return "".join([*parts, "</table></body></html>"])
 
 
-def child(mode: str, n_ids: int, kb: int, folder: Path) -> dict[str, float]:
-    """Build and scan once (in this process); time and peak memory."""
+def child(mode: str, n_ids: int, kb: int, folder: Path, pages: int = 1,
+          jobs: int = 1) -> dict[str, float]:
+    """Build and scan once (in this process, ``jobs`` > 1: and its forked workers); time
+    and peak memory (``peak_mb`` this process, ``workers_mb`` the largest worker)."""
     ids, posts, dobs = identifiers(n_ids)
     folder.mkdir(parents=True, exist_ok=True)
     planted = [ids[7], ids[n_ids // 2], posts[3], dobs[5].strftime("%d/%m/%Y"), ids[-1]]
-    (folder / "report.html").write_text(page(kb, planted), encoding="utf-8")
+    for old in folder.glob("report*.html"):
+        old.unlink()
+    for i in range(pages):  # page i plants its own id, so every page has a leak to find
+        name = "report.html" if i == 0 else f"report{i:04d}.html"
+        (folder / name).write_text(page(kb, [*planted, ids[(i * 7919) % n_ids]], seed=2 + i),
+                                   encoding="utf-8")
     # the modules are imported before the clock starts (import time is not the scan's)
     import legacy_leak_scan  # the scan before issue 7 (a test oracle)
 
@@ -95,22 +104,24 @@ def child(mode: str, n_ids: int, kb: int, folder: Path) -> dict[str, float]:
                                    postcodes=((p, "HOME_POST") for p in posts),
                                    dates=((d, "DOB") for d in dobs))
         t1 = time.perf_counter()
-        leaks = scan([folder], held)
+        leaks = scan([folder], held, jobs=jobs)
     else:
         t1 = t0  # it builds its pattern inside the scan: timed as part of it
         leaks = legacy_leak_scan.scan_for_leaks([folder], set(ids))
     t2 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"build_s": round(t1 - t0, 2), "scan_s": round(t2 - t1, 3), "leaks": len(leaks),
-            "peak_mb": round(peak), "before_mb": round(base),
+            "peak_mb": round(peak), "before_mb": round(base), "pages": pages, "jobs": jobs,
+            "workers_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
             "page_kb": round((folder / "report.html").stat().st_size / 1024)}
 
 
-def run_case(mode: str, n_ids: int, kb: int, timeout: float) -> dict[str, object]:
+def run_case(mode: str, n_ids: int, kb: int, timeout: float, pages: int = 1,
+             jobs: int = 1) -> dict[str, object]:
     """One case in a fresh process; ``{"timeout": s}`` when it did not finish."""
     work = ROOT / "benchmarks" / ".work" / f"leak-{mode}-{n_ids}"
     cmd = [sys.executable, __file__, "--child", mode, "--ids", str(n_ids), "--kb", str(kb),
-           "--work", str(work)]
+           "--work", str(work), "--pages", str(pages), "--jobs", str(jobs)]
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
@@ -124,15 +135,16 @@ def record(rows: list[dict[str, object]]) -> None:
     title = (f"\n### {dt.datetime.now():%Y-%m-%d %H:%M} ({platform.python_version()}, "
              f"{os.cpu_count()} CPUs, load {load:.1f})\n")
     lines = [title,
-             "| scan | identifiers | page KB | build s | scan s | peak MB | leaks found |",
-             "|---|---|---|---|---|---|---|"]
+             "| scan | identifiers | pages x KB | jobs | build s | scan s | peak MB (largest worker) | leaks found |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "timeout_s" in r:
-            lines.append(f"| {r['mode']} | {r['ids']:,} | - | did not finish in "
+            lines.append(f"| {r['mode']} | {r['ids']:,} | - | - | did not finish in "
                          f"{r['timeout_s']:.0f} s | - | - | - |")
         else:
-            lines.append(f"| {r['mode']} | {r['ids']:,} | {r['page_kb']} | {r['build_s']} | "
-                         f"{r['scan_s']} | {r['peak_mb']} | {r['leaks']} |")
+            lines.append(f"| {r['mode']} | {r['ids']:,} | {r['pages']} x {r['page_kb']} | "
+                         f"{r['jobs']} | {r['build_s']} | {r['scan_s']} | {r['peak_mb']} "
+                         f"({r['workers_mb']}) | {r['leaks']} |")
     with RESULTS.open("a", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -144,15 +156,18 @@ def main() -> None:
     ap.add_argument("--kb", type=int, default=400, help="size of the page (KB)")
     ap.add_argument("--old-max", type=int, default=10_000, help="largest case for the old scan")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per case")
+    ap.add_argument("--pages", type=int, default=1,
+                    help="pages scanned (a national run publishes 612: --pages 612 --kb 300)")
+    ap.add_argument("--jobs", type=int, default=1, help="processes the new scan uses (the run's --jobs)")
     ap.add_argument("--child", choices=["new", "old"], help=argparse.SUPPRESS)
     ap.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        print(json.dumps(child(a.child, a.ids, a.kb, a.work)))
+        print(json.dumps(child(a.child, a.ids, a.kb, a.work, a.pages, a.jobs)))
         return
     sizes = [a.ids] if a.ids else [1_000, 10_000, 100_000, 1_000_000]
-    rows = [run_case(mode, n, a.kb, a.timeout) for n in sizes for mode in ("old", "new")
-            if mode == "new" or n <= a.old_max]
+    rows = [run_case(mode, n, a.kb, a.timeout, a.pages, a.jobs) for n in sizes
+            for mode in ("old", "new") if mode == "new" or n <= a.old_max]
     record(rows)
 
 

@@ -4,12 +4,15 @@
 
 Prints ``SPREADS`` (for ``lib/csc_outcomes/synth/spread.py``) and ``SIZE_SIGMA`` (for
 ``synth/config.py``), and the published p10 / p50 / p90 each is fitted to: every
-catalogue rate with an LA-level published figure, its latest year; LA size is the
+catalogue rate with an LA-level published figure, its latest year, and England's
+figure that year; LA size is the
 published child population (0 to 17). ``tests/synth/test_spread.py`` refits the same
 way and fails when the stored numbers drift from the published files.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
@@ -21,10 +24,24 @@ from csc_outcomes.synth import config, spread
 Z90 = spread.Z90
 
 
+@functools.cache
+def published() -> pd.DataFrame:
+    """Every published row (one read of the files, shared: do not modify)."""
+    return tidy.published_measures()
+
+
 def published_las() -> pd.DataFrame:
-    """The published LA rows with a value (one read of the files)."""
-    pm = tidy.published_measures()
+    """The published LA rows with a value."""
+    pm = published()
     return pm[(pm["geographic_level"] == "Local authority") & pm["value"].notna()]
+
+
+def england(la: pd.DataFrame) -> dict[str, float]:
+    """England's published figure of each rate in ``la`` (``la_rates``), its year."""
+    pm = published()
+    nat = pm[pm["geographic_level"] == "National"].set_index(["measure_id", "year"])["value"]
+    years = la.groupby("measure_id")["year"].first()
+    return {mid: float(nat[(mid, year)]) for mid, year in years.items()}
 
 
 def la_rates(la: pd.DataFrame) -> pd.DataFrame:
@@ -39,9 +56,10 @@ def la_rates(la: pd.DataFrame) -> pd.DataFrame:
     return la.dropna(subset=["log_size"])
 
 
-def fits(la: pd.DataFrame) -> dict[str, spread.Spread]:
+def fits(la: pd.DataFrame, england_figures: dict[str, float]) -> dict[str, spread.Spread]:
     """One ``Spread`` per rate, in catalogue order: fitted, then refined by simulation
-    to the published p10 / p50 / p90 with the generator's size spread."""
+    to the published p10 / p50 / p90 and England figure with the generator's size
+    spread (and the mechanisms' own noise, ``spread.MECHANISM_SD``)."""
     out = {}
     for mid in CATALOGUE:
         rows = la[la["measure_id"] == mid]
@@ -49,8 +67,9 @@ def fits(la: pd.DataFrame) -> dict[str, spread.Spread]:
             values, dens = rows["value"].to_numpy(float), rows["denominator"].to_numpy(float)
             known = ~np.isnan(dens)
             first = spread.fit_spread(values[known], dens[known], rows["log_size"].to_numpy(float)[known])
-            out[mid] = spread.refine(first, np.quantile(values, [0.1, 0.5, 0.9]), float(np.median(dens[known])),
-                                     config.SIZE_SIGMA)
+            targets = np.quantile(values, [0.1, 0.5, 0.9], method=spread.QUANTILE_METHOD)
+            out[mid] = spread.refine(first, targets, float(np.median(dens[known])), config.SIZE_SIGMA,
+                                     england_figures[mid], spread.MECHANISM_SD.get(mid, 0.0))
     return out
 
 
@@ -76,13 +95,13 @@ def main() -> None:
     published = published_las()
     la = la_rates(published)
     print("SPREADS: dict[str, Spread] = {")
-    for mid, s in fits(la).items():
+    for mid, s in fits(la, england(la)).items():
         print(f'    "{mid}": Spread({s.centre:.4f}, {s.slope:.4f}, {s.sd_low:.4f}, {s.sd_high:.4f}),')
     print("}")
     print(f"SIZE_SIGMA = {size_sigma(published):.3f}")
     print("CORRELATED:", {m: round(r, 2) for m, r in correlations(la).items()})
     for mid, rows in la.groupby("measure_id", sort=False):
-        q = np.quantile(rows["value"].astype(float), [0.1, 0.5, 0.9])
+        q = np.quantile(rows["value"].astype(float), [0.1, 0.5, 0.9], method=spread.QUANTILE_METHOD)
         print(f"{mid:36s} {int(rows['year'].iloc[0])} p10/p50/p90 {q.round(3)}")
 
 

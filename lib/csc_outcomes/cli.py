@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from csc_outcomes import __version__
 
 #: Subcommands in the order of the flow (the order ``--help`` lists them).
-COMMANDS = ["synth", "ingest", "measures", "published", "run", "demo", "export", "reproduce"]
+COMMANDS = ["synth", "ingest", "measures", "published", "run", "demo", "export", "reproduce",
+            "cache"]
 
 
 def build_parser() -> argparse.ArgumentParser:

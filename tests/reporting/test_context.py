@@ -207,3 +207,67 @@ def test_the_comparator_header_keeps_la_in_capitals():
     view = ctx.ReportView.from_measures(measures(), "SYN01", "2026-03-31")
     grid = view.grid_table()
     assert "Other LAs" in grid.columns and "Other las" not in grid.columns
+
+
+# ---------------------------------------------------------------- what notebooks import
+#: Modules that cost a report notebook seconds to import and that its cells do not need:
+#: statsmodels is imported where a model is fitted (the run's pooled-model stage), the
+#: ingest pipeline (pandera) where a warehouse is written, papermill where notebooks are
+#: run (issue 9: a notebook at most 2x the floor of a trivial one).
+HEAVY = ("scipy.stats", "seaborn", "statsmodels", "matplotlib.pyplot", "pandera", "papermill")
+
+
+def notebook_imports() -> list[str]:
+    """Every import statement of the report notebooks' code cells, as written."""
+    import ast
+    import json
+
+    from csc_outcomes import paths
+
+    found: dict[str, None] = {}
+    for nb in sorted(paths.notebooks_dir().glob("*.ipynb")):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = "".join(cell["source"])
+            tree = ast.parse("\n".join(ln for ln in source.splitlines() if not ln.startswith(("%", "!"))))
+            found |= {ast.unparse(node): None for node in ast.walk(tree)
+                      if isinstance(node, ast.Import | ast.ImportFrom)}
+    return list(found)
+
+
+def test_the_notebooks_imports_leave_the_heavy_libraries_out() -> None:
+    """Import what every report notebook imports, in a fresh interpreter, and list what
+    came in: none of ``HEAVY`` may (the import lines are today's cells, not a list kept
+    by hand). Before issue 9 all six came in."""
+    import subprocess
+    import sys
+
+    imports = notebook_imports()
+    assert any("reporting import context" in i for i in imports)  # the list is real
+    code = "\n".join([*imports, "import sys",
+                      f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"imported by the notebooks' cells: {out.stdout}"
+
+
+def test_show_figure_closes_a_pyplot_figure_and_takes_a_plain_one(monkeypatch) -> None:
+    """context no longer imports pyplot; a figure made with pyplot is still closed once
+    shown (else Jupyter shows it again, without alt text), and a plain Figure is shown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    shown: list[tuple[bytes, dict]] = []
+    monkeypatch.setattr(ctx, "display", lambda obj, metadata: shown.append((obj.data, metadata)))
+    fig = plt.figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    ctx.show_figure(fig, "a line")
+    assert not plt.fignum_exists(fig.number)
+    plain = Figure()
+    plain.add_subplot().bar([0, 1], [2, 3])
+    ctx.show_figure(plain, "two bars")
+    assert [m["image/png"]["alt"] for _, m in shown] == ["a line", "two bars"]
+    assert all(data.startswith(b"\x89PNG") for data, _ in shown)

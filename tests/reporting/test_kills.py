@@ -35,7 +35,7 @@ from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.run import run
 setup, out, las, extra = Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4].split(","), json.loads(sys.argv[5])
 try:
-    run(tiny_config(setup, out, las, extra_parameters=extra))
+    run(tiny_config(setup, out, las, extra_parameters=extra, force=True))  # no reuse: kill each stage
 except RunError as exc:
     sys.exit(f"run failed: {exc}")
 """

@@ -455,3 +455,41 @@ def test_a_run_whose_notebook_output_carries_each_kind_fails_and_publishes_nothi
     assert not reports.exists() or not [p for p in reports.rglob("*") if p.is_file()]
     quarantine = list((tmp_path / "restricted" / PERIOD).glob("quarantine-*"))
     assert quarantine and list(quarantine[0].rglob("planted.html"))
+
+
+def test_worker_processes_find_the_same_leaks_in_the_same_order(tmp_path):
+    """A national run scans hundreds of pages in ``jobs`` processes: same leaks, same order."""
+    import csc_outcomes.reporting.leak_scan as ls
+
+    pages = [f"<p>clean page {i} for 30 April 2025</p>" for i in range(ls.PARALLEL_FROM + 4)]
+    pages[3] += "\n<td>C1000001</td><td>15/06/2012</td>"  # an id and a date of birth by it
+    pages[11] += "\n<p>born 5 November 2019</p>"  # a date of birth alone
+    pages[-1] += "\n<p>AB1 2CD</p>"  # a postcode, in the last file
+    for i, page in enumerate(pages):
+        (tmp_path / f"p{i:02d}.html").write_text(page, encoding="utf-8")
+    one = scan([tmp_path], HELD, jobs=1)
+    two = scan([tmp_path], HELD, jobs=2)
+    assert [(x.file, x.line, x.rule) for x in one] == [
+        (str(tmp_path / "p03.html"), 2, "known_identifier"),
+        (str(tmp_path / "p03.html"), 2, "date_of_birth"),
+        (str(tmp_path / "p11.html"), 2, "date_of_birth"),
+        (str(tmp_path / f"p{len(pages) - 1:02d}.html"), 2, "postcode")]
+    assert two == one
+
+
+def test_a_line_without_a_year_is_not_read_for_dates(tmp_path, monkeypatch):
+    """Every date form holds a four-digit year, so lines without one skip the date pattern."""
+    import csc_outcomes.reporting.leak_text as lt
+
+    calls = []
+    real = lt.DATE_PATTERN
+
+    class Counting:
+        def finditer(self, line):
+            calls.append(line)
+            return real.finditer(line)
+
+    monkeypatch.setattr(lt, "DATE_PATTERN", Counting())
+    text = "no year on this line 12/06\nborn 15/06/2012 here\n" + " " * 5000
+    assert [h.rule for h in lt.text_hits(text, HELD)] == ["date_of_birth"]
+    assert calls == ["born 15/06/2012 here"]

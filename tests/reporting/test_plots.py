@@ -404,3 +404,34 @@ def test_funnel_legend_is_outside_the_axes_and_the_la_stands_out(measures):
     rest = next(c for c in points if c.get_label() == "Local authorities")
     assert own.get_sizes()[0] >= 4 * rest.get_sizes()[0]
     assert label.get_zorder() > own.get_zorder() > rest.get_zorder()
+
+
+def test_coef_plot_draws_limits_that_exclude_the_estimate():
+    """Observed/expected ratios come with 95% limits around 1: an LA above its upper limit
+    made errorbar raise "'xerr' must not contain negative values" (the report failed)."""
+    ratios = pd.DataFrame({"label": ["E1", "E2", "E3"], "ratio": [1.6, 0.95, 0.5],
+                           "ci_lower": [0.8, 0.7, 0.75], "ci_upper": [1.25, 1.4, 1.3]})
+    fig = plots.coef_plot(ratios, estimate="ratio", reference=1.0, log_scale=False)
+    ax = fig.axes[0]
+    points = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert len(points) == 1 and sorted(points[0].get_xdata()) == [0.5, 0.95, 1.6]
+    bars = [seg for coll in ax.collections for seg in coll.get_segments()]
+    assert sorted((round(s[0][0], 9), round(s[1][0], 9)) for s in bars) == [
+        (0.7, 1.4), (0.75, 1.3), (0.8, 1.25)]  # each interval from its own ends
+
+
+def test_theme_is_seaborns_without_importing_seaborn():
+    """set_theme writes seaborn's theme out (a notebook no longer imports seaborn, which
+    costs seconds): the rcParams equal those of seaborn's own set_theme with the kit's
+    arguments, all but its "rocket" image colormap, which no chart uses."""
+    import seaborn as sns
+
+    with matplotlib.rc_context():
+        sns.set_theme(context="notebook", style="whitegrid", palette=plots.PALETTE,
+                      font="DejaVu Sans", font_scale=1.1, rc=plots.KIT_RC)
+        seaborns = dict(matplotlib.rcParams)
+    with matplotlib.rc_context():
+        plots.set_theme()
+        ours = dict(matplotlib.rcParams)
+    differ = {k for k in seaborns if seaborns[k] != ours[k]}
+    assert differ == {"image.cmap"}, {k: (seaborns[k], ours[k]) for k in differ}

@@ -1,18 +1,30 @@
-"""Pooled models are built once per run and shared by the LAs' notebooks."""
+"""Pooled models: fitted once into the model cache, keyed by everything they depend on.
+
+Each part of the key invalidates alone (the model's specification, the period, the
+content of the columns it reads, the code), a change elsewhere in the warehouse does
+not, and the frames built from the projected read are those of the full read.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
+import duckdb
 import pandas as pd
 import pytest
 
-from csc_outcomes.reporting import pooled
+from csc_outcomes.reporting import model_cache, pooled, stages
+from csc_outcomes.reporting.config import RunResult
 from csc_outcomes.reporting.pooled import PooledModel, pooled_model, shared_result
+from csc_outcomes.stats.frames import READ_LINEAGE
+from csc_outcomes.warehouse import read_tables
+
+from conftest import PERIOD
 
 
-def test_built_once_then_read_from_the_run_folder(tmp_path: Path) -> None:
+def test_shared_result_built_once_then_read_from_the_run_folder(tmp_path: Path) -> None:
     calls = []
 
     def build():
@@ -23,11 +35,10 @@ def test_built_once_then_read_from_the_run_folder(tmp_path: Path) -> None:
     second = shared_result("model", tmp_path / "shared", build)
     assert first == second == ({"fit": [1, 2, 3]}, None)
     assert len(calls) == 1
-    assert (tmp_path / "shared" / "model.pkl").is_file()
-    assert (tmp_path / "shared" / "model.pkl").stat().st_mode & 0o077 == 0, "child-level: owner only"
+    assert (tmp_path / "shared" / "model.pkl").stat().st_mode & 0o077 == 0, "owner only"
 
 
-def test_without_a_folder_it_just_builds(tmp_path: Path) -> None:
+def test_shared_result_without_a_folder_just_builds() -> None:
     calls = []
     assert shared_result("model", "", lambda: calls.append(1) or "x") == "x"
     assert shared_result("model", None, lambda: calls.append(1) or "x") == "x"
@@ -35,42 +46,133 @@ def test_without_a_folder_it_just_builds(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def counted_model(monkeypatch):
-    """A pooled model ``toy`` whose frame builder counts its calls (no warehouse read)."""
+def warehouse(tiny_setup, tmp_path) -> Path:
+    """A copy of the tiny run's small real warehouse, free to change."""
+    return Path(shutil.copy(tiny_setup / "data" / "warehouse.duckdb", tmp_path / "w.duckdb"))
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    """A pooled model ``toy`` over two columns of cin_episodes, its builds counted."""
     calls = []
 
     def frame(tables, period_end):
         calls.append(period_end)
-        return pd.DataFrame({"la_code": ["A1", "B2"] * 20, "y": range(40)})
+        return tables["cin_episodes"].head(40).reset_index(drop=True)
 
-    toy = PooledModel(frame, lambda f, scale: f["y"].sum() * scale, min_rows=30,
-                      what="the toy model", options=lambda f: {"scale": 2})
-    monkeypatch.setattr(pooled, "MODELS", {**pooled.MODELS, "toy": toy})
-    monkeypatch.setattr(pooled, "load_inputs", lambda warehouse: (SimpleNamespace(tables={}), None))
-    return calls
-
-
-def test_pooled_model_builds_once_for_two_calls_with_one_cache_dir(tmp_path, counted_model):
-    first = pooled_model("toy", "w.duckdb", "2026-03-31", tmp_path / "shared")
-    second = pooled_model("toy", "w.duckdb", "2026-03-31", tmp_path / "shared")
-    assert len(counted_model) == 1
-    frame, fit, why = second
-    assert fit == first[1] == sum(range(40)) * 2 and why is None
-    assert frame.equals(first[0])
+    model = PooledModel(frame, lambda f, scale: len(f) * scale,
+                        {"cin_episodes": (*READ_LINEAGE, "LAchildID", "CINreferralDate")},
+                        min_rows=30, what="the toy model", options={"scale": 2})
+    monkeypatch.setattr(pooled, "MODELS", {**pooled.MODELS, "toy": model})
+    monkeypatch.setattr(pooled, "NOTEBOOK_MODELS", {"toy_report": ("toy",)})
+    return SimpleNamespace(calls=calls, model=model)
 
 
-def test_pooled_model_too_thin_or_without_warehouse_says_why(tmp_path, monkeypatch):
-    monkeypatch.setattr(pooled, "load_inputs", lambda warehouse: (SimpleNamespace(tables={}), None))
-    thin = PooledModel(lambda t, p: pd.DataFrame({"y": [1]}), lambda f: 1, min_rows=30,
-                       what="the thin model")
+def changed(path: Path, sql: str) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(sql)
+
+
+FIRST_EPISODE = "rowid = (SELECT min(rowid) FROM cin_episodes)"
+
+
+def test_built_once_then_read_and_each_key_part_refits(warehouse, toy, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = pooled_model("toy", warehouse, PERIOD, cache)
+    second = pooled_model("toy", warehouse, PERIOD, cache)
+    assert len(toy.calls) == 1 and second[1] == first[1] == 80 and second[2] is None
+    assert second[0].columns.tolist() == [*READ_LINEAGE, "LAchildID", "CINreferralDate"]
+    keys = {pooled.model_key("toy", warehouse, PERIOD)}
+
+    def refits(why: str) -> None:
+        before = len(toy.calls)
+        pooled_model("toy", warehouse, PERIOD, cache)
+        key = pooled.model_key("toy", warehouse, PERIOD)
+        assert len(toy.calls) == before + 1 and key not in keys, why
+        keys.add(key)
+
+    # a column the model does not read: same key, no refit
+    changed(warehouse, f"UPDATE cin_episodes SET source_file = 'elsewhere.xml' WHERE {FIRST_EPISODE}")
+    pooled_model("toy", warehouse, PERIOD, cache)
+    assert len(toy.calls) == 1 and pooled.model_key("toy", warehouse, PERIOD) in keys
+    changed(warehouse, "UPDATE cin_episodes SET CINreferralDate = CINreferralDate - 1 "
+                       f"WHERE {FIRST_EPISODE}")
+    refits("the inputs' content")
+    assert pooled_model("toy", warehouse, "2025-03-31", cache) is not None and len(toy.calls) == 3
+    keys.add(pooled.model_key("toy", warehouse, "2025-03-31"))  # the period end
+    monkeypatch.setitem(pooled.MODELS, "toy", PooledModel(
+        toy.model.frame, toy.model.fit, toy.model.reads, min_rows=30, what="the toy model",
+        options={"scale": 3}))
+    refits("the specification (options)")
+    monkeypatch.setattr(model_cache, "__version__", "99.0")
+    refits("the code version (package version; sources: test_model_cache)")
+    assert len(model_cache.entries(cache)) == 5
+
+
+def test_projected_read_gives_the_frames_of_the_full_read(tiny_setup):
+    path = tiny_setup / "data" / "warehouse.duckdb"
+    full, _ = read_tables(path)
+    for name, m in pooled.MODELS.items():
+        projected, _ = read_tables(path, columns=m.reads)
+        assert set(projected) == set(m.reads)
+        expected = m.frame(full, PERIOD)
+        assert len(expected) > 10, name
+        pd.testing.assert_frame_equal(m.frame(projected, PERIOD), expected)
+
+
+def test_model_keys_name_the_models_a_notebook_shows(tiny_setup):
+    path = tiny_setup / "data" / "warehouse.duckdb"
+    keys = pooled.model_keys(path, PERIOD, "proportionality")
+    assert list(keys) == ["proportionality"]
+    assert keys["proportionality"] == pooled.model_key("proportionality", path, PERIOD)
+    assert pooled.model_keys(path, PERIOD, "cohort_outcomes") == {}
+    assert pooled.models_for(["cohort_outcomes", "proportionality", "rereferrals"]) == [
+        "rereferral", "proportionality"]
+    assert pooled.notebook_parameters("cohort_outcomes", "/r") == {}
+    assert pooled.notebook_parameters("rereferrals", "/r") == {"model_cache": "/r/cache"}
+
+
+def test_the_run_stage_fits_before_the_notebooks_and_records_keys(warehouse, toy, tmp_path):
+    lines: list[str] = []
+    plan = SimpleNamespace(notebooks=(Path("toy_report.ipynb"), Path("cohort.ipynb")),
+                           config=SimpleNamespace(cluster=None, jobs=2), warehouse=warehouse,
+                           period_end=PERIOD, restricted_dir=tmp_path / "restricted",
+                           log=lines.append)
+    result = RunResult(PERIOD, ["SYN01"], ["toy_report"], ["html"], "builtin")
+    for _ in range(2):
+        stages.fit_pooled_models(plan, result)
+    key = pooled.model_key("toy", warehouse, PERIOD)
+    assert result.models == {"toy": key} and len(toy.calls) == 1
+    assert "the toy model: fitted on 40 rows in" in lines[1] and key[:12] in lines[1]
+    assert lines[3].startswith("the toy model: found in the cache")
+    assert model_cache.entry_path(tmp_path / "restricted" / "cache", key).is_file()
+    assert set(result.timings["pooled_each_s"]) == {"toy"}
+
+
+def test_too_thin_or_without_warehouse_says_why(warehouse, tmp_path, monkeypatch):
+    thin = PooledModel(lambda t, p: pd.DataFrame({"y": [1]}), lambda f: 1,
+                       {"cin_episodes": READ_LINEAGE}, min_rows=30, what="the thin model")
     monkeypatch.setattr(pooled, "MODELS", {"thin": thin})
-    frame, fit, why = pooled_model("thin", "w.duckdb", "2026-03-31", None)
+    frame, fit, why = pooled_model("thin", warehouse, PERIOD, tmp_path / "cache")
     assert fit is None and "Too few records (1)" in why
     monkeypatch.undo()
-    frame, fit, why = pooled_model("rereferral", tmp_path / "none.duckdb", "2026-03-31", None)
+    frame, fit, why = pooled_model("rereferral", tmp_path / "none.duckdb", PERIOD, tmp_path / "c")
     assert frame is None and fit is None and "was not found" in why
+    assert not (tmp_path / "c").exists()
 
 
 def test_unknown_model_is_named():
     with pytest.raises(ValueError, match="no pooled model 'nope'; known: proportionality"):
-        pooled_model("nope", "w.duckdb", "2026-03-31", None)
+        pooled_model("nope", "w.duckdb", PERIOD, None)
+
+
+def test_fits_can_be_sent_to_a_cluster_as_module_level_jobs(warehouse, toy, tmp_path):
+    sent = []
+
+    def mapper(fn, names, **arguments):  # stands in for cluster.map_on_cluster
+        sent.append((fn, names, sorted(arguments)))
+        return [fn(name, **arguments) for name in names]
+
+    fitted = pooled.fit_models(["toy"], warehouse, PERIOD, tmp_path / "cache", mapper=mapper)
+    assert sent == [(pooled.fit_model, ["toy"], ["model_cache_dir", "period_end", "warehouse_path"])]
+    assert fitted[0].built and fitted[0].rows == 40 and len(toy.calls) == 1

@@ -141,3 +141,26 @@ def test_grid_is_drawn_with_the_same_limits() -> None:
     lo, hi = exact_limits(grid["denominator"].to_numpy(), 0.2, 0.95)
     assert np.allclose(grid["lower_95"], lo) and np.allclose(grid["upper_95"], hi)
     assert grid["denominator"].is_monotonic_increasing and (grid["upper_95"] <= 1).all()
+
+
+def test_exact_limits_equal_those_scipy_stats_gave() -> None:
+    """The limits as computed before scipy.stats left the notebooks' imports (its binom
+    ppf and cdf), on denominators 0-50,000, targets 0-1 and the kit's levels; level 0
+    puts both tails at q = 1/2, where odd n with target 1/2 ties exactly."""
+    from scipy import stats
+
+    def before(n: np.ndarray, target: float, level: float) -> tuple[np.ndarray, np.ndarray]:
+        out = []
+        for q in ((1 - level) / 2, (1 + level) / 2):
+            k = stats.binom.ppf(q, n, target)
+            cdf_k, cdf_below = stats.binom.cdf(k, n, target), stats.binom.cdf(k - 1, n, target)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a = np.where(cdf_k > cdf_below, (cdf_k - q) / (cdf_k - cdf_below), 0.0)
+                out.append(np.clip((k - a) / n, 0, 1))
+        return out[0], out[1]
+
+    n = np.unique(np.round(np.geomspace(1, 50_000, 400)))
+    for target in (0.0, 0.004, 0.05, 0.21, 0.5, 0.63, 0.97, 1.0):
+        for level in (0.0, 0.95, 0.998):
+            for got, want in zip(exact_limits(n, target, level), before(n, target, level), strict=True):
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)

@@ -74,10 +74,18 @@ def test_proportionality_check_fails_when_half_the_care_entries_are_missed(synth
 
 
 def rereferral_misses(frame: pd.DataFrame, t: dict) -> dict[str, float]:
-    fit = rereferral.fit_rereferral(frame, cluster="LAchildID", la_effects=False)
+    """With LA terms, as the generator made it: each LA has its own shift (its level of
+    the published spread), so the constant is ``a`` + the first LA's shift and each LA
+    term the difference of shifts (a model without them estimates a weighted mean of the
+    shifts, which moves with how the LAs happen to be drawn)."""
+    fit = rereferral.fit_rereferral(frame, cluster="LAchildID", la_effects=True)
     p, se = fit.result.params, fit.result.bse
-    misses = {"const": off_by(p["const"], se["const"], t["a"] + t["b_level"]["0"]),
+    las = sorted(t["la_shifts"])
+    first = t["la_shifts"][las[0]]
+    misses = {"const": off_by(p["const"], se["const"], t["a"] + t["b_level"]["0"] + first),
               "months": off_by(p["length_months"], se["length_months"], t["b_months"])}
+    for la in las[1:]:
+        misses[la] = off_by(p[f"la_{la}"], se[f"la_{la}"], t["la_shifts"][la] - first)
     for g in ("nfa", "1", "2", "3"):
         misses[g] = off_by(p[f"level_{g}"], se[f"level_{g}"], t["b_level"][g] - t["b_level"]["0"])
     return misses

@@ -7,9 +7,13 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+import duckdb
+
 from csc_outcomes import warehouse
 from csc_outcomes.ingest import ingest_folder
 from csc_outcomes.warehouse import content_hash, ingest_into, write
+from csc_outcomes.warehouse.content import projection_digest
+from csc_outcomes.warehouse.schema import column_types
 
 from .conftest import TODAY
 
@@ -69,3 +73,26 @@ def test_input_files_table(clean_dir, tmp_path):
     assert list(files["size"]) == [p.stat().st_size for p in on_disk]
     assert list(files["sha256"]) == [hashlib.sha256(p.read_bytes()).hexdigest() for p in on_disk]
     assert set(files["la_code"]) == {"E1"}
+
+
+def test_projection_digest_covers_exactly_its_columns_whatever_the_row_order():
+    types = column_types("episodes")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE episodes (" + ", ".join(f'"{c}" {t}' for c, t in types.items()) + ")")
+    con.execute("""INSERT INTO episodes (la_code, CHILD, DECOM, PLACE) VALUES
+                   ('E1', 'C1', DATE '2025-01-01', 'U1'), ('E1', 'C2', DATE '2025-02-01', 'U1'),
+                   ('E2', 'C1', NULL, 'U4')""")
+    cols = ["la_code", "CHILD", "DECOM"]
+    before = projection_digest(con, "episodes", cols)
+    assert len(before) == 64 and before == projection_digest(con, "episodes", cols)
+    con.execute("CREATE TABLE e2 AS SELECT * FROM episodes ORDER BY CHILD DESC, la_code DESC; "
+                "DELETE FROM episodes; INSERT INTO episodes SELECT * FROM e2")
+    assert projection_digest(con, "episodes", cols) == before, "row order does not matter"
+    con.execute("UPDATE episodes SET PLACE = 'Z1'")
+    assert projection_digest(con, "episodes", cols) == before, "nor a column not digested"
+    con.execute("UPDATE episodes SET DECOM = DATE '2025-01-02' WHERE DECOM = DATE '2025-01-01'")
+    changed = projection_digest(con, "episodes", cols)
+    assert changed != before
+    con.execute("INSERT INTO episodes SELECT * FROM episodes LIMIT 1")
+    assert projection_digest(con, "episodes", cols) not in (before, changed), "a duplicate counts"
+    assert projection_digest(con, "episodes", ["la_code", "CHILD"]) != before

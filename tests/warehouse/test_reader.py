@@ -44,3 +44,23 @@ def test_extra_columns_are_fine(small, tmp_path):
 def test_no_warehouse(tmp_path):
     with pytest.raises(FileNotFoundError, match="csc-outcomes ingest"):
         warehouse.read_tables(tmp_path / "absent.duckdb")
+
+
+def test_columns_reads_only_those_tables_and_columns_typed_as_the_full_read(small):
+    full, supplied = warehouse.read_tables(small)
+    wanted = {"episodes": ["la_code", "CHILD", "DECOM"], "header": ["CHILD", "DOB"]}
+    tables, supplied_too = warehouse.read_tables(small, columns=wanted)
+    assert set(tables) == {"episodes", "header"}
+    for name, cols in wanted.items():
+        assert tables[name].columns.tolist() == cols
+        assert tables[name].equals(full[name][cols])  # same values, same dtypes
+    assert supplied_too.equals(supplied)
+    one = warehouse.read_table(small, "episodes", columns=["CHILD", "DECOM"])
+    assert one.columns.tolist() == ["CHILD", "DECOM"] and len(one) == len(full["episodes"])
+
+
+def test_columns_names_a_table_or_column_that_is_not_there(small):
+    with pytest.raises(ValueError, match="table 'episodes' has no column"):
+        warehouse.read_tables(small, columns={"episodes": ["CHILD", "NOPE"]})
+    with pytest.raises(ValueError, match="no canonical table"):
+        warehouse.read_tables(small, columns={"nope": ["CHILD"]})

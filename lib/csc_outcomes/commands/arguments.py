@@ -1,4 +1,5 @@
-"""Argument types the subcommands share: ``--jobs N`` and ``--la CODE``, checked on parsing.
+"""Argument types the subcommands share: ``--jobs N`` and ``--la CODE``, checked on parsing;
+and the ``--cluster`` option of ``run`` and ``demo``.
 
 As ``argparse`` types, a wrong value stops the command at once with exit code 2 and
 the option's name (``--jobs 0`` no longer becomes 2 silently; ``--la ../../escape`` is
@@ -32,3 +33,16 @@ def la_code(text: str) -> str:
         return checked(text)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+CLUSTER_HELP = (
+    "run the notebooks on a Dask distributed cluster: the scheduler's address "
+    "(tcp://host:8786), or 'local' for a cluster of --jobs worker processes on this "
+    "machine. Workers must see the warehouse, notebooks, parameters and restricted tree "
+    "at the same paths as this machine (a shared file system); an address that does not "
+    "answer stops the run before anything runs (exit 2). See docs/cluster.md")
+
+
+def add_cluster(parser: argparse.ArgumentParser) -> None:
+    """``--cluster ADDRESS|local`` (``reporting.cluster``), the same on every command."""
+    parser.add_argument("--cluster", metavar="ADDRESS", default=None, help=CLUSTER_HELP)

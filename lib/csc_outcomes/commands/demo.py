@@ -48,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--jobs", type=arguments.jobs, default=2,
                    help="notebooks run in parallel, at least 1 (default 2)")
+    arguments.add_cluster(p)
     p.set_defaults(func=run_demo)
 
 
@@ -74,6 +75,11 @@ def run_demo(args: argparse.Namespace) -> int:
     try:  # the options and parameter files, before minutes of work
         check_folder()
         table.parse_period_end(args.period_end)
+        if args.cluster:
+            # Imported here: Dask takes ~2 s to load, and only --cluster needs it.
+            from csc_outcomes.reporting.cluster import check_address
+
+            check_address(args.cluster)
     except ValueError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 2
@@ -111,7 +117,8 @@ def run_demo(args: argparse.Namespace) -> int:
     t = _step("4/4 notebooks and reports")
     config = RunConfig(period_end=table.period_text(period_end), warehouse=warehouse,
                        measures_path=measures_path, reports_dir=args.reports_dir,
-                       formats=tuple(args.formats or ["html"]), jobs=args.jobs)
+                       formats=tuple(args.formats or ["html"]), jobs=args.jobs,
+                       cluster=args.cluster)
     try:
         run(config)
     except RunError as err:

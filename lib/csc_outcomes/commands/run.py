@@ -36,6 +36,16 @@ A leak-scan hit fails the whole run (exit 1): nothing is published. One run at a
 per reports folder: a second exits 1 at once, naming the run in progress. Options not
 given come from parameters/defaults.yaml, or from the schedule's file with --schedule
 (parameters/schedules/<name>.yaml).
+
+What is reused: each report (one notebook for one LA) is keyed by everything it
+depends on: the notebook, its parameters, the LA's parameters and context files, the
+run's measures rows, the LA's rows in the warehouse, the pooled models it uses, the
+published figures, the QA report, the code and package versions, the renderer. A
+report done for the same key (kept in restricted/<period_end>/done/, checked by hash)
+is not run or rendered again; so a run killed part-way resumes where it stopped, and
+a run for one LA after a run for all reuses the pooled models and runs only its own
+notebooks. When every report is reused and published as it is, the run stops at once:
+"nothing changed since run <id>". --force runs everything again.
 """
 
 EPILOG = """\
@@ -94,7 +104,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="folder of defaults.yaml, <LA>.yaml and schedules/ (default parameters)")
     p.add_argument("--notebooks-dir", type=Path, default=None, metavar="DIR",
                    help="folder of the source notebooks (default the kit's notebooks/)")
+    p.add_argument("--force", action="store_true",
+                   help="run and render every report again, reusing nothing done before")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    arguments.add_cluster(p)
     p.set_defaults(func=main)
 
 
@@ -151,7 +164,9 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         jobs=option("jobs", args.jobs, 2),
         notebooks=_all_or(option("notebooks", args.notebooks)),
         notebooks_dir=args.notebooks_dir, parameters_dir=Path(params_dir),
-        renderer=option("renderer", args.renderer, "auto"), progress=not args.quiet)
+        renderer=option("renderer", args.renderer, "auto"), progress=not args.quiet,
+        force=args.force,
+        cluster=args.cluster)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -175,7 +190,8 @@ def main(args: argparse.Namespace) -> int:
     except RunError as exc:
         print(f"run FAILED: {exc}", file=sys.stderr)
         return exc.exit_code
-    print(f"published {len(result.reports)} file(s) for {result.period_end} "
+    done = "nothing changed, up to date:" if result.reuse and not result.runs else "published"
+    print(f"{done} {len(result.reports)} file(s) for {result.period_end} "
           f"({', '.join(result.la_codes)}); manifest {result.manifest_path}; "
           f"index {result.index_path}")
     return 0

@@ -10,6 +10,7 @@ is :mod:`~csc_outcomes.ingest.parse`'s job, validating it :mod:`~csc_outcomes.in
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,10 +187,12 @@ def _coerce_column(s: pd.Series, dtype: str) -> pd.Series:
     return s
 
 
-def coerce_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Give ``df`` the canonical columns (in order) and dtypes of ``table``."""
+def coerce_frame(df: pd.DataFrame, table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Give ``df`` the canonical columns (in order) and dtypes of ``table``; only
+    ``columns`` of them when given (a projected read)."""
     out = {}
-    for col, dtype in canonical_dtypes(table).items():
+    dtypes = canonical_dtypes(table)
+    for col, dtype in (dtypes.items() if columns is None else ((c, dtypes[c]) for c in columns)):
         s = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
         out[col] = _coerce_column(s, dtype)
     return pd.DataFrame(out, index=df.index)

@@ -10,13 +10,14 @@ A run (``run.run(RunConfig)``) is a sequence of stages::
 
     config.RunConfig --plan.prepare-----------> RunPlan (paths, LAs, notebooks, run id;
                                                 the period's measures ensured)
+      --stages.fit_pooled_models-------------> restricted/cache/models/<key>.pkl (or found there)
       --stages.execute_notebooks (papermill)--> restricted/<period>/<la>/<notebook>.ipynb
       --stages.render------------------------> staging (outside reports/)
       --stages.stage_manifest, leak_scan-----> nothing published on a hit
       --stages.publish-----------------------> reports/<period>/..., manifest.json, index.html
 
 The notebooks call ``context`` (the ``ReportView`` of an LA's figures), ``plots``,
-``disclosure`` and ``pooled`` (models fitted once per run). Rendering uses Quarto when
+``disclosure`` and ``pooled`` (the pooled models, read from the model cache). Rendering uses Quarto when
 ``quarto`` is on PATH (``render_quarto``), else the built-in renderer
 (``render_builtin``); both read the notebook's front matter (``frontmatter``).
 ``reproduce`` re-runs a run from its ``manifest`` and compares.

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csc_outcomes.reporting.papermill_runs import KERNEL_NAME
-
+#: The Jupyter kernel notebooks run in (``papermill_runs.ensure_kernel`` checks it). Here,
+#: not there, so that a notebook reading the parameter rules does not import papermill.
+KERNEL_NAME = "python3"
 #: Formats a run can publish.
 FORMATS = ("html", "pdf")
 #: The kit's notebooks, in report order, when neither options nor defaults.yaml name any.
@@ -33,7 +34,8 @@ class RunConfig:
     ``period_end`` may be ``latest_covered``: the latest period end the loaded returns
     of every LA of the run cover (``measures.coverage``). ``allow_incomplete`` accepts
     a period past an LA's latest return; every page published for it then carries an
-    "incomplete data" banner.
+    "incomplete data" banner. ``force`` runs every notebook again, reusing nothing a
+    run kept (``incremental``).
     """
 
     period_end: str
@@ -53,6 +55,10 @@ class RunConfig:
     progress: bool = True
     extra_parameters: Mapping[str, Any] = field(default_factory=dict)
     allow_incomplete: bool = False
+    #: a Dask scheduler's address (``tcp://host:8786``) or ``local``: the notebooks run
+    #: there (``reporting.cluster``); ``None``: threads on this machine
+    cluster: str | None = None
+    force: bool = False
 
 
 @dataclass
@@ -77,6 +83,12 @@ class RunResult:
     measures_computed: bool = False
     #: one manifest record per notebook run (see ``manifest.run_record``)
     runs: list[dict[str, Any]] = field(default_factory=list)
+    #: pooled model -> its cache key (``stages.fit_pooled_models``)
+    models: dict[str, str] = field(default_factory=dict)
+    #: "<LA>/<notebook>" -> ran, rendered (ran before, rendered now) or reused (``incremental``)
+    reuse: dict[str, str] = field(default_factory=dict)
+    #: "<LA>/<notebook>" -> the job's key: what its report depends on (``incremental``)
+    keys: dict[str, str] = field(default_factory=dict)
 
 
 class RunError(RuntimeError):

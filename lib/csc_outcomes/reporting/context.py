@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import sys
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Image, Markdown, display
@@ -452,11 +452,14 @@ def show_figure(fig: Any, alt: str, *, dpi: int = 110) -> None:
     """Display a matplotlib figure as a PNG with alt text (works under any backend).
 
     The figure is closed once drawn, so one made with pyplot is not shown a second time
-    (without its alt text) at the end of the cell.
+    (without its alt text) at the end of the cell. The kit's charts are plain ``Figure``s
+    (pyplot is slow to import and a notebook does not need it): only when something has
+    imported pyplot can a figure be registered with it, and only then is it closed.
     """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    if (pyplot := sys.modules.get("matplotlib.pyplot")) is not None:
+        pyplot.close(fig)
     display(Image(data=buf.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
 
 

@@ -34,6 +34,9 @@ __all__ = ["DATE_PATTERN", "DOB_WINDOW", "MAX_DEPTH", "UPN_PATTERN", "Hit", "as_
 
 #: A word: the unit ids are matched as (a whole token, never part of a longer word).
 TOKEN = re.compile(r"[A-Za-z0-9]+")
+#: Every word and the word after it, when one or two whitespace characters apart (the
+#: pairs ``_postcode_hits`` joins): a look-ahead, so that every pair is found.
+_WORD_PAIR = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]+)\s{1,2}([A-Za-z0-9]+))")
 #: A UPN is a check letter then 12 digits (a temporary UPN ends in a letter instead).
 UPN_PATTERN = re.compile(r"(?<![A-Za-z0-9])[A-Z][0-9]{11}[0-9A-Z](?![A-Za-z0-9])")
 
@@ -58,6 +61,9 @@ DATE_PATTERN = re.compile(
     r")(?![0-9])",
     re.IGNORECASE,
 )
+#: A year as every ``DATE_PATTERN`` reading holds one: a line without it holds no date,
+#: and this plain search is about thirty times faster than the date pattern on a page.
+_YEAR_LIKE = re.compile(_YEAR)
 #: A time right after a date makes it a timestamp (a run's start), not a date of birth.
 _TIME_AFTER = re.compile(r"(?:T|,?\s{1,2})[0-2]?[0-9]:[0-5][0-9]")
 #: How near (in characters, on the same line) a date must be to an identifier.
@@ -130,7 +136,9 @@ def line_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.da
               depth: int) -> list[Hit]:
     """Ids, UPN shapes, postcodes, dates and decoded payloads on one line."""
     payloads, line = _data_uris(line)
-    tokens = [(m.start(), m.end()) for m in TOKEN.finditer(line)]
+    may_id, may_postcode = _may_hold(line, ids)
+    tokens = ([(m.start(), m.end()) for m in TOKEN.finditer(line)]
+              if may_id or may_postcode else [])
     hits = _identifier_hits(line, lineno, tokens, ids)
     spans = [(h.offset or 0, (h.offset or 0) + len(h.value)) for h in hits]
     hits += _postcode_hits(line, lineno, tokens, ids)
@@ -144,6 +152,27 @@ def line_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.da
             hits += [replace(h, line=lineno, offset=start, via=_joined(via, h.via))
                      for h in text_hits(decoded, ids, shown, depth + 1)]
     return hits
+
+
+def _may_hold(line: str, ids: IdentifierSet) -> tuple[bool, bool]:
+    """(whether a known id, whether a postcode) may be on ``line``: a look-up in C.
+
+    Exact, never a guess: the line's words (ASCII runs, so upper-casing them joined is
+    the same as one by one) and its pairs of words one or two spaces apart are looked up
+    in the sets at once; only a line where one is found is read word by word. Most lines
+    of a page hold neither, and reading them word by word in Python was most of the scan.
+    """
+    words = TOKEN.findall(line)
+    if not words:
+        return False, False
+    upper = "\n".join(words).upper().split("\n")
+    may_id = bool(ids.ids) and (ids.max_parts > 1 or not ids.ids.keys().isdisjoint(upper))
+    may_postcode = False
+    if ids.postcodes:
+        pairs = "\n".join(a + b for a, b in _WORD_PAIR.findall(line)).upper().split("\n")
+        may_postcode = not (ids.postcodes.keys().isdisjoint(upper)
+                            and ids.postcodes.keys().isdisjoint(pairs))
+    return may_id, may_postcode
 
 
 def _joined(outer: str, inner: str) -> str:
@@ -227,6 +256,8 @@ def _date_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.d
                spans: list[tuple[int, int]]) -> list[Hit]:
     """A warehouse date not shown legitimately and not a timestamp; any date by an id."""
     hits: list[Hit] = []
+    if not _YEAR_LIKE.search(line):
+        return hits
     for m in DATE_PATTERN.finditer(line):
         born = [d for d in dates_in(m) if d in ids.dates and d not in shown]
         if born and not _TIME_AFTER.match(line, m.end()):

@@ -42,7 +42,7 @@ import os
 import platform
 import re
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,39 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+#: ``restricted/digests/``: digests of large inputs, by file identity (:func:`remembered`).
+MEMO_FOLDER = "digests"
+
+
+def remembered(memo_dir: Path, path: Path, kind: str, compute: Callable[[Path], Any]) -> Any:
+    """``compute(path)``, remembered in ``memo_dir`` by the file's identity (device, inode,
+    size, mtime); None when there is no file.
+
+    Digests of a national warehouse take many seconds; a rerun with nothing changed must
+    not pay them again. Ingest always writes a new file, so a new warehouse is a new
+    identity. A memo of another file is computed again; a file that changed while it
+    was read is not remembered. The folder is created owner-only (it names inputs).
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    seen = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+    memo = memo_dir / f"{kind}-{sha256_text(str(path.resolve()))[:16]}.json"
+    if memo.is_file():
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        if data.get("identity") == seen:
+            return data["value"]
+    value = compute(path)
+    st = os.stat(path)
+    if [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns] == seen:
+        for folder in reversed([memo_dir, *memo_dir.parents]):  # a new restricted tree: 0700
+            if not folder.exists():
+                folder.mkdir(mode=0o700)
+        atomic.write_text(memo, json.dumps({"identity": seen, "value": value}), mode=0o600)
+    return value
 
 
 def sha256_text(text: str) -> str:
@@ -375,10 +408,12 @@ def period_rows_hash(measures: pd.DataFrame, period_end: Any) -> str:
     return sha256_text(table.to_csv_text(table.period_rows(measures, period_end)))
 
 
-def warehouse_record(warehouse: Path, project: Path) -> dict[str, Any]:
+def warehouse_record(warehouse: Path, project: Path,
+                     memo_dir: Path | None = None) -> dict[str, Any]:
     """What the warehouse was built from: ``files`` (every raw input file, from its
     ``input_files``), ``input_dir`` (when it names it) and ``warehouse`` (its path and
-    content hash). Raises ``OSError`` or ``ValueError`` for a warehouse it cannot read."""
+    content hash, :func:`remembered` in ``memo_dir`` when given). Raises ``OSError`` or
+    ``ValueError`` for a warehouse it cannot read."""
     files = wh.read_table(warehouse, wh.INPUT_FILES)
     runs = wh.read_table(warehouse, "ingest_runs")
     named = runs["input_dir"].dropna().tolist() if "input_dir" in runs.columns else []
@@ -388,7 +423,9 @@ def warehouse_record(warehouse: Path, project: Path) -> dict[str, Any]:
                    "bytes": int(r["size"]), "sha256": str(r["sha256"])}
                   for r in files.sort_values("path").to_dict("records")],
         "warehouse": {"path": relative(warehouse, project),
-                      "content_sha256": wh.content_hash(warehouse)},
+                      "content_sha256": (remembered(memo_dir, warehouse, "content",
+                                                    wh.content_hash) if memo_dir
+                                         else wh.content_hash(warehouse))},
     }
 
 

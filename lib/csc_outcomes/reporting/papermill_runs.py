@@ -10,6 +10,7 @@ missing; it refuses a ``python3`` spec that points at another interpreter.
 
 Parallelism. Each run starts its own kernel process; the runs are driven from a thread
 pool (``jobs`` threads, default 2 for a 2-core machine). Kernel start-up is ~2 s a run.
+With ``cluster=`` they run on a Dask cluster instead (``reporting.cluster``).
 
 Failures. A failing notebook does not stop the others; ``run_notebooks`` returns every
 result and ``raise_for_failures`` raises ``NotebookRunError`` naming each notebook and
@@ -39,8 +40,8 @@ from papermill.exceptions import PapermillExecutionError
 from traitlets.config import Config
 
 from csc_outcomes import atomic
+from csc_outcomes.reporting.config import KERNEL_NAME
 
-KERNEL_NAME = "python3"
 #: The start of papermill's private folder beside an executed notebook.
 WORK_PREFIX = ".papermill-"
 
@@ -258,10 +259,21 @@ def print_progress(done: int, total: int, result: NotebookResult) -> None:
 
 def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
                   kernel_name: str = KERNEL_NAME, progress: ProgressFn | None = print_progress,
-                  timeout: int | None = 1800) -> list[NotebookResult]:
-    """Execute ``jobs`` (up to ``max_workers`` at once); results in the jobs' order."""
+                  timeout: int | None = 1800, cluster: str | None = None) -> list[NotebookResult]:
+    """Execute ``jobs`` (up to ``max_workers`` at once); results in the jobs' order.
+
+    ``cluster``: a Dask scheduler's address, or ``local``, to run them there instead
+    (``reporting.cluster``); ``None``, threads here.
+    """
     if not jobs:
         return []
+    if cluster:
+        # the cluster module imports this one, and Dask takes ~2 s to load
+        from csc_outcomes.reporting import cluster as dask_cluster  # noqa: PLC0415
+
+        return dask_cluster.run_notebooks(jobs, address=cluster, max_workers=max_workers,
+                                          kernel_name=kernel_name, progress=progress,
+                                          timeout=timeout)
     ensure_kernel(kernel_name)
     results: dict[int, NotebookResult] = {}
     workers = max(1, min(int(max_workers), len(jobs)))

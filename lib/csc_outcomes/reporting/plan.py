@@ -78,6 +78,7 @@ class RunPlan:
     period_check: PeriodCheck  # the period against the run's LAs' returns
     coverage: Coverage
     inputs: Mapping[str, Any]  # the warehouse's raw inputs and content hash, at the start
+    job_keys: Mapping[str, str] | None = None  # "<LA>/<notebook>" -> key (``incremental``)
 
     @property
     def period_restricted(self) -> Path:
@@ -96,7 +97,9 @@ class RunPlan:
 
     @property
     def shared_dir(self) -> Path:
-        """The run's cache of pooled models (child-level: restricted, removed after)."""
+        """The run's shared folder: the published figures, read once for every
+        notebook (``pooled.shared_result``; restricted, removed after the run). The
+        pooled models have a cache of their own (``model_cache``)."""
         return self.workdir / "shared"
 
     @property
@@ -172,7 +175,7 @@ def prepare(config: RunConfig, run_id: str | None = None) -> RunPlan:
     cov = warehouse_coverage(warehouse)
     check = checked_period(cov, spelled, config.la_codes, config.allow_incomplete)
     period = check.period_end.isoformat()
-    inputs = warehouse_inputs(warehouse, reports_dir.parent)
+    inputs = warehouse_inputs(warehouse, reports_dir.parent, restricted_dir / mf.MEMO_FOLDER)
     t0 = time.perf_counter()
     computed = measures_for_period(warehouse, measures_table, period,
                                    log=to_stderr if config.progress else None)
@@ -229,10 +232,11 @@ def checked_period(cov: Coverage, period: str, la_codes: Sequence[str],
         raise RunError(str(exc), exit_code=exc.exit_code) from exc
 
 
-def warehouse_inputs(warehouse: Path, project: Path) -> dict[str, Any]:
-    """What the warehouse was built from, for the manifest: ``RunError`` if unreadable."""
+def warehouse_inputs(warehouse: Path, project: Path, memo_dir: Path) -> dict[str, Any]:
+    """What the warehouse was built from, for the manifest: ``RunError`` if unreadable.
+    Its content hash is remembered by file identity in ``memo_dir`` (``restricted/digests``)."""
     try:
-        return mf.warehouse_record(warehouse, project)
+        return mf.warehouse_record(warehouse, project, memo_dir)
     except (OSError, ValueError) as exc:
         raise RunError(f"could not read what the warehouse {warehouse} was built from "
                        f"({type(exc).__name__}: {exc}); re-ingest: csc-outcomes ingest INPUT "

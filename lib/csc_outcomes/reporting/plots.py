@@ -30,7 +30,6 @@ import matplotlib as mpl
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from cycler import cycler
 from matplotlib.figure import Figure
 
@@ -79,26 +78,52 @@ _SUPPRESSION_NOTE = "c: suppressed to protect confidentiality (small numbers)"
 # --------------------------------------------------------------------------------------
 
 
-def set_theme(context: str = "notebook", font_scale: float = 1.1) -> None:
-    """Apply the kit's seaborn theme (white grid, Okabe-Ito palette, DejaVu Sans)."""
-    sns.set_theme(
-        context=context,
-        style="whitegrid",
-        palette=PALETTE,
-        font="DejaVu Sans",
-        font_scale=font_scale,
-        rc={
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.titleweight": "bold",
-            "axes.titlelocation": "left",
-            "figure.dpi": 100,
-            "savefig.dpi": 150,
-            "savefig.bbox": "tight",
-            "legend.frameon": False,
-            "axes.prop_cycle": cycler(color=PALETTE),
-        },
-    )
+#: The rcParams of seaborn's theme as the kit sets it, ``sns.set_theme(context="notebook",
+#: style="whitegrid", palette=PALETTE, font="DejaVu Sans", font_scale=1.1)``, written out:
+#: importing seaborn costs a notebook seconds (it imports pyplot and scipy.stats), and
+#: the theme is all the kit took from it. ``tests/reporting/test_plots.py`` checks these
+#: against seaborn's own. Left out: its "rocket" image colormap (no chart draws an image,
+#: and the name exists only once seaborn is imported).
+SEABORN_THEME: dict[Any, Any] = {
+    # context "notebook", fonts scaled by 1.1
+    "axes.linewidth": 1.25, "grid.linewidth": 1, "lines.linewidth": 1.5,
+    "lines.markersize": 6, "patch.linewidth": 1,
+    "xtick.major.width": 1.25, "ytick.major.width": 1.25,
+    "xtick.minor.width": 1, "ytick.minor.width": 1,
+    "xtick.major.size": 6, "ytick.major.size": 6, "xtick.minor.size": 4, "ytick.minor.size": 4,
+    "font.size": 12 * 1.1, "axes.labelsize": 12 * 1.1, "axes.titlesize": 12 * 1.1,
+    "xtick.labelsize": 11 * 1.1, "ytick.labelsize": 11 * 1.1, "legend.fontsize": 11 * 1.1,
+    "legend.title_fontsize": 12 * 1.1,
+    # style "whitegrid", font DejaVu Sans
+    "figure.facecolor": "white", "axes.labelcolor": ".15",
+    "xtick.direction": "out", "ytick.direction": "out", "xtick.color": ".15", "ytick.color": ".15",
+    "axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15",
+    "font.family": "DejaVu Sans",
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True,
+    "xtick.top": False, "ytick.right": False, "axes.grid": True, "axes.facecolor": "white",
+    "axes.edgecolor": ".8", "grid.color": ".8",
+    "axes.spines.left": True, "axes.spines.bottom": True,
+    "xtick.bottom": False, "ytick.left": False,
+}
+
+#: The kit's own settings over seaborn's theme.
+KIT_RC: dict[Any, Any] = {
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "legend.frameon": False,
+    "axes.prop_cycle": cycler(color=PALETTE),
+}
+
+
+def set_theme() -> None:
+    """Apply the kit's theme: seaborn's white grid, the Okabe-Ito palette, DejaVu Sans."""
+    mpl.rcParams.update({**SEABORN_THEME, **KIT_RC})
 
 
 def _new_figure(figsize: tuple[float, float] = (8, 4.5)) -> tuple[Figure, Any]:
@@ -607,10 +632,11 @@ def coef_plot(
     df = df.sort_values(estimate)
     fig, ax = _new_figure((8, max(2.5, 0.45 * len(df) + 1.2)))
     yy = np.arange(len(df))
-    est = df[estimate].to_numpy(dtype=float)
-    err = np.vstack([est - df[lower].to_numpy(dtype=float), df[upper].to_numpy(dtype=float) - est])
-    ax.errorbar(est, yy, xerr=err, fmt="o", color=PALETTE[0], ecolor=PALETTE[0],
-                capsize=3, markersize=6)
+    lo, hi = df[lower].to_numpy(dtype=float), df[upper].to_numpy(dtype=float)
+    # the interval drawn from its own ends: limits around a reference (observed/expected)
+    # need not contain the estimate, and an error bar measured from it would be negative
+    ax.errorbar((lo + hi) / 2, yy, xerr=(hi - lo) / 2, fmt="none", ecolor=PALETTE[0], capsize=3)
+    ax.plot(df[estimate].to_numpy(dtype=float), yy, "o", color=PALETTE[0], markersize=6)
     ax.axvline(reference, color=_GREY, linestyle="--", linewidth=1)
     # long term labels wrapped, so they leave the axis room for readable ticks
     ax.set_yticks(yy, [textwrap.fill(t, 32) for t in df[name_col].astype(str)])

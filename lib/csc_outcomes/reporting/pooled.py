@@ -1,101 +1,255 @@
-"""The pooled models the report notebooks show, fitted once per run and shared.
+"""The pooled models the report notebooks show: a stage of the run, cached by content.
 
-Three notebooks fit a model over every LA's child-level records and read one LA's
-figures against it: re-referral after a CIN closure (``rereferrals``), attendance and
+Three notebooks read one LA's figures against a model fitted over every LA's
+child-level records: re-referral after a CIN closure (``rereferrals``), attendance and
 placement moves (``placement_stability``), the level of intervention against the needs
-assessed (``proportionality``). Each notebook's cell is one call::
+assessed (``proportionality``). ``MODELS`` says how each is built: its frame builder
+(``stats.frames``) and the columns it reads, its fit, options and the fewest rows it
+is fitted on; ``NOTEBOOK_MODELS`` which notebook shows which.
 
-    closures, fit, why = pooled_model("rereferral", warehouse, period_end, cache_dir)
+A run fits them before the notebooks start (``stages.fit_pooled_models`` calls
+:func:`fit_models`), each once, into the model cache in the restricted tree
+(``model_cache``), under the key :func:`model_key`: the model's specification, the
+period, the content of exactly the columns it reads (``warehouse.content``) and the
+code's version. A later run (one LA, another format) reuses the entry until one of
+those changes. A notebook's cell is one call, which reads the entry, or, in JupyterLab
+before any run, builds the same entry the same way under the same lock::
 
-which returns the model's frame, its fit (``None`` when it cannot be fitted, e.g. on
-thin data) and the reason in words (``None`` when fitted). ``MODELS`` says how each
-model is built. In a run every LA's notebook asks for the same model, so the first one
-builds it and the others read it from the run's ``cache_dir`` (``shared_result``).
+    closures, fit, why = pooled_model("rereferral", warehouse, period_end, model_cache)
+
+It returns the model's frame, its fit (``None`` when it cannot be fitted, e.g. on thin
+data) and the reason in words (``None`` when fitted).
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from csc_outcomes import atomic
+from csc_outcomes import atomic, warehouse
 from csc_outcomes.measures import table
+from csc_outcomes.reporting import model_cache
 from csc_outcomes.reporting.context import fit_or_reason, load_inputs
 from csc_outcomes.stats import frames, proportionality, rereferral, stability
+from csc_outcomes.warehouse.content import projection_digest
 
 #: (frame, fit or None, reason or None) as the notebooks unpack it.
 PooledResult = tuple[pd.DataFrame | None, Any, str | None]
 
 
-def no_options(frame: pd.DataFrame) -> dict[str, Any]:
-    """Fit options for a model that needs none."""
-    return {}
+def qualified_name(fn: Callable[..., Any]) -> str:
+    """``module.function``: how a specification names a function."""
+    return f"{fn.__module__}.{fn.__qualname__}"
 
 
 @dataclass(frozen=True)
 class PooledModel:
-    """How one pooled model is built: its frame, its fit, and when it is too thin to fit."""
+    """How one pooled model is built: its frame (from ``reads``: table -> columns), its
+    fit with ``options``, and the fewest rows it is fitted on."""
 
     frame: Callable[[Mapping[str, pd.DataFrame], Any], pd.DataFrame]
     fit: Callable[..., Any]
+    reads: Mapping[str, Sequence[str]]
     min_rows: int
     what: str  # "the re-referral model": the words a reason uses
-    options: Callable[[pd.DataFrame], dict[str, Any]] = field(default=no_options)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def spec(self, name: str) -> dict[str, Any]:
+        """What the model is, as its cache key holds it."""
+        return {"name": name, "frame": qualified_name(self.frame), "fit": qualified_name(self.fit),
+                "reads": {t: list(c) for t, c in sorted(self.reads.items())},
+                "options": dict(self.options), "min_rows": self.min_rows}
+
+    def code(self) -> tuple[str, ...]:
+        """The modules whose source (and what they import of the kit) make the model:
+        the frame's, the fit's and the warehouse reader's."""
+        return (self.frame.__module__, self.fit.__module__, warehouse.read_tables.__module__)
 
 
 MODELS: dict[str, PooledModel] = {
     "rereferral": PooledModel(
-        frames.closure_frame, rereferral.fit_rereferral, min_rows=50,
-        what="the re-referral model", options=lambda frame: {"cluster": "LAchildID"}),
+        frames.closure_frame, rereferral.fit_rereferral, frames.CLOSURE_FRAME_READS,
+        min_rows=50, what="the re-referral model", options={"cluster": "LAchildID"}),
     "stability": PooledModel(
-        frames.attendance_frame, stability.fit_stability, min_rows=30,
-        what="the attendance model"),
+        frames.attendance_frame, stability.fit_stability, frames.ATTENDANCE_FRAME_READS,
+        min_rows=30, what="the attendance model"),
     "proportionality": PooledModel(
-        frames.assessment_frame, proportionality.fit_ordered_logit, min_rows=50,
+        frames.assessment_frame, proportionality.fit_ordered_logit,
+        frames.ASSESSMENT_FRAME_READS, min_rows=50,
         what="the proportionality model"),  # needs only: an LA term would absorb the difference shown
 }
 
+#: The pooled models each notebook shows (a notebook not named shows none).
+NOTEBOOK_MODELS: dict[str, tuple[str, ...]] = {
+    "rereferrals": ("rereferral",),
+    "placement_stability": ("stability",),
+    "proportionality": ("proportionality",),
+}
 
-def build_model(name: str, warehouse: str | Path, period_end: Any) -> PooledResult:
-    """Build pooled model ``name`` from every LA's records in the warehouse."""
+
+def model(name: str) -> PooledModel:
+    """Pooled model ``name`` (``ValueError`` naming the known ones otherwise)."""
     if name not in MODELS:
         raise ValueError(f"no pooled model {name!r}; known: {', '.join(sorted(MODELS))}")
-    model = MODELS[name]
-    inputs, why = load_inputs(warehouse)
-    if inputs is None:
-        return None, None, why
-    frame = model.frame(inputs.tables, period_end)
-    fit, why = fit_or_reason(model.fit, frame, min_rows=model.min_rows, what=model.what,
-                             **model.options(frame))
+    return MODELS[name]
+
+
+def models_for(notebooks: Iterable[str]) -> list[str]:
+    """The pooled models the notebooks (names, without ``.ipynb``) show, in ``MODELS`` order."""
+    wanted = {m for nb in notebooks for m in NOTEBOOK_MODELS.get(nb, ())}
+    return [m for m in MODELS if m in wanted]
+
+
+@lru_cache(maxsize=64)
+def _digests(path: Path, identity: tuple[int, ...],
+             reads: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+    """``projection_digest`` of each table's columns, once per file version (``identity``)."""
+    with warehouse.connect(path) as con:
+        return {t: projection_digest(con, t, cols) for t, cols in reads}
+
+
+def inputs_digest(path: str | Path, reads: Mapping[str, Sequence[str]],
+                  model_cache_dir: str | Path | None = None) -> dict[str, str]:
+    """Table -> digest of exactly the columns ``reads`` names, in the warehouse at ``path``.
+
+    Computed once per version of the file (``model_cache.file_identity``): in this
+    process, and, given the model cache, for every process (the run's stage computes
+    it; each notebook reads it rather than scanning the warehouse again).
+    """
+    p = Path(path).resolve()
+    identity = tuple(model_cache.file_identity(p))
+    wanted = tuple((t, tuple(c)) for t, c in sorted(reads.items()))
+    if not model_cache_dir:
+        return dict(_digests(p, identity, wanted))
+    return model_cache.remembered(model_cache_dir, p, {"reads": wanted},
+                                  lambda: dict(_digests(p, identity, wanted)))
+
+
+def model_key(name: str, warehouse_path: str | Path, period_end: Any,
+              model_cache_dir: str | Path | None = None) -> str:
+    """The cache key of pooled model ``name`` for the period: SHA-256 of its
+    specification, the period end, its inputs' content and the code's version."""
+    m = model(name)
+    return model_cache.digest({
+        "model": m.spec(name), "period_end": table.period_text(period_end),
+        "inputs": inputs_digest(warehouse_path, m.reads, model_cache_dir),
+        "code": model_cache.code_version(m.code())})
+
+
+def model_keys(warehouse_path: str | Path, period_end: Any, notebook_name: str) -> dict[str, str]:
+    """Model name -> cache key of each pooled model notebook ``notebook_name`` shows
+    (empty for a notebook that shows none): what its report depends on of the models."""
+    return {m: model_key(m, warehouse_path, period_end)
+            for m in NOTEBOOK_MODELS.get(Path(notebook_name).stem, ())}
+
+
+def notebook_parameters(notebook: str, restricted_dir: str | Path) -> dict[str, str]:
+    """The parameter a run gives a notebook that shows pooled models: ``model_cache``,
+    the restricted tree's cache folder (none for a notebook that shows none)."""
+    if not NOTEBOOK_MODELS.get(Path(notebook).stem):
+        return {}
+    return {"model_cache": str(model_cache.cache_root(restricted_dir))}
+
+
+def build_model(name: str, warehouse_path: str | Path, period_end: Any) -> PooledResult:
+    """Build pooled model ``name`` from every LA's records: only the columns its frame
+    reads (``warehouse.read_tables(columns=)``), never the whole warehouse."""
+    m = model(name)
+    if not Path(warehouse_path).is_file():
+        return None, None, load_inputs(warehouse_path)[1]  # the words for a missing warehouse
+    tables, _ = warehouse.read_tables(Path(warehouse_path), columns=m.reads)
+    frame = m.frame(tables, period_end)
+    fit, why = fit_or_reason(m.fit, frame, min_rows=m.min_rows, what=m.what, **m.options)
     return frame, fit, why
 
 
-def pooled_model(name: str, warehouse: str | Path, period_end: Any,
-                 cache_dir: str | Path | None) -> PooledResult:
-    """Pooled model ``name`` for the period: built once per run through ``cache_dir``."""
-    key = f"{name}-{table.period_text(period_end)}"
-    return shared_result(key, cache_dir, lambda: build_model(name, warehouse, period_end))
+def pooled_model(name: str, warehouse_path: str | Path, period_end: Any,
+                 model_cache_dir: str | Path | None) -> PooledResult:
+    """Pooled model ``name`` for the period, from the model cache (built into it, under
+    its lock, when missing). Without a cache folder, or a warehouse, it just builds."""
+    if not model_cache_dir or not Path(warehouse_path).is_file():
+        return build_model(name, warehouse_path, period_end)
+    key = model_key(name, warehouse_path, period_end, model_cache_dir)
+    result, _ = model_cache.fetch(model_cache_dir, key,
+                                  lambda: build_model(name, warehouse_path, period_end))
+    return result
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What fitting one model did (small, so that it can come back from a cluster's worker)."""
+
+    name: str
+    key: str
+    built: bool  # False: found in the cache
+    rows: int | None  # the frame's rows (None without a frame)
+    seconds: float
+    why: str | None  # why it was not fitted, in words
+
+    def describe(self) -> str:
+        """A progress line: ``the proportionality model: fitted on 1,456 rows in 0.6 s;
+        cached e78351eecc06``."""
+        rows = "no" if self.rows is None else f"{self.rows:,}"
+        done = f"fitted on {rows} rows" if self.built else "found in the cache"
+        return (f"{model(self.name).what}: {done} in {self.seconds:.1f} s; cached {self.key[:12]}"
+                + (f" ({self.why})" if self.why else ""))
+
+
+def fit_model(name: str, warehouse_path: str | Path, period_end: Any,
+              model_cache_dir: str | Path) -> Fitted:
+    """Fit pooled model ``name`` into the model cache, or find it there (one job of the
+    run's model stage: a module-level function, so that a Dask worker can run it)."""
+    t0 = time.perf_counter()
+    key = model_key(name, warehouse_path, period_end, model_cache_dir)
+    result, built = model_cache.fetch(model_cache_dir, key,
+                                      lambda: build_model(name, warehouse_path, period_end))
+    frame, _, why = result
+    return Fitted(name, key, built, None if frame is None else len(frame),
+                  round(time.perf_counter() - t0, 3), why)
+
+
+def fit_models(names: Sequence[str], warehouse_path: str | Path, period_end: Any,
+               model_cache_dir: str | Path, *, log: Callable[[str], None] | None = None,
+               mapper: Callable[..., list[Fitted]] | None = None) -> list[Fitted]:
+    """Fit (or find in the cache) each of ``names``, one after the other here, or
+    through ``mapper(fit_model, names, **arguments)`` (a cluster's); log each.
+
+    What the run's stage calls before the notebooks start, so that they only read.
+    """
+    arguments = {"warehouse_path": warehouse_path, "period_end": period_end,
+                 "model_cache_dir": model_cache_dir}
+    model_cache.prune(model_cache_dir)
+    if log and names:
+        log(f"pooled models for {table.period_text(period_end)}: {', '.join(names)}")
+    if mapper is not None:
+        fitted = mapper(fit_model, list(names), **arguments)
+    else:
+        fitted = [fit_model(name, **arguments) for name in names]
+    for f in fitted:
+        if log:
+            log(f.describe())
+    return fitted
 
 
 def shared_result(name: str, cache_dir: str | Path | None, build: Callable[[], Any]) -> Any:
     """``build()`` once per run, shared by every LA's notebook through ``cache_dir``.
 
-    The pooled models are fitted on every LA's records, so each LA's notebook would
-    otherwise load the whole warehouse and fit the same model again. ``csc-outcomes
-    run`` gives the notebooks a restricted folder for the run
-    (``restricted/<period>/.run-<run_id>/shared``, owner-only, removed when the run
-    ends, and by the next run if this one is killed); the first
+    For what every notebook of a run reads alike and is cheap to rebuild (the published
+    figures, ``published_data``); the pooled models have a cache of their own
+    (:func:`pooled_model`). ``csc-outcomes run`` gives the notebooks a restricted
+    folder for the run (``restricted/<period>/.run-<run_id>/shared``, owner-only,
+    removed when the run ends, and by the next run if this one is killed); the first
     notebook to need a result builds and pickles it there, the others read it (two
     notebooks starting together may both build it; the file is written atomically, so
     either copy is whole). Without ``cache_dir`` (a notebook opened in JupyterLab) it
-    just builds. The pickle holds child-level frames: it lives in the restricted tree
-    only (readable by its owner alone), for the length of one run, and is read only by
-    the run that wrote it.
+    just builds.
     """
     if not cache_dir:
         return build()

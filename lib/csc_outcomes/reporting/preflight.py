@@ -1,5 +1,5 @@
 """A run's options checked before anything runs: parameters (practitioners' context
-files included), LA codes, jobs, warehouse.
+files included), LA codes, jobs, warehouse, the Dask cluster (``--cluster``).
 
 A wrong option found by a notebook costs every notebook before it (an unknown LA
 code ran all of them for ~45 s before an ``AssertionError``) and may do harm on the
@@ -56,6 +56,18 @@ def check_la_codes(codes: tuple[str, ...], warehouse_path: Path, measures_path: 
                          f"{', '.join(las) or 'no LA'}); check the code, or ingest the LA's returns")
 
 
+def check_cluster(config: RunConfig) -> None:
+    """``--cluster``: the scheduler answers, has workers, and they see the run's inputs
+    (``cluster.check_address``); :class:`UsageError` naming the address and the fix."""
+    if not config.cluster:
+        return
+    from csc_outcomes.reporting import cluster  # noqa: PLC0415 - Dask: ~2 s, --cluster only
+
+    inputs = [config.warehouse, config.measures_path, config.notebooks_dir,
+              config.parameters_dir]
+    cluster.check_address(config.cluster, [Path(p) for p in inputs if p and Path(p).exists()])
+
+
 def check(config: RunConfig) -> None:
     """Check ``config`` before anything runs (see the module docstring)."""
     check_folder(config.parameters_dir)
@@ -64,3 +76,4 @@ def check(config: RunConfig) -> None:
     if Path(config.warehouse).is_file():
         warehouse.check_schema(Path(config.warehouse))
     check_la_codes(tuple(config.la_codes), Path(config.warehouse), Path(config.measures_path))
+    check_cluster(config)

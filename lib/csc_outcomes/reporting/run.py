@@ -12,9 +12,15 @@ commands) and calls the stages in order:
    restricted folders (owner-only), ``plan.write_measures`` writes the run's own copy
    of its measures rows and ``workspace.snapshot_inputs`` copies the warehouse into
    the run's own folder: every later stage reads those copies, so an ingest that
-   replaces the warehouse mid-run changes nothing the run reads or records;
+   replaces the warehouse mid-run changes nothing the run reads or records. Before
+   that, ``incremental.job_keys`` keys each (LA, notebook) by everything its report
+   depends on; when every report is done for its key and published as it is
+   (``incremental.up_to_date``), the run stops there: "nothing changed" (exit 0);
 2. ``stages.write_trackers``: each LA's child-level RAG tracker, into the restricted
    tree only (``restricted/<period>/<la>/rag_tracker.xlsx|.html``, ``tracker_write``);
+   then ``stages.fit_pooled_models``: the pooled models the notebooks show, each
+   fitted once into the restricted tree's model cache (``pooled``, ``model_cache``),
+   or found there from an earlier run;
    then ``stages.execute_notebooks``: each notebook for each LA with papermill (``jobs`` at
    once) into the restricted tree ``restricted/<period>/<la>/<notebook>.ipynb``
    (executed notebooks may hold child-level data and are never published), then
@@ -40,9 +46,10 @@ half-written is ever left looking done, even when the run is killed.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from csc_outcomes.reporting import lock, stages, workspace
+from csc_outcomes.reporting import incremental, lock, stages, workspace
 from csc_outcomes.reporting.config import RunConfig, RunResult
 from csc_outcomes.reporting.plan import (
     RunPlan,
@@ -70,6 +77,11 @@ def run(config: RunConfig) -> RunResult:
                 + ", ".join(p.name for p in cleared[:10]) + (" ..." if len(cleared) > 10 else ""))
         warehouse_seen = workspace.identity(Path(config.warehouse).resolve())
         plan = prepare(config, run_id)
+        jobs = stages.notebook_jobs(plan)
+        plan = dataclasses.replace(plan, job_keys=incremental.job_keys(plan, jobs))
+        earlier = incremental.up_to_date(plan, jobs)
+        if earlier:
+            return incremental.unchanged_result(plan, jobs, earlier)
         try:
             workspace.prepare_workspace(plan)
             write_measures(plan)
@@ -83,6 +95,7 @@ def run_stages(plan: RunPlan) -> RunResult:
     """The stages after the plan, in order (see the module docstring)."""
     result = plan.new_result()
     stages.write_trackers(plan, result)
+    stages.fit_pooled_models(plan, result)
     executed = stages.execute_notebooks(plan, result)
     titles = stages.add_subtitles(plan, executed)
     executed = stages.render(plan, executed, result)

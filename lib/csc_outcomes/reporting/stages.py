@@ -34,6 +34,9 @@ from csc_outcomes.reporting import (
     banner,
     data_quality,
     frontmatter,
+    incremental,
+    model_cache,
+    pooled,
     practice_context,
     render_builtin,
     render_quarto,
@@ -92,8 +95,9 @@ def write_trackers(plan: RunPlan, result: RunResult) -> None:
     failures = []
     for la in plan.la_codes:
         try:
-            write_tracker(plan.warehouse, la, plan.period_end, plan.period_restricted / la,
-                          limits[la])
+            if not incremental.reuse_tracker(plan, la):
+                incremental.keep_tracker(plan, la, write_tracker(
+                    plan.warehouse, la, plan.period_end, plan.period_restricted / la, limits[la]))
         except Exception as exc:  # noqa: BLE001 - the LA is set aside, the error named below
             failures.append({"la_code": la, "notebook": "rag_tracker", "stage": "tracker",
                              "cell": None, "error": f"{type(exc).__name__}: {exc}"[:300]})
@@ -102,6 +106,38 @@ def write_trackers(plan: RunPlan, result: RunResult) -> None:
         messages = [f"RAG tracker of {f['la_code']} failed: {f['error']}" for f in failures]
         result.failures += messages
         set_aside(plan, result, failures, "\n".join(messages))
+
+
+# ------------------------------------------------------------------ pooled models
+def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
+    """Fit the pooled models the run's notebooks show, before they start (``pooled``).
+
+    Each is fitted once, from the columns it reads of the run's copy of the warehouse,
+    into the model cache of the restricted tree (``model_cache``: reused by later runs
+    until its inputs, specification or code change); the notebooks then only read it.
+    With ``--cluster`` the fits run on the Dask cluster. A model that cannot be built
+    fails the run: every notebook showing it would fail.
+    """
+    t0 = time.perf_counter()
+    names = pooled.models_for(p.stem for p in plan.notebooks)
+    mapper = None
+    address = plan.config.cluster
+    if address and names:
+        # Dask takes ~2 s to load: only for a run on a cluster
+        from csc_outcomes.reporting import cluster  # noqa: PLC0415
+
+        def mapper(fn: Any, items: list[str], **kwargs: Any) -> list[pooled.Fitted]:
+            return cluster.map_on_cluster(address, fn, items, workers=plan.config.jobs, **kwargs)
+    try:
+        fitted = pooled.fit_models(names, plan.warehouse, plan.period_end,
+                                   model_cache.cache_root(plan.restricted_dir),
+                                   log=plan.log, mapper=mapper)
+    except Exception as exc:  # noqa: BLE001 - any failure: nothing is published, named here
+        fail(plan, result, f"the pooled models could not be fitted ({type(exc).__name__}: "
+                           f"{exc}); nothing was published")
+    result.models = {f.name: f.key for f in fitted}
+    result.timings.update(pooled_models_s=round(time.perf_counter() - t0, 3),
+                          pooled_each_s={f.name: f.seconds for f in fitted})
 
 
 # ------------------------------------------------------------------ execute
@@ -121,12 +157,14 @@ def notebook_jobs(plan: RunPlan) -> list[NotebookJob]:
             # practitioners' context (context/<LA>/<period>.md) and the ingest's QA report
             "parameters_dir": str(plan.parameters_dir),
             "qa_report": str(data_quality.qa_report_path(Path(plan.config.warehouse).resolve())),
-            # pooled models fitted once per run, shared by the LAs' notebooks
+            # published figures read once per run, shared by the LAs' notebooks
             "cache_dir": str(plan.shared_dir),
             **plan.config.extra_parameters,
         }
         jobs += [NotebookJob(notebook=nb, la_code=la, period_end=plan.period_end,
-                             output_path=out_dir / f"{nb.stem}.ipynb", parameters=dict(params),
+                             output_path=out_dir / f"{nb.stem}.ipynb",
+                             parameters={**params, **pooled.notebook_parameters(
+                                 nb.stem, plan.restricted_dir)},
                              cwd=out_dir) for nb in plan.notebooks]
     return jobs
 
@@ -137,18 +175,24 @@ def execute_notebooks(plan: RunPlan, result: RunResult) -> list[NotebookResult]:
     An LA whose notebook fails is set aside (``set_aside``): the others go on.
     """
     jobs = notebook_jobs(plan)
+    to_run, keys = incremental.plan_reuse(plan, jobs, result)
     plan.log(f"run {plan.run_id}: {len(plan.notebooks)} notebook(s) x {len(plan.la_codes)} "
-             f"LA(s) for {plan.period_end}, {plan.config.jobs} at once; renderer {plan.renderer}")
+             f"LA(s) for {plan.period_end}, {plan.config.jobs} at once; renderer {plan.renderer}"
+             + (f"; on the Dask cluster {plan.config.cluster}" if plan.config.cluster else ""))
     t0 = time.perf_counter()
     try:
-        executed = run_notebooks(jobs, max_workers=plan.config.jobs,
+        ran = run_notebooks(to_run, max_workers=plan.config.jobs,
                                  kernel_name=plan.config.kernel_name,
-                                 progress=print_progress if plan.config.progress else None)
+                                 progress=incremental.keeper(
+                                     plan, keys, print_progress if plan.config.progress else None),
+                                 cluster=plan.config.cluster)
     finally:
         shutil.rmtree(plan.shared_dir, ignore_errors=True)  # child-level: never kept
+    executed = incremental.with_reused(plan, jobs, ran)
     result.timings["notebooks_s"] = round(time.perf_counter() - t0, 3)
     result.executed = [r.output_path for r in executed if r.output_path]
     result.runs = [mf.run_record(r, plan.restricted_dir) for r in executed]
+    incremental.note_runs(result, keys)
     failed = [r for r in executed if not r.ok]
     if failed:
         result.failures = [r.message() for r in failed]
@@ -244,13 +288,14 @@ def render(plan: RunPlan, executed: Sequence[NotebookResult],
         t = time.perf_counter()
         try:
             render_one(plan, r)
+            incremental.keep_rendered(plan, r.job, result)
         except Exception as exc:  # noqa: BLE001 - any failure sets the LA aside, named below
             errors.append((r, f"{type(exc).__name__}: {exc}"))
         times[f"{r.job.la_code}/{r.job.name}"] = round(time.perf_counter() - t, 3)
 
     with ThreadPoolExecutor(max_workers=max(1, plan.config.jobs),
                             thread_name_prefix="render") as pool:
-        list(pool.map(timed, executed))
+        list(pool.map(timed, incremental.to_render(plan, executed, result)))
     result.timings.update(render_s=round(time.perf_counter() - t0, 3), render_each_s=times)
     kill_point("render")
     if errors:
@@ -289,7 +334,8 @@ def run_options(plan: RunPlan) -> dict[str, Any]:
             "restricted_dir": str(plan.restricted_dir),
             "parameters_dir": str(plan.parameters_dir), "notebooks_dir": str(plan.notebooks_dir),
             "extra_parameters": dict(c.extra_parameters),
-            "allow_incomplete": c.allow_incomplete}
+            "allow_incomplete": c.allow_incomplete,
+            "runner": f"dask {c.cluster}" if c.cluster else "threads"}
 
 
 def stage_manifest(plan: RunPlan, executed: Sequence[NotebookResult], titles: Mapping[str, str],
@@ -319,6 +365,7 @@ def stage_manifest(plan: RunPlan, executed: Sequence[NotebookResult], titles: Ma
         measures=plan.measures_record(), coverage=plan.coverage_record(),
         renderer_version=render_quarto.renderer_version(plan.renderer))
     man["failed"] = list(result.failed)
+    man["models"] = dict(result.models)  # the pooled models' cache keys
     path = mf.write_manifest(plan.staging / "manifest.json", man)
     return Staged(files=files, manifest=man, manifest_path=path)
 
@@ -339,7 +386,8 @@ def leak_scan(plan: RunPlan, result: RunResult) -> None:
         except Exception as exc:  # noqa: BLE001 - a missing, locked or corrupt warehouse
             fail(plan, result, f"could not read child identifiers from {plan.warehouse} for "
                                f"the leak scan ({type(exc).__name__}: {exc}); nothing was published")
-    leaks = scan([plan.staging], ids, shown_dates=report_dates(plan.period_end, plan.started))
+    leaks = scan([plan.staging], ids, shown_dates=report_dates(plan.period_end, plan.started),
+                 jobs=plan.config.jobs)
     result.timings["leak_scan_s"] = round(time.perf_counter() - t0, 3)
     if leaks:
         result.leaks = [str(lk).replace(str(plan.staging) + os.sep, "") for lk in leaks]

@@ -64,9 +64,13 @@ from csc_outcomes.measures.base import is_true
 from csc_outcomes.measures.placements import placement_flags
 
 __all__ = [
+    "ASSESSMENT_FRAME_READS",
+    "ATTENDANCE_FRAME_READS",
+    "CLOSURE_FRAME_READS",
     "FOLLOW_UP_DAYS",
     "LEVEL_LABELS",
     "MONTH_DAYS",
+    "READ_LINEAGE",
     "REREFERRAL_MAX_AGE",
     "assessment_frame",
     "attendance_frame",
@@ -115,6 +119,9 @@ _COLUMNS: dict[str, list[str]] = {
     "attendance": ["UPN", "term_start", "sessions_possible", "sessions_authorised_absence",
                    "sessions_unauthorised_absence"],
 }
+#: The lineage columns every frame reads: the LA, and what ``keys.latest_versions``
+#: orders versions by.
+READ_LINEAGE = ("la_code", "collection_year", "source_line")
 _KEYS = ["la_code", "LAchildID"]
 
 
@@ -152,6 +159,11 @@ def _table(tables: Any, name: str, la_code: str | None) -> pd.DataFrame:
     if not df.empty:
         df = latest_versions(df, name)
     return df.reset_index(drop=True)
+
+
+def _reads(fields: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """Table -> the columns a frame builder reads: ``READ_LINEAGE``, then its fields."""
+    return {t: (*READ_LINEAGE, *cols) for t, cols in fields.items()}
 
 
 def factor_columns(frame: pd.DataFrame) -> list[str]:
@@ -195,6 +207,19 @@ def _care_starts(tables: Any, la_code: str | None) -> pd.DataFrame:
     e = _table(tables, "episodes", la_code)
     e = e[(e["RNE"] == "S") & e["DECOM"].notna()]
     return e.rename(columns={"CHILD": "LAchildID"})[["la_code", "LAchildID", "DECOM"]]
+
+
+#: The tables and columns :func:`assessment_frame` reads (each table's record key among
+#: them): a pooled model reads only these (``warehouse.read_tables(columns=)``) and its
+#: cache key digests only these. A test checks the frame from them equals the full read's.
+ASSESSMENT_FRAME_READS = _reads({
+    "assessments": ["LAchildID", "CINreferralDate", "AssessmentActualStartDate",
+                    "AssessmentAuthorisationDate"],
+    "assessment_factors": ["LAchildID", "AssessmentActualStartDate", "AssessmentFactor"],
+    "episodes": ["CHILD", "DECOM", "RNE"],
+    "cp_plans": ["LAchildID", "CINreferralDate", "CPPstartDate"],
+    "cin_plans": ["LAchildID", "CINreferralDate", "CINPlanStartDate"],
+})
 
 
 def assessment_frame(
@@ -265,6 +290,17 @@ def _code_order(code: str) -> tuple[int, str]:
     return (int(digits) if digits else 10**6, code)
 
 
+#: The tables and columns :func:`closure_frame` reads (see ``ASSESSMENT_FRAME_READS``).
+CLOSURE_FRAME_READS = _reads({
+    "cin_episodes": ["LAchildID", "CINreferralDate", "CINclosureDate", "ReferralNFA",
+                     "ReasonForClosure"],
+    "episodes": ["CHILD", "DECOM", "RNE"],
+    "cp_plans": ["LAchildID", "CINreferralDate", "CPPstartDate"],
+    "cin_plans": ["LAchildID", "CINreferralDate", "CINPlanStartDate"],
+    "cin_children": ["LAchildID", "PersonBirthDate"],
+})
+
+
 def closure_frame(
     tables: Any,
     period_end: Any,
@@ -325,6 +361,15 @@ def rereferral_eligible(closures: pd.DataFrame) -> pd.Series:
     under ``REREFERRAL_MAX_AGE``, and the case did not close on adoption (RC1)."""
     age_ok = closures["age_at_closure"].lt(REREFERRAL_MAX_AGE).fillna(False).astype(bool)
     return age_ok & closures["ReasonForClosure"].astype(str).ne("RC1")
+
+
+#: The tables and columns :func:`attendance_frame` reads (see ``ASSESSMENT_FRAME_READS``).
+ATTENDANCE_FRAME_READS = _reads({
+    "attendance": ["UPN", "term_start", "sessions_possible", "sessions_authorised_absence",
+                   "sessions_unauthorised_absence"],
+    "header": ["CHILD", "UPN"],
+    "episodes": ["CHILD", "DECOM", "DEC", "RNE", "LS", "PLACE", "URN", "PL_POST"],
+})
 
 
 def attendance_frame(

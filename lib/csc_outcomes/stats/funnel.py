@@ -44,7 +44,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from csc_outcomes.stats.distributions import binom_cdf, binom_ppf, chi2_sf, norm_ppf
 
 __all__ = [
     "MIN_UNITS",
@@ -70,7 +71,7 @@ def level_tag(level: float) -> str:
 
 def z_quantile(level: float) -> float:
     """Two-sided normal quantile of a coverage level (0.95 -> 1.959964)."""
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(norm_ppf(0.5 + level / 2))
 
 
 def winsorise(z: np.ndarray, trim: float = 0.1) -> np.ndarray:
@@ -94,9 +95,9 @@ def exact_limits(n: Any, target: float, level: float) -> tuple[np.ndarray, np.nd
     n = np.round(np.asarray(n, dtype=float))
     out = []
     for q in ((1 - level) / 2, (1 + level) / 2):
-        k = stats.binom.ppf(q, n, target)
-        cdf_k = stats.binom.cdf(k, n, target)
-        cdf_below = stats.binom.cdf(k - 1, n, target)
+        k = binom_ppf(q, n, target)
+        cdf_k = binom_cdf(k, n, target)
+        cdf_below = binom_cdf(k - 1, n, target)
         with np.errstate(divide="ignore", invalid="ignore"):
             a = np.where(cdf_k > cdf_below, (cdf_k - q) / (cdf_k - cdf_below), 0.0)
             out.append(np.clip((k - a) / n, 0, 1))
@@ -234,7 +235,7 @@ def dispersion(u: Units, zw: np.ndarray, min_units: int = MIN_UNITS) -> Dispersi
                           f"Limits assume no overdispersion: {k} units are too few to "
                           f"estimate it (at least {min_units} are needed).")
     phi = float(np.nanmean(zw**2))
-    od_p = float(stats.chi2.sf(k * phi, k - 1))
+    od_p = float(chi2_sf(k * phi, k - 1))
     if phi <= 1:
         return Dispersion(phi, od_p, 0.0, f"No overdispersion (phi = {phi:.2f}): exact binomial limits.")
     w = 4 * u.n[u.valid]

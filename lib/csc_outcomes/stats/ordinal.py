@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+
+from csc_outcomes.stats.distributions import norm_sf
 
 __all__ = ["OrdinalFit", "fit_ordinal", "patterns"]
 
@@ -172,7 +173,7 @@ class OrdinalFit:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided Wald p-values."""
-        return pd.Series(2 * norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
+        return pd.Series(2 * norm_sf(np.abs(self.params / self.bse)), index=self.params.index)
 
     @property
     def beta(self) -> pd.Series:

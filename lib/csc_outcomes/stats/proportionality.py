@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from csc_outcomes.stats.distributions import norm_sf
 from csc_outcomes.stats.frames import LEVEL_LABELS, factor_columns
 from csc_outcomes.stats.funnel import level_tag, z_quantile
 from csc_outcomes.stats.ordinal import OrdinalFit, fit_ordinal
@@ -184,5 +184,5 @@ def expected_by_la(fit: ProportionalityFit, frame: pd.DataFrame | None = None, *
         out[f"upper_{tag}"] = 1 + zq * sd / out["expected"]
         out[f"flag_{tag}"] = np.where(out["z"] > zq, "above",
                                       np.where(out["z"] < -zq, "below", "inside"))
-    out["p_value"] = 2 * stats.norm.sf(out["z"].abs())
+    out["p_value"] = 2 * norm_sf(out["z"].abs())
     return out[["la_code", "outcome", *[c for c in out.columns if c not in ("la_code", "outcome")]]]

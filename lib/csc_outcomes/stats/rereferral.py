@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from csc_outcomes.stats.summary import coefficient_table
+from csc_outcomes.stats.summary import Estimates, coefficient_table
 
 __all__ = ["RereferralFit", "fit_rereferral", "rereferral_design"]
 
@@ -38,6 +38,12 @@ class RereferralFit:
     result: Any
     terms: list[str]
     frame: pd.DataFrame = field(repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its ``Estimates`` in place of the statsmodels result: a report
+        reads only the odds ratios of a pooled fit, and unpickling the result would import
+        statsmodels, seconds in every notebook that loads the fit."""
+        return {**self.__dict__, "result": Estimates.of(self.result)}
 
     def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """Odds ratios with (1 - alpha) confidence intervals, one row per term."""

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from csc_outcomes.stats.distributions import norm_logcdf, norm_logpdf, norm_sf
 from csc_outcomes.stats.summary import coefficient_table
 
 __all__ = ["CensoredFit", "StabilityFit", "fit_censored", "fit_stability"]
@@ -52,7 +52,7 @@ class CensoredFit:
 
     @property
     def pvalues(self) -> pd.Series:
-        return pd.Series(2 * stats.norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
+        return pd.Series(2 * norm_sf(np.abs(self.params / self.bse)), index=self.params.index)
 
 
 def censored_scores(theta: np.ndarray, x: np.ndarray, y: np.ndarray, upper: float) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +66,8 @@ def censored_scores(theta: np.ndarray, x: np.ndarray, y: np.ndarray, upper: floa
     cens = y >= upper
     r = (y - xb) / sigma
     d = (xb - upper) / sigma
-    ll = np.where(cens, stats.norm.logcdf(d), stats.norm.logpdf(r) - np.log(sigma))
-    mills = np.exp(stats.norm.logpdf(d) - stats.norm.logcdf(d))
+    ll = np.where(cens, norm_logcdf(d), norm_logpdf(r) - np.log(sigma))
+    mills = np.exp(norm_logpdf(d) - norm_logcdf(d))
     d_xb = np.where(cens, mills / sigma, r / sigma)
     d_logsigma = np.where(cens, -mills * d, r**2 - 1)
     return ll, np.column_stack([d_xb[:, None] * x, d_logsigma])

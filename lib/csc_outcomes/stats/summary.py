@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from csc_outcomes.stats.distributions import norm_ppf
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """A fitted model's estimates, standard errors and p-values, without the model.
+
+    What :func:`coefficient_table` reads. A pooled fit is stored with these in place of
+    its statsmodels result, so that a notebook loading it does not import statsmodels
+    (seconds per notebook) only to read a table.
+    """
+
+    params: pd.Series
+    bse: pd.Series
+    pvalues: pd.Series
+
+    @classmethod
+    def of(cls, result: Any) -> Estimates:
+        """The estimates of a statsmodels-like ``result`` (``params``, ``bse``, ``pvalues``)."""
+        names = _names(result)
+        return cls(*(pd.Series(np.asarray(getattr(result, a), dtype=float), index=names)
+                     for a in ("params", "bse", "pvalues")))
 
 
 def coefficient_table(
@@ -28,7 +51,7 @@ def coefficient_table(
     bse = pd.Series(np.asarray(result.bse, dtype=float), index=params.index)
     pvals = pd.Series(np.asarray(result.pvalues, dtype=float), index=params.index)
     keep = [t for t in params.index if t not in set(drop)]
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = norm_ppf(1 - alpha / 2)
     out = pd.DataFrame(
         {
             "term": keep,

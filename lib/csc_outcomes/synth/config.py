@@ -2,7 +2,9 @@
 model parameters, and each synthetic LA's profile (size, rates, file style).
 
 Everything random is drawn from a ``numpy.random.Generator`` seeded from
-``(seed, la_index)``, so an LA's data do not depend on how many LAs are generated.
+``(seed, la_index)``, except each LA's size and levels of the published rates: those are
+stratified over the set of LAs generated together (``spread.stratified_set``), so they
+depend on ``(seed, n_las)`` too.
 """
 
 from __future__ import annotations
@@ -210,16 +212,16 @@ def la_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
 
 
 def draw_profile(seed: int, index: int, n_las: int, scale: float) -> LAProfile:
-    """Draw LA ``index``'s profile: size from a skewed (log-normal, mean 1) distribution
-    and its own level of each published rate (both stratified across LAs:
-    ``spread.stratified_normals``), the mechanisms' parameters those levels set
-    (``levers``), and its other rates and export style."""
+    """Draw LA ``index``'s profile: its size (log-normal, mean 1) and its own level of
+    each published rate, both its share of the set of ``n_las`` LAs stratified over
+    their distributions (``spread.stratified_set``), the mechanisms' parameters those
+    levels set (``levers``), and its other rates and export style."""
     rng = la_rng(seed, index, 99)
     rng.lognormal()   # the size's draw before sizes were stratified: the others stay as they were
-    z = spread.stratified_normals(seed, index, 1 + len(spread.SPREADS))
-    size = float(np.clip(np.exp(-SIZE_SIGMA**2 / 2 + SIZE_SIGMA * z[0]), 0.12, 3.8))
+    log_size, levels = spread.stratified_set(seed, n_las, SIZE_SIGMA)
+    size = float(np.clip(np.exp(-SIZE_SIGMA**2 / 2 + log_size[index]), 0.12, 3.8))
     prof = _base_profile(rng, index, n_las, size, scale)
-    prof.levels = spread.draw_levels(z[1:], np.log(size) + SIZE_SIGMA**2 / 2)
+    prof.levels = {mid: float(v[index]) for mid, v in levels.items()}
     apply_levels(prof)
     return prof
 

@@ -55,8 +55,8 @@ def _entry_ls(rng: np.random.Generator, route: np.ndarray, age: np.ndarray, uasc
 
 
 def build(prof: config.LAProfile, seed: int, first_year: int, last_year: int) -> History:
-    """Simulate one LA's history (its own random streams, so the same seed gives the
-    same LA whatever the number of LAs)."""
+    """Simulate one LA's history (its own random streams, so the same seed and profile
+    give the same LA whatever the number of LAs)."""
     rng = config.la_rng(seed, prof.index, 1)
     sim_start = day(f"{first_year - 1 - config.HISTORY_YEARS}-04-01")
     sim_end = year_bounds(last_year)[1]

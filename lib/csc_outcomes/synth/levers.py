@@ -1,4 +1,4 @@
-"""Each LA's levels (``spread.draw_levels``) turned into the parameters of the
+"""Each LA's levels (``spread.stratified_set``) turned into the parameters of the
 generator's mechanisms, so that the rates the measures find in its files are those
 levels (plus the sampling noise of its own counts).
 

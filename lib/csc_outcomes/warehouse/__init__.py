@@ -16,6 +16,9 @@ twice gives the same content, and :func:`content_hash` the same hash. Writes are
 atomic: a failed write leaves the previous warehouse untouched.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from csc_outcomes.warehouse.content import CONTENT_TABLES, content_hash
 from csc_outcomes.warehouse.reader import (
     check_schema,
@@ -26,7 +29,18 @@ from csc_outcomes.warehouse.reader import (
     table_names,
 )
 from csc_outcomes.warehouse.schema import META_TABLES, SCHEMA_VERSION, WarehouseSchemaError
-from csc_outcomes.warehouse.writer import ingest_into, write, write_ingest
+
+if TYPE_CHECKING:
+    from csc_outcomes.warehouse.writer import ingest_into, write, write_ingest
+
+
+def __getattr__(name: str) -> Any:
+    """The writer's names, imported when first asked for (PEP 562): the writer brings
+    the ingest pipeline (pandera, seconds to import), and a report notebook only reads."""
+    if name in ("ingest_into", "write", "write_ingest"):
+        return getattr(importlib.import_module("csc_outcomes.warehouse.writer"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: The table of every raw file behind the warehouse (la_code, path, size, sha256).
 INPUT_FILES = "input_files"

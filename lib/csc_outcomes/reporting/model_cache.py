@@ -1,0 +1,270 @@
+"""The pooled models' cache: content-addressed entries in the restricted tree, built once.
+
+Why. A pooled model is fitted on every LA's child-level records: minutes at national
+scale, and the same result for every run (one LA, another format, a rerun) until its
+inputs, its specification or the code change. So it is kept under a key naming
+exactly those (``pooled.model_key``) and reused until one of them changes.
+
+Where. ``<restricted>/cache/models/<key>.pkl``: the entry holds child-level frames, so
+it lives in the restricted tree, owner-only (folders ``0700``, files ``0600``), never
+under ``reports/``. Entries are written atomically (``csc_outcomes.atomic``): an entry
+is whole or absent.
+
+One build per entry. While an entry is built its lock ``<key>.lock`` is held
+(``fcntl.flock``): two processes asking for the same entry (the run's model stage and
+a notebook in JupyterLab, or two notebooks) build it once; the second waits, then
+reads it. A process killed mid-build leaves no entry, only a temporary file named
+``.<key>.pkl.*.tmp`` (which :func:`clear` and the next run's
+``workspace.clear_debris`` remove); the kernel releases its lock.
+``csc-outcomes cache list|clear`` shows and empties the cache.
+"""
+
+from __future__ import annotations
+
+import ast
+import fcntl
+import hashlib
+import json
+import os
+import pickle
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import csc_outcomes
+from csc_outcomes import __version__, atomic
+
+#: ``<restricted>/cache``: what a run passes its notebooks as ``model_cache``.
+CACHE_FOLDER = "cache"
+#: The models' folder inside the cache.
+MODELS_FOLDER = "models"
+ENTRY_SUFFIX = ".pkl"
+LOCK_SUFFIX = ".lock"
+MEMO_SUFFIX = ".json"
+#: A key: a SHA-256 in hex (anything else is refused, so a key is never a path).
+KEY = re.compile(r"[0-9a-f]{64}")
+#: The package whose modules a code version hashes.
+PACKAGE = "csc_outcomes"
+
+Value = TypeVar("Value")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached model on disk."""
+
+    key: str
+    path: Path
+    size: int
+    modified: float  # seconds since the epoch
+
+
+def cache_root(restricted_dir: str | Path) -> Path:
+    """The cache folder of a restricted tree: ``<restricted>/cache``."""
+    return Path(restricted_dir) / CACHE_FOLDER
+
+
+def models_dir(cache_dir: str | Path) -> Path:
+    """Where the model entries of a cache folder are."""
+    return Path(cache_dir) / MODELS_FOLDER
+
+
+def entry_path(cache_dir: str | Path, key: str) -> Path:
+    """The entry of ``key`` (refused unless ``key`` is a SHA-256 in hex)."""
+    if not KEY.fullmatch(key):
+        raise ValueError(f"not a model cache key: {key!r} (64 hex digits expected)")
+    return models_dir(cache_dir) / f"{key}{ENTRY_SUFFIX}"
+
+
+def digest(parts: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of ``parts`` as canonical JSON: a key from its named parts."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def source_file(module: str) -> Path | None:
+    """The source file of a module of the package (``None`` for a name that is not
+    one, e.g. a function imported from a module)."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = Path(csc_outcomes.__file__).parent.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=32)
+def module_closure(roots: tuple[str, ...]) -> dict[str, Path]:
+    """``roots`` and every module of the package they import, directly or not:
+    name -> source file, sorted by name (once per process).
+
+    Read from the sources (``ast``), not from what happens to be imported: the code a
+    model depends on is the code its modules could run. A package's ``__init__`` is
+    followed too, so this is wider than needed (the warehouse's brings in ingest):
+    an entry is rebuilt after any change that could matter, and some that do not.
+    """
+    found: dict[str, Path] = {}
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        source = source_file(name) if name not in found else None
+        if source is None:
+            continue
+        found[name] = source
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                todo += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names]
+    return dict(sorted(found.items()))
+
+
+def code_version(roots: Iterable[str]) -> str:
+    """SHA-256 of the package version and the sources of ``roots``' module closure
+    (hashed again only when one of the files changed: a run asks once per notebook)."""
+    closure = module_closure(tuple(sorted(roots)))
+    stamps = tuple((name, p.stat().st_mtime_ns, p.stat().st_size) for name, p in closure.items())
+    return _sources_digest(__version__, stamps, tuple(closure.values()))
+
+
+@lru_cache(maxsize=32)
+def _sources_digest(version: str, stamps: tuple[tuple[str, int, int], ...],
+                    files: tuple[Path, ...]) -> str:
+    """SHA-256 of the package version and each module's name and source."""
+    h = hashlib.sha256(f"{PACKAGE} {version}\0".encode())
+    for (name, _, _), source in zip(stamps, files, strict=True):
+        h.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def private_folder(cache_dir: str | Path) -> Path:
+    """The models' folder, made owner-only (``0700``, the cache folder too): entries
+    hold child-level frames, and an entry is unpickled, so no one else may write one."""
+    folder = models_dir(cache_dir)
+    for f in (Path(cache_dir), folder):
+        f.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(f, 0o700)
+    return folder
+
+
+@contextmanager
+def locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold ``fcntl.flock`` on ``path`` (made ``0600``); yield whether it was taken
+    (always, when ``wait``). The kernel releases it if the process dies."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
+def load(path: Path) -> Any:
+    """An entry's value."""
+    with open(path, "rb") as fh:
+        return pickle.load(fh)  # our own owner-only entry (private_folder)
+
+
+def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value]) -> tuple[Value, bool]:
+    """The value cached under ``key``, built (``build()``) under the entry's lock when
+    missing; and whether this call built it. See the module docstring."""
+    path = entry_path(cache_dir, key)
+    if path.is_file():
+        return load(path), False
+    folder = private_folder(cache_dir)
+    with locked(folder / f"{key}{LOCK_SUFFIX}"):
+        if path.is_file():  # built by whoever held the lock before us
+            return load(path), False
+        value = build()
+        with atomic.atomic_path(path, mode=0o600) as tmp, open(tmp, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return value, True
+
+
+def file_identity(path: Path) -> list[int]:
+    """A file's version as the file system sees it: device, inode, size, modification
+    time (a warehouse is replaced whole, by ``os.replace``, when it changes)."""
+    st = path.stat()
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def remembered(cache_dir: str | Path, source: Path, parts: Mapping[str, Any],
+               compute: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """``compute()`` on the file ``source``, kept in the cache (``<digest>.json``, the
+    digest of ``parts`` and the file's path and version) until that version of the
+    file is gone (:func:`prune`).
+
+    For what is costly to compute from a file (a warehouse's inputs digest): the run's
+    stage computes it, and each notebook then reads it instead of scanning again.
+    """
+    identity = file_identity(source)
+    memo = {**parts, "source": str(source), "identity": identity}
+    path = models_dir(cache_dir) / f"{digest(memo)}{MEMO_SUFFIX}"
+    if path.is_file():
+        return dict(json.loads(path.read_text(encoding="utf-8"))["value"])
+    value = compute()
+    private_folder(cache_dir)
+    atomic.write_text(path, json.dumps({"source": str(source), "identity": identity,
+                                        "value": value}), mode=0o600)
+    return value
+
+
+def prune(cache_dir: str | Path) -> int:
+    """Remove what :func:`remembered` kept of file versions that are gone (a run's own
+    copy of the warehouse, removed when the run ends; a warehouse ingested again);
+    return how many."""
+    folder = models_dir(cache_dir)
+    gone = 0
+    for memo in folder.glob(f"*{MEMO_SUFFIX}") if folder.is_dir() else []:
+        if not KEY.fullmatch(memo.name.removesuffix(MEMO_SUFFIX)):
+            continue
+        kept = json.loads(memo.read_text(encoding="utf-8"))
+        source = Path(kept["source"])
+        if not source.exists() or file_identity(source) != kept["identity"]:
+            memo.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
+def entries(cache_dir: str | Path) -> list[Entry]:
+    """The entries of the cache, oldest first."""
+    folder = models_dir(cache_dir)
+    found = []
+    for p in folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []:
+        if KEY.fullmatch(p.name.removesuffix(ENTRY_SUFFIX)):
+            st = p.stat()
+            found.append(Entry(p.name.removesuffix(ENTRY_SUFFIX), p, st.st_size, st.st_mtime))
+    return sorted(found, key=lambda e: (e.modified, e.key))
+
+
+def clear(cache_dir: str | Path) -> tuple[int, int, int]:
+    """Remove every entry, lock and temporary file of the cache but those of entries
+    being built (their lock held: the builder finishes them); return (entries removed,
+    bytes removed, entries being built and left). Files not named by a key are kept."""
+    folder = models_dir(cache_dir)
+    if not folder.is_dir():
+        return 0, 0, 0
+    busy = set()
+    for lock in folder.glob(f"*{LOCK_SUFFIX}"):
+        with locked(lock, wait=False) as free:
+            if not free:
+                busy.add(lock.name.removesuffix(LOCK_SUFFIX))
+    removed = size = 0
+    for p in sorted(folder.iterdir()):
+        key = p.name.lstrip(".")[:64]
+        if not KEY.fullmatch(key) or key in busy or not p.is_file():
+            continue
+        size += p.stat().st_size
+        removed += p.name == f"{key}{ENTRY_SUFFIX}"
+        p.unlink()
+    return removed, size, len(busy)

@@ -1,0 +1,156 @@
+"""``run --cluster``: jobs on a Dask cluster give what the default runner gives.
+
+The unit tests use one in-process cluster (threads, no worker processes: ~1 s); the
+one slow test runs the tiny notebook for two LAs on a real ``LocalCluster`` of two
+worker processes and compares the published HTML with the default runner's, byte for
+byte. (Two default runs differ only in the manifests and the Excel workbooks, which
+carry the run's id and time; the reports themselves are byte-identical.)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster
+
+from csc_outcomes import cli
+from csc_outcomes.ingest import UsageError
+from csc_outcomes.reporting import cluster
+from csc_outcomes.reporting.papermill_runs import NotebookJob, NotebookResult
+from csc_outcomes.reporting.run import run
+
+from conftest import PERIOD, tiny_config
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client of an in-process cluster of two threads (no worker processes); not the
+    process's default client, as ``cluster.connect``'s is not."""
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                      dashboard_address=None, silence_logs=logging.ERROR) as c, \
+            Client(c, set_as_default=False) as cl:
+        yield cl
+
+
+def slow_double(x: int) -> int:
+    """The first items finish last, so completion order is not submission order."""
+    time.sleep(0.05 * (4 - x))
+    if x == 2:
+        raise ValueError("two is bad")
+    return 2 * x
+
+
+def test_results_come_back_in_the_items_order_with_progress(client) -> None:
+    seen = []
+    got = cluster.submit_all(client, slow_double, [0, 1, 3],
+                             progress=lambda done, total, r: seen.append((done, total, r)))
+    assert got == [0, 2, 6]
+    assert [(d, t) for d, t, _ in seen] == [(1, 3), (2, 3), (3, 3)]
+    assert sorted(r for _, _, r in seen) == [0, 2, 6]
+
+
+def test_a_job_that_raises_is_a_result_or_the_error(client) -> None:
+    got = cluster.submit_all(client, slow_double, [1, 2, 3],
+                             on_error=lambda item, exc: f"{item}: {exc}")
+    assert got == [2, "2: two is bad", 6]
+    with pytest.raises(ValueError, match="two is bad"):
+        cluster.submit_all(client, slow_double, [1, 2, 3])
+
+
+def fake_execute(job: NotebookJob, **_: object) -> NotebookResult:
+    """A notebook's error is a failed result; a broken share raises (e.g. OSError)."""
+    if job.la_code == "BAD":
+        raise OSError("the shared folder went away")
+    return NotebookResult(job=job, ok=job.la_code != "ERR", seconds=0.1,
+                          error=None if job.la_code != "ERR" else "ValueError: boom")
+
+
+def test_notebook_runs_on_the_cluster_never_raise(client, monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(cluster, "execute_job", fake_execute)
+    monkeypatch.setattr(cluster, "ensure_kernel", lambda name: {"name": name})
+
+    @contextmanager
+    def connect(address, workers):
+        yield client
+    monkeypatch.setattr(cluster, "connect", connect)
+    jobs = [NotebookJob(notebook=tmp_path / "n.ipynb", la_code=la, period_end=PERIOD,
+                        output_path=tmp_path / la / "n.ipynb") for la in ("OK1", "ERR", "BAD")]
+    got = cluster.run_notebooks(jobs, address="local", progress=None)
+    assert [r.job.la_code for r in got] == ["OK1", "ERR", "BAD"]
+    assert [r.ok for r in got] == [True, False, False]
+    assert got[1].error == "ValueError: boom"
+    assert got[2].error == "OSError on the Dask cluster: the shared folder went away"
+
+
+def test_a_scheduler_gone_before_the_run_fails_every_notebook(monkeypatch, tmp_path) -> None:
+    @contextmanager
+    def connect(address, workers):
+        raise OSError(f"Timed out trying to connect to {address}")
+        yield
+    monkeypatch.setattr(cluster, "connect", connect)
+    jobs = [NotebookJob(notebook=tmp_path / "n.ipynb", la_code=la, period_end=PERIOD,
+                        output_path=tmp_path / la / "n.ipynb") for la in ("A1", "B2")]
+    got = cluster.run_notebooks(jobs, address="tcp://10.0.0.5:8786")
+    assert [(r.job.la_code, r.ok) for r in got] == [("A1", False), ("B2", False)]
+    assert got[0].error == ("OSError on the Dask cluster: Timed out trying to connect to "
+                            "tcp://10.0.0.5:8786")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_address_nobody_answers_is_refused_fast_naming_it(monkeypatch) -> None:
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    t0 = time.perf_counter()
+    with pytest.raises(UsageError, match=re.escape(f"--cluster {address}: no Dask scheduler answered")):
+        cluster.check_address(address)
+    assert time.perf_counter() - t0 < 10
+    with pytest.raises(UsageError, match=r"not a scheduler address.*tcp://host:8786"):
+        cluster.check_address("127.0.0.1 8786")
+    cluster.check_address("local")  # started by the run itself: nothing to check
+
+
+def test_workers_that_cannot_see_the_inputs_are_named(client, tmp_path) -> None:
+    here, gone = tmp_path / "warehouse.duckdb", tmp_path / "gone"
+    here.write_text("x")
+    cluster.check_address(client.scheduler.address, [here])
+    with pytest.raises(UsageError, match=re.escape(f"cannot see {gone}") + ".*same paths"):
+        cluster.check_address(client.scheduler.address, [here, gone])
+
+
+def test_run_refuses_an_unreachable_cluster_with_exit_2(monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    code = cli.main(["run", "--period-end", PERIOD, "--warehouse", str(tmp_path / "w.duckdb"),
+                     "--measures", str(tmp_path / "m.csv"), "--reports-dir",
+                     str(tmp_path / "reports"), "--cluster", address])
+    assert code == 2
+    assert f"--cluster {address}: no Dask scheduler answered" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.slow
+def test_a_local_cluster_publishes_the_same_reports_as_the_default_runner(
+        tiny_setup: Path, tiny_run, tmp_path: Path) -> None:
+    _, default_out = tiny_run  # two LAs, html and pdf, the default runner
+    res = run(tiny_config(tiny_setup, tmp_path, ["SYN01", "SYN02"], formats=("html", "pdf"),
+                          cluster="local", jobs=2))
+    assert res.ok
+    mine = sorted((tmp_path / "reports" / PERIOD).glob("*/*.html"))
+    assert [p.relative_to(tmp_path / "reports").as_posix() for p in mine] == \
+        [f"{PERIOD}/SYN01/tiny.html", f"{PERIOD}/SYN02/tiny.html"]
+    for page in mine:
+        theirs = default_out / "reports" / page.relative_to(tmp_path / "reports")
+        assert page.read_bytes() == theirs.read_bytes(), page.name
+    manifest = (tmp_path / "reports" / PERIOD / "manifest.json").read_text()
+    assert '"runner": "dask local"' in manifest

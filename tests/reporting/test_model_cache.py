@@ -1,0 +1,148 @@
+"""The model cache: owner-only entries, one build per entry under a lock, nothing left
+looking done by a killed build, and a clear that leaves a build in progress alone."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from csc_outcomes import atomic
+from csc_outcomes.reporting import model_cache
+
+KEY = "ab" * 32
+OTHER = "cd" * 32
+
+
+def counted_build(counter: Path, value: object, pause: float = 0.0):
+    """A build that appends a line to ``counter`` for each call, then waits ``pause``."""
+    def build():
+        with open(counter, "a") as fh:
+            fh.write("built\n")
+        time.sleep(pause)
+        return value
+    return build
+
+
+def test_built_once_then_read_owner_only(tmp_path):
+    counter = tmp_path / "count"
+    first = model_cache.fetch(tmp_path / "cache", KEY, counted_build(counter, {"fit": [1, 2]}))
+    second = model_cache.fetch(tmp_path / "cache", KEY, counted_build(counter, "other"))
+    assert first == ({"fit": [1, 2]}, True) and second == ({"fit": [1, 2]}, False)
+    assert counter.read_text() == "built\n"
+    entry = model_cache.entry_path(tmp_path / "cache", KEY)
+    assert entry.stat().st_mode & 0o777 == 0o600, "child-level frames: owner only"
+    for folder in (tmp_path / "cache", entry.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_key_is_never_a_path(tmp_path):
+    with pytest.raises(ValueError, match="not a model cache key"):
+        model_cache.entry_path(tmp_path, "../../etc/passwd")
+
+
+def fetch_in_child(cache: str, counter: str) -> None:
+    value, _ = model_cache.fetch(cache, KEY, counted_build(Path(counter), "fit", pause=1.0))
+    with open(counter + ".read", "a") as fh:
+        fh.write(f"{value}\n")
+
+
+def test_two_processes_asking_at_once_build_once(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    counter = tmp_path / "count"
+    procs = [ctx.Process(target=fetch_in_child, args=(str(tmp_path / "cache"), str(counter)))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert counter.read_text() == "built\n", "the second process waited, then read"
+    assert Path(f"{counter}.read").read_text() == "fit\nfit\n"
+
+
+def build_until_killed(cache: str, started: str) -> None:
+    def build():
+        Path(started).write_text("building")
+        time.sleep(60)
+        return "never"
+    model_cache.fetch(cache, KEY, build)
+
+
+def test_a_build_killed_midway_leaves_no_entry_and_no_lock(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    started = tmp_path / "started"
+    child = ctx.Process(target=build_until_killed, args=(str(tmp_path / "cache"), str(started)))
+    child.start()
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
+    assert not model_cache.entry_path(tmp_path / "cache", KEY).exists()
+    assert model_cache.entries(tmp_path / "cache") == []
+    t0 = time.monotonic()
+    value, built = model_cache.fetch(tmp_path / "cache", KEY, lambda: "rebuilt")
+    assert (value, built) == ("rebuilt", True) and time.monotonic() - t0 < 5, "the lock was freed"
+
+
+def test_clear_removes_entries_and_debris_but_not_a_build_in_progress(tmp_path):
+    cache = tmp_path / "cache"
+    model_cache.fetch(cache, KEY, lambda: "x" * 1000)
+    folder = model_cache.models_dir(cache)
+    # what a killed build leaves: a temporary file from atomic, never named like an entry
+    with pytest.raises(KeyboardInterrupt), atomic.atomic_path(folder / f"{KEY}.pkl") as tmp:
+        tmp.write_bytes(b"half")
+        leftover = folder / f".{KEY}.pkl.keep.tmp"
+        os.link(tmp, leftover)
+        raise KeyboardInterrupt
+    busy_tmp = folder / f".{OTHER}.pkl.x.tmp"
+    busy_tmp.write_bytes(b"being written")
+    entry_size = model_cache.entry_path(cache, KEY).stat().st_size
+    with model_cache.locked(folder / f"{OTHER}.lock"):
+        assert model_cache.clear(cache) == (1, entry_size + 4, 1)
+    assert sorted(p.name for p in folder.iterdir()) == [f".{OTHER}.pkl.x.tmp", f"{OTHER}.lock"]
+    assert model_cache.clear(cache) == (0, len(b"being written"), 0)
+    assert list(folder.iterdir()) == []
+    assert model_cache.clear(tmp_path / "none") == (0, 0, 0)
+
+
+def test_code_version_follows_the_sources_and_the_package_version(tmp_path, monkeypatch):
+    fake = tmp_path / "fake.py"
+    fake.write_text("from csc_outcomes import calendar\nX = 1\n")
+    real = model_cache.source_file
+    monkeypatch.setattr(model_cache, "source_file",
+                        lambda name: fake if name == "csc_outcomes.fake" else real(name))
+    model_cache.module_closure.cache_clear()
+    assert list(model_cache.module_closure(("csc_outcomes.fake",))) == [
+        "csc_outcomes", "csc_outcomes.calendar", "csc_outcomes.fake"]
+    before = model_cache.code_version(["csc_outcomes.fake"])
+    assert model_cache.code_version(["csc_outcomes.fake"]) == before
+    fake.write_text("from csc_outcomes import calendar\nX = 22\n")
+    changed = model_cache.code_version(["csc_outcomes.fake"])
+    assert changed != before
+    monkeypatch.setattr(model_cache, "__version__", "99.0")
+    assert model_cache.code_version(["csc_outcomes.fake"]) not in (before, changed)
+    model_cache.module_closure.cache_clear()
+
+
+def test_remembered_until_its_source_is_gone(tmp_path):
+    source = tmp_path / "w.duckdb"
+    source.write_text("x")
+    calls = []
+    compute = lambda: calls.append(1) or {"t": "d"}
+    assert model_cache.remembered(tmp_path / "cache", source, {"id": 1}, compute) == {"t": "d"}
+    assert model_cache.remembered(tmp_path / "cache", source, {"id": 1}, compute) == {"t": "d"}
+    assert len(calls) == 1
+    assert model_cache.prune(tmp_path / "cache") == 0
+    source.write_text("a new version")
+    assert model_cache.prune(tmp_path / "cache") == 1
+    assert model_cache.remembered(tmp_path / "cache", source, {"id": 1}, compute) == {"t": "d"}
+    assert len(calls) == 2
+    source.unlink()
+    assert model_cache.prune(tmp_path / "cache") == 1
+    assert list(model_cache.models_dir(tmp_path / "cache").iterdir()) == []
