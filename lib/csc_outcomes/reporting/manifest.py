@@ -54,6 +54,7 @@ from csc_outcomes import __version__, atomic
 from csc_outcomes import warehouse as wh
 from csc_outcomes.measures import table
 from csc_outcomes.paths import repo_root
+from csc_outcomes.reporting import file_memo
 from csc_outcomes.reporting.papermill_runs import NotebookResult
 
 #: 2: relative paths only; raw input files, warehouse content hash, coverage, the run's
@@ -82,32 +83,15 @@ MEMO_FOLDER = "digests"
 
 
 def remembered(memo_dir: Path, path: Path, kind: str, compute: Callable[[Path], Any]) -> Any:
-    """``compute(path)``, remembered in ``memo_dir`` by the file's identity (device, inode,
-    size, mtime); None when there is no file.
+    """``compute(path)``, remembered in ``memo_dir`` by the file's identity
+    (:func:`csc_outcomes.reporting.file_memo.remembered`); None when there is no file.
 
     Digests of a national warehouse take many seconds; a rerun with nothing changed must
-    not pay them again. Ingest always writes a new file, so a new warehouse is a new
-    identity. A memo of another file is computed again; a file that changed while it
-    was read is not remembered. The folder is created owner-only (it names inputs).
+    not pay them again.
     """
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
+    if not path.is_file():
         return None
-    seen = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
-    memo = memo_dir / f"{kind}-{sha256_text(str(path.resolve()))[:16]}.json"
-    if memo.is_file():
-        data = json.loads(memo.read_text(encoding="utf-8"))
-        if data.get("identity") == seen:
-            return data["value"]
-    value = compute(path)
-    st = os.stat(path)
-    if [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns] == seen:
-        for folder in reversed([memo_dir, *memo_dir.parents]):  # a new restricted tree: 0700
-            if not folder.exists():
-                folder.mkdir(mode=0o700)
-        atomic.write_text(memo, json.dumps({"identity": seen, "value": value}), mode=0o600)
-    return value
+    return file_memo.remembered(memo_dir, path, {"kind": kind}, lambda: compute(path))
 
 
 def sha256_text(text: str) -> str:

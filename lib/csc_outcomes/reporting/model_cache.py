@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 
 import csc_outcomes
 from csc_outcomes import __version__, atomic
+from csc_outcomes.reporting import file_memo
 
 #: ``<restricted>/cache``: what a run passes its notebooks as ``model_cache``.
 CACHE_FOLDER = "cache"
@@ -191,49 +192,21 @@ def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value]) -> tuple[
     return value, True
 
 
-def file_identity(path: Path) -> list[int]:
-    """A file's version as the file system sees it: device, inode, size, modification
-    time (a warehouse is replaced whole, by ``os.replace``, when it changes)."""
-    st = path.stat()
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
-
-
 def remembered(cache_dir: str | Path, source: Path, parts: Mapping[str, Any],
                compute: Callable[[], dict[str, str]]) -> dict[str, str]:
-    """``compute()`` on the file ``source``, kept in the cache (``<digest>.json``, the
-    digest of ``parts`` and the file's path and version) until that version of the
-    file is gone (:func:`prune`).
+    """``compute()`` on the file ``source``, kept in the cache's models folder until that
+    version of the file is gone (:func:`prune`; the rule: ``file_memo.remembered``).
 
     For what is costly to compute from a file (a warehouse's inputs digest): the run's
     stage computes it, and each notebook then reads it instead of scanning again.
     """
-    identity = file_identity(source)
-    memo = {**parts, "source": str(source), "identity": identity}
-    path = models_dir(cache_dir) / f"{digest(memo)}{MEMO_SUFFIX}"
-    if path.is_file():
-        return dict(json.loads(path.read_text(encoding="utf-8"))["value"])
-    value = compute()
     private_folder(cache_dir)
-    atomic.write_text(path, json.dumps({"source": str(source), "identity": identity,
-                                        "value": value}), mode=0o600)
-    return value
+    return dict(file_memo.remembered(models_dir(cache_dir), source, parts, compute))
 
 
 def prune(cache_dir: str | Path) -> int:
-    """Remove what :func:`remembered` kept of file versions that are gone (a run's own
-    copy of the warehouse, removed when the run ends; a warehouse ingested again);
-    return how many."""
-    folder = models_dir(cache_dir)
-    gone = 0
-    for memo in folder.glob(f"*{MEMO_SUFFIX}") if folder.is_dir() else []:
-        if not KEY.fullmatch(memo.name.removesuffix(MEMO_SUFFIX)):
-            continue
-        kept = json.loads(memo.read_text(encoding="utf-8"))
-        source = Path(kept["source"])
-        if not source.exists() or file_identity(source) != kept["identity"]:
-            memo.unlink(missing_ok=True)
-            gone += 1
-    return gone
+    """Remove what :func:`remembered` kept of file versions that are gone; how many."""
+    return file_memo.prune(models_dir(cache_dir))
 
 
 def entries(cache_dir: str | Path) -> list[Entry]:

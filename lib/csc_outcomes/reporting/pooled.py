@@ -35,7 +35,7 @@ import pandas as pd
 
 from csc_outcomes import atomic, warehouse
 from csc_outcomes.measures import table
-from csc_outcomes.reporting import model_cache
+from csc_outcomes.reporting import file_memo, model_cache
 from csc_outcomes.reporting.context import fit_or_reason, load_inputs
 from csc_outcomes.stats import frames, proportionality, rereferral, stability
 from csc_outcomes.warehouse.content import projection_digest
@@ -119,12 +119,12 @@ def inputs_digest(path: str | Path, reads: Mapping[str, Sequence[str]],
                   model_cache_dir: str | Path | None = None) -> dict[str, str]:
     """Table -> digest of exactly the columns ``reads`` names, in the warehouse at ``path``.
 
-    Computed once per version of the file (``model_cache.file_identity``): in this
+    Computed once per version of the file (``file_memo.file_identity``): in this
     process, and, given the model cache, for every process (the run's stage computes
     it; each notebook reads it rather than scanning the warehouse again).
     """
     p = Path(path).resolve()
-    identity = tuple(model_cache.file_identity(p))
+    identity = tuple(file_memo.file_identity(p))
     wanted = tuple((t, tuple(c)) for t, c in sorted(reads.items()))
     if not model_cache_dir:
         return dict(_digests(p, identity, wanted))
