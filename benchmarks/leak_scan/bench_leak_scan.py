@@ -89,7 +89,7 @@ def child(mode: str, n_ids: int, kb: int, folder: Path, pages: int = 1,
         old.unlink()
     for i in range(pages):  # page i plants its own id, so every page has a leak to find
         name = "report.html" if i == 0 else f"report{i:04d}.html"
-        (folder / name).write_text(page(kb, [*planted, ids[(i * 7919) % n_ids]], seed=2 + i),
+        (folder / name).write_text(page(kb, [*planted, ids[(i * 7919) % len(ids)]], seed=2 + i),
                                    encoding="utf-8")
     # the modules are imported before the clock starts (import time is not the scan's)
     import legacy_leak_scan  # the scan before issue 7 (a test oracle)

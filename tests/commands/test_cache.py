@@ -26,8 +26,13 @@ def test_list_then_clear_says_what_it_removed(tmp_path, capsys):
 
 
 def test_an_absent_cache_is_empty_and_a_bad_action_is_a_usage_error(tmp_path, capsys):
-    assert main(["cache", "clear", "--restricted-dir", str(tmp_path / "none")]) == 0
+    (tmp_path / "restricted").mkdir()
+    assert main(["cache", "clear", "--restricted-dir", str(tmp_path / "restricted")]) == 0
     assert "removed 0 model(s) and 0 bytes" in capsys.readouterr().out
+    assert main(["cache", "list", "--restricted-dir", str(tmp_path / "typo")]) == 0
+    seen = capsys.readouterr()
+    assert seen.out == "" and f"no restricted folder at {tmp_path / 'typo'}" in seen.err, \
+        "a mistyped folder must not look like an empty cache"
     with pytest.raises(SystemExit) as exc:
         main(["cache", "drop"])
     assert exc.value.code == 2

@@ -146,3 +146,43 @@ def test_remembered_until_its_source_is_gone(tmp_path):
     source.unlink()
     assert model_cache.prune(tmp_path / "cache") == 1
     assert list(model_cache.models_dir(tmp_path / "cache").iterdir()) == []
+
+
+class Planted:
+    """What an attacker's pickle does when loaded: leaves a mark."""
+
+    def __init__(self, mark: Path):
+        self.mark = mark
+
+    def __reduce__(self):
+        return (Path.touch, (self.mark,))
+
+
+@pytest.mark.parametrize("loosen", ["models folder 0777", "cache folder 0777", "entry 0644"])
+def test_an_entry_others_could_have_written_is_never_unpickled(tmp_path, loosen):
+    """Unpickling runs code: a tampered entry in a loosened tree must not be loaded."""
+    import pickle
+
+    cache = tmp_path / "cache"
+    model_cache.fetch(cache, KEY, lambda: "the real model")
+    entry, mark = model_cache.entry_path(cache, KEY), tmp_path / "pwned"
+    entry.write_bytes(pickle.dumps(Planted(mark)))
+    target = {"models folder 0777": (entry.parent, 0o777), "cache folder 0777": (cache, 0o777),
+              "entry 0644": (entry, 0o644)}[loosen]
+    os.chmod(*target)
+    with pytest.raises(model_cache.UntrustedEntry, match="cache clear --restricted-dir"):
+        model_cache.fetch(cache, KEY, lambda: "never built")
+    assert not mark.exists()
+    os.chmod(target[0], 0o700 if target[0].is_dir() else 0o600)
+    model_cache.fetch(cache, KEY, lambda: "unused")  # the same tree, owner-only again: read
+    assert mark.exists(), "the check, not the pickle, was what stopped it"
+
+
+def test_refresh_builds_again_and_replaces_the_entry(tmp_path):
+    counter = tmp_path / "count"
+    model_cache.fetch(tmp_path / "cache", KEY, counted_build(counter, "old"))
+    model_cache.entry_path(tmp_path / "cache", KEY).write_bytes(b"not a pickle")
+    assert model_cache.fetch(tmp_path / "cache", KEY, counted_build(counter, "new"),
+                             refresh=True) == ("new", True)
+    assert model_cache.fetch(tmp_path / "cache", KEY, counted_build(counter, "x")) == ("new", False)
+    assert counter.read_text() == "built\nbuilt\n"

@@ -135,7 +135,8 @@ def test_model_keys_name_the_models_a_notebook_shows(tiny_setup):
 def test_the_run_stage_fits_before_the_notebooks_and_records_keys(warehouse, toy, tmp_path):
     lines: list[str] = []
     plan = SimpleNamespace(notebooks=(Path("toy_report.ipynb"), Path("cohort.ipynb")),
-                           config=SimpleNamespace(cluster=None, jobs=2), warehouse=warehouse,
+                           config=SimpleNamespace(cluster=None, jobs=2, force=False),
+                           warehouse=warehouse,
                            period_end=PERIOD, restricted_dir=tmp_path / "restricted",
                            log=lines.append)
     result = RunResult(PERIOD, ["SYN01"], ["toy_report"], ["html"], "builtin")
@@ -147,6 +148,9 @@ def test_the_run_stage_fits_before_the_notebooks_and_records_keys(warehouse, toy
     assert lines[3].startswith("the toy model: found in the cache")
     assert model_cache.entry_path(tmp_path / "restricted" / "cache", key).is_file()
     assert set(result.timings["pooled_each_s"]) == {"toy"}
+    plan.config.force = True  # run --force: fitted again, the entry replaced
+    stages.fit_pooled_models(plan, result)
+    assert len(toy.calls) == 2 and lines[-1].startswith("the toy model: fitted on 40 rows")
 
 
 def test_too_thin_or_without_warehouse_says_why(warehouse, tmp_path, monkeypatch):
@@ -174,5 +178,6 @@ def test_fits_can_be_sent_to_a_cluster_as_module_level_jobs(warehouse, toy, tmp_
         return [fn(name, **arguments) for name in names]
 
     fitted = pooled.fit_models(["toy"], warehouse, PERIOD, tmp_path / "cache", mapper=mapper)
-    assert sent == [(pooled.fit_model, ["toy"], ["model_cache_dir", "period_end", "warehouse_path"])]
+    assert sent == [(pooled.fit_model, ["toy"],
+                     ["model_cache_dir", "period_end", "refresh", "warehouse_path"])]
     assert fitted[0].built and fitted[0].rows == 40 and len(toy.calls) == 1

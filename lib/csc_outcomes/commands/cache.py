@@ -55,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     from csc_outcomes.reporting import model_cache  # here, not above: --help stays fast
 
     cache = model_cache.cache_root(args.restricted_dir)
+    if not Path(args.restricted_dir).is_dir():
+        # a mistyped folder must not look like an empty cache
+        print(f"cache: no restricted folder at {args.restricted_dir} (give the run's "
+              "--restricted-dir); nothing to list or clear", file=sys.stderr)
+        return 0
     if args.action == "list":
         found = model_cache.entries(cache)
         for e in found:

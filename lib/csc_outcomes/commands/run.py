@@ -45,7 +45,9 @@ report done for the same key (kept in restricted/<period_end>/done/, checked by 
 is not run or rendered again; so a run killed part-way resumes where it stopped, and
 a run for one LA after a run for all reuses the pooled models and runs only its own
 notebooks. When every report is reused and published as it is, the run stops at once:
-"nothing changed since run <id>". --force runs everything again.
+"nothing changed since run <id>". --force runs everything again, the pooled models
+included (fitted again into the model cache, restricted/cache/models/; 'csc-outcomes
+cache list|clear' shows or removes what is cached there).
 """
 
 EPILOG = """\
@@ -105,7 +107,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--notebooks-dir", type=Path, default=None, metavar="DIR",
                    help="folder of the source notebooks (default the kit's notebooks/)")
     p.add_argument("--force", action="store_true",
-                   help="run and render every report again, reusing nothing done before")
+                   help="fit the pooled models and run and render every report again, "
+                        "reusing nothing done before")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     arguments.add_cluster(p)
     p.set_defaults(func=main)

@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -170,22 +171,53 @@ def locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
         os.close(fd)  # closing the last descriptor releases the lock
 
 
-def load(path: Path) -> Any:
-    """An entry's value."""
+class UntrustedEntry(RuntimeError):
+    """A cache entry someone other than its owner could have written: never unpickled."""
+
+
+def untrusted_because(path: Path, cache_dir: Path) -> str | None:
+    """Why the entry at ``path`` cannot be trusted, or None.
+
+    Unpickling runs code, so an entry is read only when it and every folder from the
+    cache folder down to it belong to this user and no one else can write them (a shared
+    file system, a ``chmod`` or a copied tree can break what ``private_folder`` set up).
+    """
+    me = os.geteuid()
+    between = [cache_dir / q for q in reversed(path.relative_to(cache_dir).parents[:-1])]
+    for full in [cache_dir, *between, path]:
+        st = full.stat()
+        if st.st_uid != me:
+            return f"{full} belongs to user id {st.st_uid}, not to you ({me})"
+        loose = st.st_mode & (0o077 if full == path else 0o022)
+        if loose:
+            return f"{full} has mode {stat.filemode(st.st_mode)}: others could have written it"
+    return None
+
+
+def load(path: Path, cache_dir: str | Path) -> Any:
+    """An entry's value, once it is shown to be this user's alone (:func:`untrusted_because`)."""
+    why = untrusted_because(path, Path(cache_dir))
+    if why:
+        raise UntrustedEntry(
+            f"refusing to load the cached model {path.name}: {why}. Find out who changed the "
+            f"cache's permissions, then remove it with 'csc-outcomes cache clear "
+            f"--restricted-dir {Path(cache_dir).parent}' (the models are fitted again)")
     with open(path, "rb") as fh:
-        return pickle.load(fh)  # our own owner-only entry (private_folder)
+        return pickle.load(fh)
 
 
-def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value]) -> tuple[Value, bool]:
+def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value], *,
+          refresh: bool = False) -> tuple[Value, bool]:
     """The value cached under ``key``, built (``build()``) under the entry's lock when
-    missing; and whether this call built it. See the module docstring."""
+    missing, or always when ``refresh`` (``run --force``: the entry is replaced); and
+    whether this call built it. See the module docstring."""
     path = entry_path(cache_dir, key)
-    if path.is_file():
-        return load(path), False
+    if path.is_file() and not refresh:
+        return load(path, cache_dir), False
     folder = private_folder(cache_dir)
     with locked(folder / f"{key}{LOCK_SUFFIX}"):
-        if path.is_file():  # built by whoever held the lock before us
-            return load(path), False
+        if path.is_file() and not refresh:  # built by whoever held the lock before us
+            return load(path, cache_dir), False
         value = build()
         with atomic.atomic_path(path, mode=0o600) as tmp, open(tmp, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)

@@ -203,13 +203,15 @@ class Fitted:
 
 
 def fit_model(name: str, warehouse_path: str | Path, period_end: Any,
-              model_cache_dir: str | Path) -> Fitted:
+              model_cache_dir: str | Path, refresh: bool = False) -> Fitted:
     """Fit pooled model ``name`` into the model cache, or find it there (one job of the
-    run's model stage: a module-level function, so that a Dask worker can run it)."""
+    run's model stage: a module-level function, so that a Dask worker can run it);
+    ``refresh`` (``run --force``) fits it again and replaces the entry."""
     t0 = time.perf_counter()
     key = model_key(name, warehouse_path, period_end, model_cache_dir)
     result, built = model_cache.fetch(model_cache_dir, key,
-                                      lambda: build_model(name, warehouse_path, period_end))
+                                      lambda: build_model(name, warehouse_path, period_end),
+                                      refresh=refresh)
     frame, _, why = result
     return Fitted(name, key, built, None if frame is None else len(frame),
                   round(time.perf_counter() - t0, 3), why)
@@ -217,14 +219,16 @@ def fit_model(name: str, warehouse_path: str | Path, period_end: Any,
 
 def fit_models(names: Sequence[str], warehouse_path: str | Path, period_end: Any,
                model_cache_dir: str | Path, *, log: Callable[[str], None] | None = None,
-               mapper: Callable[..., list[Fitted]] | None = None) -> list[Fitted]:
+               mapper: Callable[..., list[Fitted]] | None = None,
+               refresh: bool = False) -> list[Fitted]:
     """Fit (or find in the cache) each of ``names``, one after the other here, or
     through ``mapper(fit_model, names, **arguments)`` (a cluster's); log each.
+    ``refresh`` (``run --force``) fits every one again.
 
     What the run's stage calls before the notebooks start, so that they only read.
     """
     arguments = {"warehouse_path": warehouse_path, "period_end": period_end,
-                 "model_cache_dir": model_cache_dir}
+                 "model_cache_dir": model_cache_dir, "refresh": refresh}
     model_cache.prune(model_cache_dir)
     if log and names:
         log(f"pooled models for {table.period_text(period_end)}: {', '.join(names)}")

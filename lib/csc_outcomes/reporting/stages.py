@@ -131,10 +131,12 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
     try:
         fitted = pooled.fit_models(names, plan.warehouse, plan.period_end,
                                    model_cache.cache_root(plan.restricted_dir),
-                                   log=plan.log, mapper=mapper)
+                                   log=plan.log, mapper=mapper, refresh=plan.config.force)
     except Exception as exc:  # noqa: BLE001 - any failure: nothing is published, named here
         fail(plan, result, f"the pooled models could not be fitted ({type(exc).__name__}: "
-                           f"{exc}); nothing was published")
+                           f"{exc}); nothing was published. 'run --force' fits them again; "
+                           f"'csc-outcomes cache clear --restricted-dir {plan.restricted_dir}' "
+                           "removes what is cached")
     result.models = {f.name: f.key for f in fitted}
     result.timings.update(pooled_models_s=round(time.perf_counter() - t0, 3),
                           pooled_each_s={f.name: f.seconds for f in fitted})
