@@ -48,3 +48,14 @@ def test_an_la_whose_tracker_fails_is_set_aside(tmp_path, monkeypatch):
     assert [(f["la_code"], f["stage"], f["error"]) for f in result.failed] == [
         ("SYN02", "tracker", "ValueError: broken episodes")]
     assert "trackers_s" in result.timings
+
+
+def test_a_leak_in_a_reused_report_names_where_it_was_kept_and_the_fix(tmp_path):
+    """A report kept by an earlier run fails every run until made again: say so."""
+    plan = SimpleNamespace(period_restricted=tmp_path / "restricted" / "2026-03-31")
+    result = RunResult("2026-03-31", ["SYN01", "SYN02"], ["tiny"], ["html"], "builtin")
+    result.reuse = {"SYN01/tiny": "reused", "SYN02/tiny": "ran"}
+    note = stages.reused_note(plan, result, {"SYN01/tiny.html", "SYN02/tiny.html"})
+    assert "SYN01/tiny: kept by an earlier run" in note and "SYN02" not in note
+    assert str(tmp_path / "restricted" / "2026-03-31" / "done") in note and "--force" in note
+    assert stages.reused_note(plan, result, {"SYN02/tiny.html"}) == ""

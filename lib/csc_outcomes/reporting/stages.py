@@ -396,8 +396,19 @@ def leak_scan(plan: RunPlan, result: RunResult) -> None:
         bad_files = {Path(lk.file).relative_to(plan.staging).as_posix() for lk in leaks}
         fail(plan, result,
              f"leak scan: {len(leaks)} suspected disclosure(s) in {len(bad_files)} file(s); "
-             "nothing was published.\n" + "\n".join(f"  {x}" for x in result.leaks[:50]),
-             quarantine=True)
+             "nothing was published.\n" + "\n".join(f"  {x}" for x in result.leaks[:50])
+             + reused_note(plan, result, bad_files), quarantine=True)
+
+
+def reused_note(plan: RunPlan, result: RunResult, bad_files: set[str]) -> str:
+    """A line naming the failing files that an earlier run had kept (``done/``) and were
+    reused, not made by this run: they fail every run until made again (``--force``)."""
+    jobs = {f"{Path(f).parent.as_posix()}/{Path(f).stem}" for f in bad_files}
+    kept = sorted(j for j in jobs if result.reuse.get(j) == "reused")
+    if not kept:
+        return ""
+    return (f"\n  {', '.join(kept)}: kept by an earlier run "
+            f"({plan.period_restricted / 'done'}) and reused here; 'run --force' makes them again")
 
 
 # ------------------------------------------------------------------ publish
