@@ -21,8 +21,8 @@ Steps, each the kit's own command in a child process (as the scheduler runs them
 4. ``csc-outcomes run`` (HTML, ``--jobs``): wall time, and the peak resident memory of
    the whole process tree (the run, its notebook kernels and any workers), sampled every
    0.25 s with psutil;
-5. the same command again (nothing changed), then ``run --la <first LA> --force`` (its
-   four notebooks run again; the pooled models come from the cache).
+5. the same command again (nothing changed), then ``run --la <first LA>`` (what a
+   scheduler does for one LA after the national run: its reports are reused).
 
 Each figure goes to ``benchmarks/monthly/RESULTS.md`` with the load average before and
 after, the machine and the git commit (``--no-record`` prints only).
@@ -215,7 +215,7 @@ def record(figures: dict, path: Path = RESULTS) -> None:
         f"| ratio run / floor | {f['run_s'] / f['floor_s']:.2f} |",
         f"| peak memory, whole process tree | **{f['peak_gb']:.2f} GB** |",
         f"| rerun, nothing changed | **{f['rerun_s']:.1f} s** (peak {f['rerun_peak_gb']:.2f} GB) |",
-        f"| one LA ({f['one_la']}) again, `--force` (models from the cache) | **{f['one_la_s']:.1f} s** |",
+        f"| one LA ({f['one_la']}) after the run (`--la`) | **{f['one_la_s']:.1f} s** |",
         f"| load average before / after | {f['load_before']} / {f['load_after']} |",
         f"| runner | {f['runner']}, --jobs {f['jobs']} |",
         f"| machine | {f['machine']} |", f"| code | `{f['commit']}` |", "",
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     run_s, peak = timed_run(run_command(args, data), say)
     rerun_s, rerun_peak = timed_run(run_command(args, data), say)
     one = first_la(data["measures"], args.period_end)
-    one_s, _ = timed_run(run_command(args, data, "--la", one, "--force"), say)
+    one_s, _ = timed_run(run_command(args, data, "--la", one), say)
     figures = {
         "las": args.las, "scale": args.scale, "notebooks": n_nb, "jobs": args.jobs,
         "date": dt.date.today().isoformat(), "run_s": run_s, "floor_each_s": floor_each,
