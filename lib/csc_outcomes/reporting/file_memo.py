@@ -31,11 +31,15 @@ def file_identity(path: Path) -> list[int]:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
+def digest(parts: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of ``parts`` as canonical JSON: a key from its named parts."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def memo_name(source: Path, identity: list[int], parts: Mapping[str, Any]) -> str:
     """The memo's file name: SHA-256 of what it is of (``parts``), the file and its version."""
-    text = json.dumps({**parts, "source": str(source), "identity": identity}, sort_keys=True,
-                      separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest() + SUFFIX
+    return digest({**parts, "source": str(source), "identity": identity}) + SUFFIX
 
 
 def remembered(memo_dir: Path, source: Path, parts: Mapping[str, Any],

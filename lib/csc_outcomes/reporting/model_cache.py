@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import fcntl
 import hashlib
-import json
 import os
 import pickle
 import re
@@ -82,10 +81,8 @@ def entry_path(cache_dir: str | Path, key: str) -> Path:
     return models_dir(cache_dir) / f"{key}{ENTRY_SUFFIX}"
 
 
-def digest(parts: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of ``parts`` as canonical JSON: a key from its named parts."""
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+#: A key from its named parts: SHA-256 of canonical JSON (the one rule, in ``file_memo``).
+digest = file_memo.digest
 
 
 def source_file(module: str) -> Path | None:
