@@ -135,32 +135,37 @@ def floor_seconds(runs: int, jobs: int) -> float:
 
 
 class TreePeak:
-    """Peak resident memory of a process and all its descendants, sampled in a thread."""
+    """Peak memory of a process and all its descendants, sampled in a thread: the sum of
+    resident sizes (``peak``: counts a page shared by forked processes, the notebook
+    kernels and leak-scan workers, once per process) and the sum of proportional set
+    sizes (``peak_pss``: a shared page split among its sharers, so the tree's real use)."""
 
     def __init__(self, pid: int, every: float = 0.25):
-        self.root, self.every, self.peak = psutil.Process(pid), every, 0
+        self.root, self.every, self.peak, self.peak_pss = psutil.Process(pid), every, 0, 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.sample, daemon=True)
 
     def sample(self) -> None:
-        """Sum RSS over the tree until stopped; processes that end meanwhile are skipped."""
+        """Sum RSS and PSS over the tree until stopped; processes that end meanwhile are
+        skipped."""
         while not self.stop.is_set():
-            total = 0
+            rss = pss = 0
             try:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 procs = []
             for proc in procs:
                 try:
-                    total += proc.memory_info().rss
+                    full = proc.memory_full_info()
                 except psutil.Error:
                     continue
-            self.peak = max(self.peak, total)
+                rss, pss = rss + full.rss, pss + getattr(full, "pss", full.rss)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             self.stop.wait(self.every)
 
 
-def timed_run(command: list[str], say) -> tuple[float, float]:
-    """(wall seconds, peak tree RSS in GB) of one run command; fails loudly."""
+def timed_run(command: list[str], say) -> tuple[float, float, float]:
+    """(wall seconds, peak tree RSS and PSS in GB) of one run command; fails loudly."""
     say(" ".join(command[2:]))
     t0 = time.perf_counter()
     proc = subprocess.Popen(command)
@@ -172,7 +177,7 @@ def timed_run(command: list[str], say) -> tuple[float, float]:
     peak.thread.join()
     if code != 0:
         raise SystemExit(f"the run exited {code}: {' '.join(command)}")
-    return seconds, peak.peak / 1e9
+    return seconds, peak.peak / 1e9, peak.peak_pss / 1e9
 
 
 def run_command(args: argparse.Namespace, data: dict[str, Path], *extra: str) -> list[str]:
@@ -183,6 +188,12 @@ def run_command(args: argparse.Namespace, data: dict[str, Path], *extra: str) ->
                "--measures", str(data["measures"]), "--reports-dir", str(work / "reports"),
                "--restricted-dir", str(work / "restricted"), "--format", "html",
                "--jobs", str(args.jobs), *cluster, *extra)
+
+
+def run_timings(manifest: Path) -> str:
+    """The run's stage timings from its manifest (``timings``), in words."""
+    timings = json.loads(manifest.read_text(encoding="utf-8")).get("timings", {})
+    return ", ".join(f"{k} {v:.1f}" for k, v in timings.items() if isinstance(v, int | float))
 
 
 def git_commit() -> str:
@@ -213,7 +224,9 @@ def record(figures: dict, path: Path = RESULTS) -> None:
         (f"| floor: trivial notebook x {f['notebooks']} / {f['jobs']} jobs | {f['floor_s']:.1f} s "
          f"({f['floor_each_s']:.2f} s per notebook) |"),
         f"| ratio run / floor | {f['run_s'] / f['floor_s']:.2f} |",
-        f"| peak memory, whole process tree | **{f['peak_gb']:.2f} GB** |",
+        (f"| peak memory, whole process tree | **{f['peak_pss_gb']:.2f} GB** proportional "
+         f"(PSS); {f['peak_gb']:.2f} GB summing resident sizes (shared pages once a process) |"),
+        f"| the run's stages (its manifest's `timings`, s) | {f['stages']} |",
         f"| rerun, nothing changed | **{f['rerun_s']:.1f} s** (peak {f['rerun_peak_gb']:.2f} GB) |",
         f"| one LA ({f['one_la']}) after the run (`--la`) | **{f['one_la_s']:.1f} s** |",
         f"| load average before / after | {f['load_before']} / {f['load_after']} |",
@@ -234,14 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     n_nb = 4 * args.las
     floor_each = floor_seconds(args.floor_runs, args.jobs)
-    run_s, peak = timed_run(run_command(args, data), say)
-    rerun_s, rerun_peak = timed_run(run_command(args, data), say)
+    run_s, peak, peak_pss = timed_run(run_command(args, data), say)
+    stages = run_timings(data["work"] / "reports" / args.period_end / "manifest.json")
+    rerun_s, rerun_peak, _ = timed_run(run_command(args, data), say)
     one = first_la(data["measures"], args.period_end)
-    one_s, _ = timed_run(run_command(args, data, "--la", one), say)
+    one_s, _, _ = timed_run(run_command(args, data, "--la", one), say)
     figures = {
         "las": args.las, "scale": args.scale, "notebooks": n_nb, "jobs": args.jobs,
         "date": dt.date.today().isoformat(), "run_s": run_s, "floor_each_s": floor_each,
-        "floor_s": floor_each * n_nb / args.jobs, "peak_gb": peak, "rerun_s": rerun_s,
+        "floor_s": floor_each * n_nb / args.jobs, "peak_gb": peak, "peak_pss_gb": peak_pss,
+        "stages": stages, "rerun_s": rerun_s,
         "rerun_peak_gb": rerun_peak, "one_la": one, "one_la_s": one_s,
         "load_before": load_before, "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "runner": f"--cluster {args.cluster}" if args.cluster else "default",

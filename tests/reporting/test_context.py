@@ -218,22 +218,12 @@ HEAVY = ("scipy.stats", "seaborn", "statsmodels", "matplotlib.pyplot", "pandera"
 
 
 def notebook_imports() -> list[str]:
-    """Every import statement of the report notebooks' code cells, as written."""
-    import ast
-    import json
-
+    """Every import statement of the report notebooks' code cells, as written (what the
+    warm kernels' server imports, ``warm_kernels.notebook_imports``)."""
     from csc_outcomes import paths
+    from csc_outcomes.reporting.warm_kernels import notebook_imports as imports_of
 
-    found: dict[str, None] = {}
-    for nb in sorted(paths.notebooks_dir().glob("*.ipynb")):
-        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            source = "".join(cell["source"])
-            tree = ast.parse("\n".join(ln for ln in source.splitlines() if not ln.startswith(("%", "!"))))
-            found |= {ast.unparse(node): None for node in ast.walk(tree)
-                      if isinstance(node, ast.Import | ast.ImportFrom)}
-    return list(found)
+    return imports_of(sorted(paths.notebooks_dir().glob("*.ipynb")))
 
 
 def test_the_notebooks_imports_leave_the_heavy_libraries_out() -> None:

@@ -435,3 +435,16 @@ def test_theme_is_seaborns_without_importing_seaborn():
         ours = dict(matplotlib.rcParams)
     differ = {k for k in seaborns if seaborns[k] != ours[k]}
     assert differ == {"image.cmap"}, {k: (seaborns[k], ours[k]) for k in differ}
+
+
+def test_trend_panels_leave_out_a_series_with_no_figure_shown():
+    """An LA whose own figures were all suppressed for a level's measures stopped the
+    cohort report (KeyError: 'SYN01 (own figures)'): its series had rows, all empty, and
+    no style. Now it is not drawn and not in the legend; the other series are."""
+    eng, own = "England (published)", "Synthetia (own figures)"
+    frame = _trend_frame([("rereferrals_within_12m", eng, "2024-03-31", 0.2),
+                          ("rereferrals_within_12m", own, "2025-03-31", float("nan")),
+                          ("rereferrals_within_12m", own, "2026-03-31", float("nan"))])
+    fig = plots.trend_panels(frame, title="a")
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == [eng]
+    assert set(_line_colours(fig)) == {eng}

@@ -129,7 +129,27 @@ def test_model_keys_name_the_models_a_notebook_shows(tiny_setup):
     assert pooled.models_for(["cohort_outcomes", "proportionality", "rereferrals"]) == [
         "rereferral", "proportionality"]
     assert pooled.notebook_parameters("cohort_outcomes", "/r") == {}
-    assert pooled.notebook_parameters("rereferrals", "/r") == {"model_cache": "/r/cache"}
+    assert pooled.notebook_parameters("rereferrals", "/r") == {"model_cache": "/r/cache",
+                                                                "model_keys": {}}
+    # the run passes the keys its model stage fitted under: only the notebook's own
+    stage_keys = {"rereferral": "k1", "proportionality": "k2"}
+    assert pooled.notebook_parameters("rereferrals", "/r", stage_keys)["model_keys"] == {
+        "rereferral": "k1"}
+
+
+def test_a_notebook_given_the_runs_key_reads_that_entry_without_hashing(tiny_setup, tmp_path,
+                                                                        monkeypatch):
+    """With the key from the run, the notebook's ``pooled_model`` neither hashes the code
+    and columns again (``model_key`` not called) nor builds: it reads the stage's entry."""
+    path = tiny_setup / "data" / "warehouse.duckdb"
+    cache = tmp_path / "cache"
+    fitted = pooled.fit_model("proportionality", path, PERIOD, cache)
+    def no_hashing(*args, **kwargs):
+        raise AssertionError("model_key was computed again")
+    monkeypatch.setattr(pooled, "model_key", no_hashing)
+    monkeypatch.setattr(pooled, "build_model", no_hashing)
+    frame, fit, why = pooled.pooled_model("proportionality", path, PERIOD, cache, key=fitted.key)
+    assert fit is not None and why is None and len(frame) == fitted.rows
 
 
 def test_the_run_stage_fits_before_the_notebooks_and_records_keys(warehouse, toy, tmp_path):

@@ -43,6 +43,14 @@ CLUSTER_HELP = (
     "answer stops the run before anything runs (exit 2). See docs/cluster.md")
 
 
+FRESH_KERNELS_HELP = (
+    "start each notebook's kernel from scratch. By default each is forked from one "
+    "process that has already imported the notebooks' libraries (pandas, matplotlib, the "
+    "kit), which saves seconds a notebook; the reports are the same either way")
+
+
 def add_cluster(parser: argparse.ArgumentParser) -> None:
-    """``--cluster ADDRESS|local`` (``reporting.cluster``), the same on every command."""
+    """``--cluster ADDRESS|local`` (``reporting.cluster``) and ``--fresh-kernels``
+    (``reporting.warm_kernels``): how the notebooks run, the same on every command."""
     parser.add_argument("--cluster", metavar="ADDRESS", default=None, help=CLUSTER_HELP)
+    parser.add_argument("--fresh-kernels", action="store_true", help=FRESH_KERNELS_HELP)

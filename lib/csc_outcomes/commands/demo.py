@@ -118,7 +118,7 @@ def run_demo(args: argparse.Namespace) -> int:
     config = RunConfig(period_end=table.period_text(period_end), warehouse=warehouse,
                        measures_path=measures_path, reports_dir=args.reports_dir,
                        formats=tuple(args.formats or ["html"]), jobs=args.jobs,
-                       cluster=args.cluster)
+                       cluster=args.cluster, warm_kernels=not args.fresh_kernels)
     try:
         run(config)
     except RunError as err:

@@ -59,6 +59,9 @@ class RunConfig:
     #: there (``reporting.cluster``); ``None``: threads on this machine
     cluster: str | None = None
     force: bool = False
+    #: fork each notebook's kernel from a process that has imported the notebooks'
+    #: libraries (``reporting.warm_kernels``); ``False``: start each from scratch
+    warm_kernels: bool = True
 
 
 @dataclass

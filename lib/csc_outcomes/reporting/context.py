@@ -34,6 +34,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 from IPython.display import Image, Markdown, display
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from csc_outcomes import calendar
@@ -91,6 +92,7 @@ class Figures:
         self.comparator_codes = comps or [c for c in las if c != self.la_code]
         self.comparator_label = ("statistical neighbours" if comps else "other LAs")
         self._info = self.info.set_index("measure_id")
+        self._lookups: dict[pd.Timestamp, tuple[pd.DataFrame, dict[tuple[Any, Any], int]]] = {}
 
     @classmethod
     def from_measures(cls, measures: pd.DataFrame, la_code: str, period_end: Any, *,
@@ -148,10 +150,21 @@ class Figures:
         return str(self._info["label"].get(measure_id, measure_id))
 
     def one(self, measure_id: str, la_code: str | None = None, period: Any = None) -> pd.Series | None:
-        """One LA's released row for a measure and period (None when there is none)."""
-        r = self.rows(period)
-        r = r[(r["measure_id"] == measure_id) & (r["la_code"] == (la_code or self.la_code))]
-        return None if r.empty else r.iloc[0]
+        """One LA's released row for a measure and period (None when there is none).
+
+        Looked up in an index of the period's rows, built on first use: a report asks for
+        every comparator's row of every measure (over a thousand lookups with 153 LAs),
+        and a filter of the whole table each time cost seconds a report."""
+        p = self.period if period is None else pd.Timestamp(period)
+        if p not in self._lookups:
+            rows = self.rows(p)
+            first: dict[tuple[Any, Any], int] = {}
+            for pos, key in enumerate(zip(rows["measure_id"], rows["la_code"], strict=True)):
+                first.setdefault(key, pos)
+            self._lookups[p] = (rows, first)
+        rows, first = self._lookups[p]
+        at = first.get((measure_id, la_code or self.la_code))
+        return None if at is None else rows.iloc[at]
 
     def shown(self, measure_id: str, la_code: str | None = None, period: Any = None) -> str:
         """The display string of one LA's value (``c``, ``z``, ``x`` when not shown)."""
@@ -457,7 +470,11 @@ def show_figure(fig: Any, alt: str, *, dpi: int = 110) -> None:
     imported pyplot can a figure be registered with it, and only then is it closed.
     """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    # a figure laid out by its layout engine (the kit's are "constrained") already fits;
+    # "tight" (the theme's savefig.bbox) would draw it a second time to measure it
+    laid_out = fig.get_layout_engine() is not None
+    with rc_context({"savefig.bbox": "standard" if laid_out else "tight"}):
+        fig.savefig(buf, format="png", dpi=dpi)
     if (pyplot := sys.modules.get("matplotlib.pyplot")) is not None:
         pyplot.close(fig)
     display(Image(data=buf.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})

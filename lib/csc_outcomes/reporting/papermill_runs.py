@@ -28,7 +28,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,9 @@ from papermill.exceptions import PapermillExecutionError
 from traitlets.config import Config
 
 from csc_outcomes import atomic
+from csc_outcomes.reporting import warm_kernels
 from csc_outcomes.reporting.config import KERNEL_NAME
+from csc_outcomes.reporting.warm_kernels import WarmKernelManager
 
 #: The start of papermill's private folder beside an executed notebook.
 WORK_PREFIX = ".papermill-"
@@ -163,7 +167,7 @@ def _same_file(a: str, b: str) -> bool:
 
 # --------------------------------------------------------------------------- execution
 def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
-                timeout: int | None = 1800) -> NotebookResult:
+                timeout: int | None = 1800, fork_server: str | None = None) -> NotebookResult:
     """Run one notebook with papermill; never raises for a notebook error.
 
     Papermill writes into a private folder beside the target (``.papermill-*``, which
@@ -180,7 +184,8 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{out.stem}.", dir=out.parent) as work:
         executed = Path(work) / out.name
-        run_papermill(job, executed, cwd, result, kernel_name=kernel_name, timeout=timeout)
+        run_papermill(job, executed, cwd, result, kernel_name=kernel_name, timeout=timeout,
+                      fork_server=fork_server)
         result.seconds = time.perf_counter() - t0
         if executed.is_file() and executed.stat().st_size > 0:
             with atomic.atomic_path(out, mode=0o600) as tmp:
@@ -190,15 +195,20 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
 
 
 def run_papermill(job: NotebookJob, executed: Path, cwd: Path, result: NotebookResult, *,
-                  kernel_name: str, timeout: int | None) -> None:
-    """Execute ``job`` into ``executed``; record success or the error in ``result``."""
+                  kernel_name: str, timeout: int | None, fork_server: str | None = None) -> None:
+    """Execute ``job`` into ``executed``; record success or the error in ``result``.
+
+    ``fork_server``: the socket of ``warm_kernels.fork_server``, to fork the kernel from
+    it; ``None``, a kernel started from scratch.
+    """
     socket_dir = tempfile.mkdtemp(prefix="csc-kernel-")
     try:
         pm.execute_notebook(
             str(Path(job.notebook).resolve()), str(executed.resolve()),
             parameters=declared_parameters(job.notebook, job.parameters),
             kernel_name=kernel_name, progress_bar=False, log_output=False,
-            execution_timeout=timeout, config=_kernel_config(socket_dir),
+            execution_timeout=timeout, config=_kernel_config(socket_dir, fork_server),
+            kernel_manager_class=WarmKernelManager,
             # The kernel's own log (start-up notices, the interrupt at shutdown) is noise
             # on the console; a notebook's errors still reach us as cell errors.
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
@@ -219,15 +229,17 @@ def run_papermill(job: NotebookJob, executed: Path, cwd: Path, result: NotebookR
         shutil.rmtree(socket_dir, ignore_errors=True)
 
 
-def _kernel_config(socket_dir: str) -> Any:
-    """Talk to the kernel over IPC sockets in a private folder, not loopback TCP.
+def _kernel_config(socket_dir: str, fork_server: str | None) -> Any:
+    """Talk to the kernel over IPC sockets in a private folder, not loopback TCP; fork it
+    from ``fork_server`` when there is one.
 
     Notebooks handle child-level data: TCP would carry it in plain text to any local
     user (ipykernel warns about that on every start), while a ``mkdtemp`` folder is
     readable by this user alone. One folder per kernel, because kernels started in
     parallel would otherwise race for the same socket names.
     """
-    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "kernel")}})
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "kernel")},
+                   "WarmKernelManager": {"fork_server": fork_server or ""}})
 
 
 def declared_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -259,11 +271,14 @@ def print_progress(done: int, total: int, result: NotebookResult) -> None:
 
 def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
                   kernel_name: str = KERNEL_NAME, progress: ProgressFn | None = print_progress,
-                  timeout: int | None = 1800, cluster: str | None = None) -> list[NotebookResult]:
+                  timeout: int | None = 1800, cluster: str | None = None,
+                  warm: bool = True) -> list[NotebookResult]:
     """Execute ``jobs`` (up to ``max_workers`` at once); results in the jobs' order.
 
     ``cluster``: a Dask scheduler's address, or ``local``, to run them there instead
-    (``reporting.cluster``); ``None``, threads here.
+    (``reporting.cluster``); ``None``, threads here. ``warm``: fork the kernels from a
+    server that has imported the notebooks' libraries (``warm_kernels``); ``False``,
+    start each from scratch.
     """
     if not jobs:
         return []
@@ -275,11 +290,20 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
                                           kernel_name=kernel_name, progress=progress,
                                           timeout=timeout)
     ensure_kernel(kernel_name)
+    notebooks = dict.fromkeys(Path(job.notebook) for job in jobs) if warm else {}
+    with warm_kernels.fork_server(notebooks) if warm else nullcontext() as server:
+        return run_threads(jobs, max_workers, progress,
+                           partial(execute_job, kernel_name=kernel_name, timeout=timeout,
+                                   fork_server=server))
+
+
+def run_threads(jobs: Sequence[NotebookJob], max_workers: int, progress: ProgressFn | None,
+                execute: Callable[[NotebookJob], NotebookResult]) -> list[NotebookResult]:
+    """``execute`` each job on ``max_workers`` threads; results in the jobs' order."""
     results: dict[int, NotebookResult] = {}
     workers = max(1, min(int(max_workers), len(jobs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papermill") as pool:
-        futures = {pool.submit(execute_job, job, kernel_name=kernel_name, timeout=timeout): i
-                   for i, job in enumerate(jobs)}
+        futures = {pool.submit(execute, job): i for i, job in enumerate(jobs)}
         for done, fut in enumerate(as_completed(futures), start=1):
             i = futures[fut]
             results[i] = fut.result()

@@ -317,6 +317,21 @@ def _no_figures(ax: Any) -> None:
             color=_GREY, fontsize="small", style="italic")
 
 
+@functools.lru_cache(maxsize=16)
+def _date_ticks(xlim: tuple[Any, Any]) -> tuple[tuple[float, ...], tuple[str, ...], str]:
+    """The date ticks of an axis spanning ``xlim``: positions, labels and offset text, as
+    ``AutoDateLocator(minticks=2, maxticks=5)`` and ``ConciseDateFormatter`` give them.
+
+    Worked out once for all the panels of a figure (they share ``xlim``, so their ticks are
+    the same): asking each panel's date locator and formatter cost a second a report."""
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=5)
+    values = tuple(locator.tick_values(pd.Timestamp(xlim[0]).to_pydatetime(),
+                                       pd.Timestamp(xlim[1]).to_pydatetime()))
+    formatter = mdates.ConciseDateFormatter(locator)
+    labels = tuple(formatter.format_ticks(values))
+    return values, labels, formatter.get_offset()
+
+
 def _trend_panel(ax: Any, data: pd.DataFrame, mid: str, styles: Mapping[str, Mapping[str, Any]],
                  xlim: tuple[Any, Any]) -> None:
     """One measure's panel: each series in its role's style over the shared period range."""
@@ -328,12 +343,15 @@ def _trend_panel(ax: Any, data: pd.DataFrame, mid: str, styles: Mapping[str, Map
         _no_figures(ax)
         return
     for name, part in data.groupby("series", sort=False):
-        ax.plot(part["period_end"], part["value"].astype(float), markersize=3,
-                label=str(name), **styles[str(name)])
+        if str(name) in styles:  # a series with no figure shown in any panel is not drawn
+            ax.plot(part["period_end"], part["value"].astype(float), markersize=3,
+                    label=str(name), **styles[str(name)])
     if info["kind"] == "rate":
         _pct_formatter(ax)
-    ax.xaxis.set_major_locator(locator := mdates.AutoDateLocator(minticks=2, maxticks=5))
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    values, labels, offset = _date_ticks(xlim)
+    ax.xaxis.set_major_locator(mpl.ticker.FixedLocator(list(values)))
+    ax.xaxis.set_major_formatter(formatter := mpl.ticker.FixedFormatter(list(labels)))
+    formatter.set_offset_string(offset)
     ax.set_xlim(*xlim)
     ax.set_ylim(bottom=0)
 

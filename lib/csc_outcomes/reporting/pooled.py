@@ -150,12 +150,17 @@ def model_keys(warehouse_path: str | Path, period_end: Any, notebook_name: str) 
             for m in NOTEBOOK_MODELS.get(Path(notebook_name).stem, ())}
 
 
-def notebook_parameters(notebook: str, restricted_dir: str | Path) -> dict[str, str]:
-    """The parameter a run gives a notebook that shows pooled models: ``model_cache``,
-    the restricted tree's cache folder (none for a notebook that shows none)."""
-    if not NOTEBOOK_MODELS.get(Path(notebook).stem):
+def notebook_parameters(notebook: str, restricted_dir: str | Path,
+                        keys: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The parameters a run gives a notebook that shows pooled models (none for a notebook
+    that shows none): ``model_cache``, the restricted tree's cache folder, and
+    ``model_keys``, the keys the run's model stage fitted them under (``keys``), so that
+    the notebook need not hash the code and inputs again to find them."""
+    names = NOTEBOOK_MODELS.get(Path(notebook).stem)
+    if not names:
         return {}
-    return {"model_cache": str(model_cache.cache_root(restricted_dir))}
+    return {"model_cache": str(model_cache.cache_root(restricted_dir)),
+            "model_keys": {n: (keys or {})[n] for n in names if n in (keys or {})}}
 
 
 def build_model(name: str, warehouse_path: str | Path, period_end: Any) -> PooledResult:
@@ -171,12 +176,14 @@ def build_model(name: str, warehouse_path: str | Path, period_end: Any) -> Poole
 
 
 def pooled_model(name: str, warehouse_path: str | Path, period_end: Any,
-                 model_cache_dir: str | Path | None) -> PooledResult:
+                 model_cache_dir: str | Path | None, key: str | None = None) -> PooledResult:
     """Pooled model ``name`` for the period, from the model cache (built into it, under
-    its lock, when missing). Without a cache folder, or a warehouse, it just builds."""
+    its lock, when missing). Without a cache folder, or a warehouse, it just builds.
+    ``key``: its cache key as the run's model stage computed it (``model_key``, which
+    hashes the code and the columns read: a second or more a notebook); else computed."""
     if not model_cache_dir or not Path(warehouse_path).is_file():
         return build_model(name, warehouse_path, period_end)
-    key = model_key(name, warehouse_path, period_end, model_cache_dir)
+    key = key or model_key(name, warehouse_path, period_end, model_cache_dir)
     result, _ = model_cache.fetch(model_cache_dir, key,
                                   lambda: build_model(name, warehouse_path, period_end))
     return result

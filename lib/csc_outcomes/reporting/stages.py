@@ -143,8 +143,9 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
 
 
 # ------------------------------------------------------------------ execute
-def notebook_jobs(plan: RunPlan) -> list[NotebookJob]:
-    """One papermill job per LA and notebook, with the standard parameters."""
+def notebook_jobs(plan: RunPlan, models: Mapping[str, str] | None = None) -> list[NotebookJob]:
+    """One papermill job per LA and notebook, with the standard parameters; ``models``,
+    the pooled models' cache keys once ``fit_pooled_models`` has them."""
     jobs = []
     for la in plan.la_codes:
         out_dir = plan.period_restricted / la
@@ -166,7 +167,7 @@ def notebook_jobs(plan: RunPlan) -> list[NotebookJob]:
         jobs += [NotebookJob(notebook=nb, la_code=la, period_end=plan.period_end,
                              output_path=out_dir / f"{nb.stem}.ipynb",
                              parameters={**params, **pooled.notebook_parameters(
-                                 nb.stem, plan.restricted_dir)},
+                                 nb.stem, plan.restricted_dir, models)},
                              cwd=out_dir) for nb in plan.notebooks]
     return jobs
 
@@ -176,7 +177,7 @@ def execute_notebooks(plan: RunPlan, result: RunResult) -> list[NotebookResult]:
 
     An LA whose notebook fails is set aside (``set_aside``): the others go on.
     """
-    jobs = notebook_jobs(plan)
+    jobs = notebook_jobs(plan, result.models)
     to_run, keys = incremental.plan_reuse(plan, jobs, result)
     plan.log(f"run {plan.run_id}: {len(plan.notebooks)} notebook(s) x {len(plan.la_codes)} "
              f"LA(s) for {plan.period_end}, {plan.config.jobs} at once; renderer {plan.renderer}"
@@ -187,7 +188,8 @@ def execute_notebooks(plan: RunPlan, result: RunResult) -> list[NotebookResult]:
                                  kernel_name=plan.config.kernel_name,
                                  progress=incremental.keeper(
                                      plan, keys, print_progress if plan.config.progress else None),
-                                 cluster=plan.config.cluster)
+                                 cluster=plan.config.cluster,
+                                 warm=plan.config.warm_kernels)
     finally:
         shutil.rmtree(plan.shared_dir, ignore_errors=True)  # child-level: never kept
     executed = incremental.with_reused(plan, jobs, ran)

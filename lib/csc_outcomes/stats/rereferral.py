@@ -85,8 +85,11 @@ def rereferral_design(
     for c in covariates:
         x[c] = frame[c].astype(float)
     if la_effects and "la_code" in frame.columns and len(frame["la_code"].unique()) > 1:
-        for la in sorted(frame["la_code"].astype(str).unique())[1:]:
-            x[f"la_{la}"] = (frame["la_code"].astype(str) == la).astype(float)
+        codes = frame["la_code"].astype(str)
+        # all LA columns at once: one at a time, 152 of them fragmented the frame (pandas
+        # warned on the run's console) and cost seconds at national scale
+        dummies = {f"la_{la}": (codes == la).astype(float) for la in sorted(codes.unique())[1:]}
+        x = pd.concat([x, pd.DataFrame(dummies, index=frame.index)], axis=1)
     return x
 
 
@@ -109,7 +112,10 @@ def fit_rereferral(
     df = df.reset_index(drop=True)
     x = rereferral_design(df, level=level, covariates=covariates, la_effects=la_effects)
     y = df["rereferred"].astype(float)
-    model = sm.Logit(y, x)
+    # check_rank=False: statsmodels' rank check is a QR of the whole design (8 s with 152
+    # LA columns at national scale); a design short of full rank still fails, at the
+    # Newton step's solve, and the report then says the model could not be fitted
+    model = sm.Logit(y, x, check_rank=False)
     if cluster:
         key = df[cluster].astype(str)
         if "la_code" in df.columns:

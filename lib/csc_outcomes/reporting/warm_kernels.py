@@ -1,0 +1,126 @@
+"""Warm kernels: notebooks run in kernels forked from a process that has imported their
+libraries (``kernel_forkserver``), not started from scratch.
+
+Why. Through papermill a report notebook used to cost 4-7 times a trivial one, most of it
+starting Python and ipykernel and importing pandas, matplotlib and the kit, again for
+each of a national run's 612 notebooks. ``fork_server`` starts one server per run that
+runs the notebooks' own import statements once; ``WarmKernelManager`` (jupyter_client's
+manager with another command) starts each kernel through ``kernel_stub``, which asks the
+server for a fork. The kernel is otherwise the one a fresh start gives: same
+interpreter, arguments, folder, environment and streams, nothing run but imports, so the
+executed notebooks are the same (the cluster runner's test compares a run's reports,
+byte for byte, with fresh kernels').
+
+When the server cannot start, the run says so and starts kernels from scratch;
+``run --fresh-kernels`` asks for that. Only the kit's own kernel (``ipykernel_launcher``
+on this interpreter) is forked; any other kernel is started as its spec says.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
+
+from csc_outcomes.reporting import kernel_stub
+
+#: Seconds the server may take to import the notebooks' libraries and listen.
+READY_TIMEOUT = 120.0
+#: The server, run as ``python -m SERVER_MODULE``.
+SERVER_MODULE = "csc_outcomes.reporting.kernel_forkserver"
+#: The command jupyter_client starts the kit's kernel with, after the interpreter.
+LAUNCHER = ["-m", "ipykernel_launcher"]
+
+
+class WarmKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels are forks of the run's server (``fork_server``)."""
+
+    fork_server = Unicode("", config=True,
+                          help="The fork server's socket; empty: start kernels from scratch.")
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The stub in place of ``python -m ipykernel_launcher``, the same arguments after."""
+        cmd = super().format_kernel_cmd(extra_arguments)
+        warm = self.fork_server and os.path.exists(self.fork_server)  # gone: the server died
+        if not warm or cmd[1:3] != LAUNCHER or cmd[0] != sys.executable:
+            return cmd
+        return [sys.executable, "-I", "-S", kernel_stub.__file__, self.fork_server, "--", *cmd[3:]]
+
+
+def notebook_imports(notebooks: Iterable[str | Path]) -> list[str]:
+    """Every import statement in the notebooks' code cells, as written, once each (magics
+    and shell lines left out; a cell that does not parse is skipped: its kernel says why)."""
+    found: dict[str, None] = {}
+    for nb in notebooks:
+        for cell in json.loads(Path(nb).read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            code = "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            found |= {ast.unparse(node): None for node in ast.walk(tree)
+                      if isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0)}
+    return list(found)
+
+
+@contextmanager
+def fork_server(notebooks: Iterable[str | Path]) -> Iterator[str | None]:
+    """A fork server that has run ``notebooks``' imports; yields its socket's path, or
+    ``None`` (said on stderr) when it could not start. Stopped, with its kernels, on exit."""
+    folder = tempfile.mkdtemp(prefix="csc-kernels-")  # 0700: only this user may connect
+    path = os.path.join(folder, "fork.sock")
+    preload = [arg for statement in notebook_imports(notebooks) for arg in ("--preload", statement)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", SERVER_MODULE, path,
+         "--parent", str(os.getpid()), *preload],
+        stdout=subprocess.PIPE, cwd=folder, start_new_session=True)
+    try:
+        problem = wait_ready(proc)
+        if problem:
+            print(f"warm kernels unavailable ({problem}): starting each notebook's kernel from "
+                  "scratch (slower).", file=sys.stderr, flush=True)
+        yield None if problem else path
+    finally:
+        stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def wait_ready(proc: subprocess.Popen) -> str:
+    """Wait for the server's ``ready``; what went wrong, or ``""``."""
+    pipe = proc.stdout
+    if pipe is None:
+        return "no pipe to the fork server"
+    ready, _, _ = select.select([pipe], [], [], READY_TIMEOUT)
+    if not ready:
+        return f"the fork server was not ready after {READY_TIMEOUT:.0f} s"
+    line = pipe.readline().decode(errors="replace").strip()
+    if line != "ready":
+        return f"the fork server exited with status {proc.wait()}"
+    return ""
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the server (it kills its kernels), then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
