@@ -43,12 +43,15 @@ from .placements import (
 )
 
 #: Placement moves: per-child rate ~ Gamma(shape, mean = LA move rate), multiplied in
-#: the first six months of a period, lower after six months and lower still after two years.
+#: the first six months of a period, lower after six months and lower still after two years;
+#: in LAs of low long-term stability, an even hazard from six months on as well.
 MOVE_SHAPE = 0.5
 EARLY_MULT = 4.5
 MID_MULT = 0.4
 LATE_MULT = 0.35
 MOVE_CAP = 2.5
+#: Day of a period from which the settled phase's moves fall (``_settled_extra_moves``).
+SETTLED_FROM = 182
 
 ROUTES = ["home", "adopt", "sgo", "cao", "long"]
 _ROUTE_P = np.array([
@@ -222,7 +225,8 @@ def _move_events(rng: np.random.Generator, p: _Periods, prof: config.LAProfile,
                  t_a: np.ndarray) -> pd.DataFrame:
     """Placement moves: a per-child rate, EARLY_MULT times higher in the first six
     months, MID_MULT times to two years, LATE_MULT times after (a piecewise hazard; the
-    LA's ``settled_move_mult`` scales the last two, which set its long-term stability)."""
+    LA's ``settled_move_mult`` scales the last two, which set its long-term stability),
+    and the LA's even settled hazard (``_settled_extra_moves``)."""
     n = p.n
     mid, late = MID_MULT * prof.settled_move_mult, LATE_MULT * prof.settled_move_mult
     lam = np.minimum(rng.gamma(MOVE_SHAPE, prof.move_rate / MOVE_SHAPE, n), MOVE_CAP) / 365.25
@@ -234,11 +238,28 @@ def _move_events(rng: np.random.Generator, p: _Periods, prof: config.LAProfile,
     t_mv = np.where(cum <= h1, cum / EARLY_MULT,
                     np.where(cum <= h2, 182 + (cum - h1) / mid, 730 + (cum - h2) / late))
     t_mv = np.floor(t_mv).astype(np.int64) + 1
-    limit = np.where(p.adopt, t_a, p.dur)[:, None]
-    rows, cols = np.nonzero(t_mv < limit)
+    limit = np.where(p.adopt, t_a, p.dur)
+    rows, cols = np.nonzero(t_mv < limit[:, None])
+    x_rows, x_t = _settled_extra_moves(rng, limit, prof.settled_extra)
+    rows, t = np.r_[rows, x_rows], np.r_[t_mv[rows, cols], x_t]
     same = rng.random(len(rows)) < 0.05
-    return pd.DataFrame({"pid": p.pid[rows], "t": t_mv[rows, cols], "kind": _MOVE, "ls": None,
-                         "same_carer": same})
+    return pd.DataFrame({"pid": p.pid[rows], "t": t, "kind": _MOVE, "ls": None, "same_carer": same})
+
+
+def _settled_extra_moves(rng: np.random.Generator, limit: np.ndarray,
+                         per_year: float) -> tuple[np.ndarray, np.ndarray]:
+    """(period index, day) of the moves of a hazard ``per_year`` that every child has
+    from six months into a period to ``limit``: unlike the per-child rates it falls on
+    children evenly, so it takes long-term stability down much more than it adds
+    children with 3+ placements in a year (``levers.placement_moves``). None when 0,
+    so LAs that do not need it draw as before."""
+    if per_year <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    span = np.maximum(limit - SETTLED_FROM, 0)
+    rows = np.repeat(np.arange(len(limit)), rng.poisson(per_year * span / 365.25))
+    t = SETTLED_FROM + np.floor(rng.random(len(rows)) * span[rows]).astype(np.int64) + 1
+    before_end = t < limit[rows]     # as the per-child moves: none on the period's last day
+    return rows[before_end], t[before_end]
 
 
 def _with_absences(rng: np.random.Generator, p: _Periods,

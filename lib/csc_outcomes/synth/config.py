@@ -189,6 +189,7 @@ class LAProfile:
     reref_shift: float = 0.0
     prior_plan_elsewhere: float = 0.16
     settled_move_mult: float = 1.0
+    settled_extra: float = 0.0  # moves per year every child has after six months (cla.py)
     missing_mult: float = 1.0
     att_low_share: float = 0.0
     att_high_mean: float = ATT_BASE_MEAN
@@ -232,8 +233,8 @@ def apply_levels(prof: LAProfile) -> None:
     prof.reref_shift = levers.rereferral_shift(lv["rereferrals_within_12m"])
     prof.nfa_rate = lv["referrals_nfa"]
     prof.prior_plan_elsewhere = levers.prior_plan_elsewhere(lv["cpp_second_or_subsequent"])
-    prof.move_rate, prof.settled_move_mult = levers.placement_moves(lv["cla_3plus_placements"],
-                                                                    lv["cla_long_term_stability"])
+    prof.move_rate, prof.settled_move_mult, prof.settled_extra = levers.placement_moves(
+        lv["cla_3plus_placements"], lv["cla_long_term_stability"])
     prof.sw_change_rate = levers.sw_change_rate(lv["cla_3plus_social_workers"])
     prof.missing_mult = levers.missing_mult(lv["cla_missing"])
     prof.health_check = lv["oc2_health_check"]
