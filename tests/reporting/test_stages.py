@@ -16,7 +16,7 @@ def plan_for(tmp_path, las, la_parameters=None):
         la_codes=tuple(las), defaults={}, la_parameters=la_parameters or {},
         parameters_dir=tmp_path, warehouse=tmp_path / "w.duckdb", period_end="2026-03-31",
         period_restricted=tmp_path / "restricted", staging=tmp_path / "staging",
-        log=lambda message: None, job_keys=None)
+        log=lambda message: None, job_keys=None, config=SimpleNamespace(jobs=2))
 
 
 def result_for(las):

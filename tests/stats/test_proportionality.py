@@ -99,3 +99,24 @@ def test_odds_ratios_are_clustered_by_child() -> None:
     once = prop.odds_ratio_table(prop.fit_ordered_logit(base)).set_index("term")
     assert table.loc["factor_1", "se"] == pytest.approx(once.loc["factor_1", "se"], rel=0.02)
     assert list(table.columns[:4]) == ["label", "odds_ratio", "ci_lower", "ci_upper"]
+
+
+def test_the_ratios_kept_with_a_fit_are_those_worked_out_again() -> None:
+    """Each LA's report shows every LA's ratio: worked out once when fitted (``by_la``),
+    kept with the pooled fit, and given back as a copy (a report changing it leaves the
+    kept one alone); other levels or another frame are worked out afresh."""
+    rng = np.random.default_rng(3)
+    n = 800
+    frame = pd.DataFrame({"la_code": rng.choice(["A", "B", "C"], n),
+                          "LAchildID": np.arange(n).astype(str),
+                          "factor_1": (rng.random(n) < 0.5).astype(int)})
+    frame["level"] = np.searchsorted([-0.3, 0.8, 2.0], frame["factor_1"] + rng.logistic(size=n))
+    fit = prop.fit_ordered_logit(frame)
+    assert fit.by_la is not None
+    kept = prop.expected_by_la(fit)
+    fresh = prop.expected_by_la(prop.ProportionalityFit(fit.result, fit.factors, fit.la_terms,
+                                                        fit.levels, fit.frame))
+    pd.testing.assert_frame_equal(kept, fresh)
+    kept.loc[0, "ratio"] = -1.0
+    assert prop.expected_by_la(fit).loc[0, "ratio"] == fresh.loc[0, "ratio"]
+    assert "lower_90" in prop.expected_by_la(fit, levels=(0.90,)).columns

@@ -22,7 +22,6 @@ import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -42,6 +41,7 @@ from csc_outcomes.reporting import (
     render_quarto,
     site,
     workbook,
+    worker_pool,
 )
 from csc_outcomes.reporting import manifest as mf
 from csc_outcomes.reporting import publish as pub
@@ -76,6 +76,11 @@ class Staged:
 
 
 # ------------------------------------------------------------------ trackers
+def tracker_job(job: tuple[str, str, str, str, Mapping[str, Any]]) -> list[Path]:
+    """``write_tracker(*job)``: one LA's tracker, here or in a worker process."""
+    return write_tracker(*job)
+
+
 def write_trackers(plan: RunPlan, result: RunResult) -> None:
     """Each LA's child-level RAG tracker, into ``restricted/<period>/<la>/`` (``0600``).
 
@@ -92,15 +97,23 @@ def write_trackers(plan: RunPlan, result: RunResult) -> None:
                                         plan.la_parameters.get(la, {}).get("rag"))
         except ThresholdError as exc:
             raise RunError(f"{plan.parameters_dir / (la + '.yaml')}: {exc}", exit_code=2) from exc
+    todo = [la for la in plan.la_codes if not incremental.reuse_tracker(plan, la)]
+    if todo:
+        plan.log(f"RAG trackers: {len(todo)} LA(s), {plan.config.jobs} at once"
+                 + (f" ({len(plan.la_codes) - len(todo)} kept from an earlier run)"
+                    if len(todo) < len(plan.la_codes) else ""))
+    jobs = [(str(plan.warehouse), la, plan.period_end, str(plan.period_restricted / la), limits[la])
+            for la in todo]
     failures = []
-    for la in plan.la_codes:
-        try:
-            if not incremental.reuse_tracker(plan, la):
-                incremental.keep_tracker(plan, la, write_tracker(
-                    plan.warehouse, la, plan.period_end, plan.period_restricted / la, limits[la]))
-        except Exception as exc:  # noqa: BLE001 - the LA is set aside, the error named below
+    for done in worker_pool.map_in_processes(
+            tracker_job, jobs, plan.config.jobs,
+            progress=worker_pool.every_tenth(plan.log, "RAG trackers written")):
+        la = done.item[1]
+        if done.error is None:
+            incremental.keep_tracker(plan, la, done.value or [])
+        else:
             failures.append({"la_code": la, "notebook": "rag_tracker", "stage": "tracker",
-                             "cell": None, "error": f"{type(exc).__name__}: {exc}"[:300]})
+                             "cell": None, "error": done.error[:300]})
     result.timings["trackers_s"] = round(time.perf_counter() - t0, 3)
     if failures:
         messages = [f"RAG tracker of {f['la_code']} failed: {f['error']}" for f in failures]
@@ -267,15 +280,18 @@ def add_subtitles(plan: RunPlan, executed: Sequence[NotebookResult]) -> dict[str
 
 
 # ------------------------------------------------------------------ render
-def render_one(plan: RunPlan, r: NotebookResult) -> None:
-    """Render one executed notebook into ``staging/<la>/`` in every format of the run."""
-    target_dir = plan.staging / r.job.la_code
-    if plan.renderer == "quarto":
-        render_quarto.render(executed_path(r), target_dir, r.job.name, plan.formats,
-                             index_href="../../index.html")
-    else:
-        render_builtin.render(executed_path(r), target_dir, r.job.name, plan.formats,
-                              index_href="../../index.html")
+def render_job(plan: RunPlan, r: NotebookResult) -> tuple[str, str, str, str, tuple[str, ...]]:
+    """What ``render_one`` needs to render ``r`` (plain values, for a worker process)."""
+    return (plan.renderer, str(executed_path(r)), str(plan.staging / r.job.la_code), r.job.name,
+            tuple(plan.formats))
+
+
+def render_one(job: tuple[str, str, str, str, tuple[str, ...]]) -> None:
+    """Render one executed notebook into ``staging/<la>/`` in every format of the run
+    (``render_job``'s values)."""
+    renderer, executed, target_dir, name, formats = job
+    engine = render_quarto if renderer == "quarto" else render_builtin
+    engine.render(Path(executed), Path(target_dir), name, formats, index_href="../../index.html")
 
 
 def render(plan: RunPlan, executed: Sequence[NotebookResult],
@@ -287,19 +303,19 @@ def render(plan: RunPlan, executed: Sequence[NotebookResult],
     t0 = time.perf_counter()
     times: dict[str, float] = {}
     errors: list[tuple[NotebookResult, str]] = []
-
-    def timed(r: NotebookResult) -> None:
-        t = time.perf_counter()
-        try:
-            render_one(plan, r)
+    todo = incremental.to_render(plan, executed, result)
+    if todo:
+        plan.log(f"rendering {len(todo)} report(s) ({', '.join(plan.formats)}), "
+                 f"{plan.config.jobs} at once")
+    outcomes = worker_pool.map_in_processes(
+        render_one, [render_job(plan, r) for r in todo], plan.config.jobs,
+        progress=worker_pool.every_tenth(plan.log, "reports rendered"))
+    for r, done in zip(todo, outcomes, strict=True):
+        times[f"{r.job.la_code}/{r.job.name}"] = round(done.seconds, 3)
+        if done.error is None:
             incremental.keep_rendered(plan, r.job, result)
-        except Exception as exc:  # noqa: BLE001 - any failure sets the LA aside, named below
-            errors.append((r, f"{type(exc).__name__}: {exc}"))
-        times[f"{r.job.la_code}/{r.job.name}"] = round(time.perf_counter() - t, 3)
-
-    with ThreadPoolExecutor(max_workers=max(1, plan.config.jobs),
-                            thread_name_prefix="render") as pool:
-        list(pool.map(timed, incremental.to_render(plan, executed, result)))
+        else:
+            errors.append((r, done.error))
     result.timings.update(render_s=round(time.perf_counter() - t0, 3), render_each_s=times)
     kill_point("render")
     if errors:

@@ -71,6 +71,10 @@ class ProportionalityFit:
     levels: list[int]
     frame: pd.DataFrame = field(repr=False)
     level_col: str = "level"
+    #: ``expected_by_la(fit)`` at the default levels, worked out once when fitted (and
+    #: so kept with a pooled fit): every LA's report shows every LA's ratio, and working
+    #: them out again cost each report two seconds at national scale
+    by_la: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def cutpoints(self) -> np.ndarray:
@@ -119,6 +123,7 @@ def fit_ordered_logit(frame: pd.DataFrame, factors: Sequence[str] | None = None,
         raise ValueError(f"levels must run 0 .. {len(levels) - 1}; the frame holds {levels}")
     stub = ProportionalityFit(None, factors, la_terms, levels, df, level_col)  # type: ignore[arg-type]
     stub.result = fit_ordinal(stub.exog(df), df[level_col].astype(int), cluster=cluster_ids(df))
+    stub.by_la = expected_by_la(stub)
     return stub
 
 
@@ -156,14 +161,22 @@ def outcome_columns(fit: ProportionalityFit, frame: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame(cols)
 
 
+#: The funnel levels of ``expected_by_la``'s limits by default: 95% and 99.8%.
+EXPECTED_LEVELS = (0.95, 0.998)
+
+
 def expected_by_la(fit: ProportionalityFit, frame: pd.DataFrame | None = None, *,
-                   levels: Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
+                   levels: Sequence[float] = EXPECTED_LEVELS) -> pd.DataFrame:
     """Observed and expected assessments per LA and outcome, with O/E and its funnel.
 
     One row per (LA, outcome): ``la_code, outcome`` (a level's label, or "Plan or
     care"), ``assessments, observed, expected, variance, ratio, z`` and, per level tag
-    ``t``, ``lower_t, upper_t`` (limits of the ratio around 1) and ``flag_t``.
+    ``t``, ``lower_t, upper_t`` (limits of the ratio around 1) and ``flag_t``. Of the
+    fitted assessments (``frame`` None) at the default levels, the copy kept with the
+    fit (``by_la``).
     """
+    if frame is None and tuple(levels) == EXPECTED_LEVELS and fit.by_la is not None:
+        return fit.by_la.copy()
     f = fit.frame if frame is None else frame
     cols = outcome_columns(fit, f.reset_index(drop=True))
     names = [c[len("obs_"):] for c in cols.columns if c.startswith("obs_")]

@@ -1,0 +1,79 @@
+"""Pure-Python work of a run (trackers, built-in rendering) spread over worker processes.
+
+Why. Writing an LA's RAG tracker (openpyxl, pandas) and rendering a report to HTML
+(nbconvert, Jinja) are Python from end to end: in threads they take turns on one core.
+At national scale that is 153 trackers and 612 renders, minutes of one core while the
+other waits. ``map_in_processes`` runs such a function over the items in ``workers``
+processes started fresh (``spawn``: the run process has DuckDB's and papermill's
+threads, and forking a process with threads can deadlock the child), each result or
+error coming back in the items' order. For a handful of items it runs them here:
+starting a worker costs about a second.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Items per worker below which a stage runs them in this process instead.
+INLINE_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T, R]):
+    """One item's result, or the error it raised (``error``: "TypeError: ...")."""
+
+    item: T
+    value: R | None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def run_one(fn: Callable[[T], R], item: T) -> Outcome[T, R]:
+    """``fn(item)`` as an ``Outcome``: an error is caught and named, not raised."""
+    import time  # noqa: PLC0415 - also the entry point in a worker process
+
+    t0 = time.perf_counter()
+    try:
+        return Outcome(item, fn(item), None, time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001 - the stage names each failure and sets the LA aside
+        return Outcome(item, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+
+
+def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
+                     progress: Callable[[int, int, Outcome[T, R]], None] | None = None,
+                     ) -> list[Outcome[T, R]]:
+    """``fn`` over ``items`` in ``workers`` processes (``fn`` and the items picklable: a
+    module-level function and plain values); the outcomes in the items' order.
+    ``progress(done, total, outcome)`` is called here as each finishes."""
+    total = len(items)
+    if workers <= 1 or total <= workers * INLINE_PER_WORKER:
+        outcomes = []
+        for done, item in enumerate(items, start=1):
+            outcomes.append(run_one(fn, item))
+            if progress:
+                progress(done, total, outcomes[-1])
+        return outcomes
+    found: dict[int, Outcome[T, R]] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(run_one, fn, item): i for i, item in enumerate(items)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            found[futures[future]] = future.result()
+            if progress:
+                progress(done, total, found[futures[future]])
+    return [found[i] for i in range(total)]
+
+
+def every_tenth(log: Callable[[str], None] | None, what: str) -> Callable[[int, int, Any], None]:
+    """A ``progress`` that logs "what: done of total" about every tenth of the way."""
+    def report(done: int, total: int, _outcome: Any) -> None:
+        if log and (done == total or done % -(-total // 10) == 0):
+            log(f"{what}: {done} of {total}")
+    return report

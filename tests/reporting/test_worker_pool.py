@@ -1,0 +1,49 @@
+"""Trackers and renders spread over worker processes: every item's result or error, in
+order, from other processes when there are enough items, here when there are few."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from csc_outcomes.reporting import worker_pool
+
+
+def square_or_fail(x: int) -> tuple[int, int]:
+    """x squared and the process that worked it out; 3 fails (a bad LA)."""
+    if x == 3:
+        raise ValueError(f"item {x} is broken")
+    return x * x, os.getpid()
+
+
+def test_a_few_items_run_here_in_order_with_each_error_named() -> None:
+    seen: list[tuple[int, int]] = []
+    out = worker_pool.map_in_processes(square_or_fail, [1, 2, 3, 4], workers=2,
+                                       progress=lambda done, total, o: seen.append((done, total)))
+    assert [o.item for o in out] == [1, 2, 3, 4]
+    assert [o.value[0] if o.value else None for o in out] == [1, 4, None, 16]
+    assert out[2].error == "ValueError: item 3 is broken"
+    assert {o.value[1] for o in out if o.value} == {os.getpid()}  # few items: no workers
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+@pytest.mark.slow
+def test_many_items_run_in_worker_processes_and_come_back_in_order() -> None:
+    items = list(range(12))  # over INLINE_PER_WORKER x 2 workers
+    out = worker_pool.map_in_processes(square_or_fail, items, workers=2)
+    assert [o.item for o in out] == items
+    assert [o.value[0] if o.value else o.error for o in out] == [
+        0, 1, 4, "ValueError: item 3 is broken", *[i * i for i in items[4:]]]
+    pids = {o.value[1] for o in out if o.value}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_progress_every_tenth_of_the_way() -> None:
+    lines: list[str] = []
+    report = worker_pool.every_tenth(lines.append, "RAG trackers written")
+    for done in range(1, 21):
+        report(done, 20, None)
+    assert lines[0] == "RAG trackers written: 2 of 20" and lines[-1] == "RAG trackers written: 20 of 20"
+    assert len(lines) == 10
+    worker_pool.every_tenth(None, "x")(1, 1, None)  # no log: nothing to say, no error
