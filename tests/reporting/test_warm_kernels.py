@@ -82,11 +82,12 @@ def test_what_hooks_into_the_shell_is_left_to_the_kernel() -> None:
     assert not hooks_into_shell("from csc_outcomes.reporting import plots")
 
 
-def test_the_kernel_command_is_the_stub_with_the_launchers_arguments(tmp_path: Path) -> None:
+def test_the_kernel_command_is_the_stub_with_the_launchers_arguments(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The kit's kernel becomes ``python -I -S kernel_stub.py SOCKET -- <its arguments>``;
-    with no server, or a server whose socket has gone, the spec's own command."""
+    with no server, or a server that has stopped, the spec's own command."""
     sock = tmp_path / "fork.sock"
-    sock.touch()
+    monkeypatch.setattr(warm_kernels, "serving", lambda path: path == str(sock))
     km = WarmKernelManager(kernel_name="python3", fork_server=str(sock))
     km.connection_file = str(tmp_path / "kernel.json")
     km._launch_args = {}
@@ -96,7 +97,7 @@ def test_the_kernel_command_is_the_stub_with_the_launchers_arguments(tmp_path: P
     assert fresh[:3] == [sys.executable, "-m", "ipykernel_launcher"]
     warm = km.format_kernel_cmd(["--IPKernelApp.log_level=CRITICAL"])
     assert warm == [sys.executable, "-I", "-S", kernel_stub.__file__, str(sock), "--", *fresh[3:]]
-    sock.unlink()
+    monkeypatch.setattr(warm_kernels, "serving", lambda path: False)
     assert km.format_kernel_cmd([]) == plain.format_kernel_cmd([])
 
 
@@ -215,3 +216,37 @@ def kernel_like(proc: psutil.Process) -> bool:
     except psutil.Error:
         return False  # gone, or a zombie: not running
     return any(name in command for name in ("kernel_forkserver", "kernel_stub", "ipykernel"))
+
+
+@pytest.mark.slow
+def test_a_server_killed_mid_run_leaves_the_rest_to_fresh_kernels(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
+    """Attacker: the first notebook kills the fork server (its kernel's parent). That
+    notebook fails; the others run, in kernels started from scratch, and the run says so
+    once (before: every later notebook failed, "Kernel died before replying")."""
+    monkeypatch.setenv("CSC_WARM_TEST", "x")
+    killer = notebook(tmp_path / "killer.ipynb", "import os, signal, time\n"
+                      "os.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(30)")
+    probe_nb = notebook(tmp_path / "probe.ipynb", PROBE, "import pandas")
+    jobs = [NotebookJob(killer, "A1", "2026-03-31", tmp_path / "A1" / "killer.ipynb"),
+            *(NotebookJob(probe_nb, la, "2026-03-31", tmp_path / la / "probe.ipynb")
+              for la in ("B2", "C3"))]
+    first, *rest = run_notebooks(jobs, max_workers=1, progress=None, timeout=60)
+    assert not first.ok
+    assert all(r.ok for r in rest), [r.error for r in rest]
+    assert [probe(r)["pandas"] for r in rest] == [False, False]
+    assert capfd.readouterr().err.count("warm kernels: the server stopped") == 1
+
+
+@pytest.mark.slow
+def test_an_import_that_prints_neither_hangs_the_run_nor_reaches_the_report(tmp_path: Path) -> None:
+    """``import this`` prints the Zen of Python when imported: in the server, before the
+    fork, that went into the pipe the run reads "ready" from, and the run hung for ever."""
+    source = notebook(tmp_path / "zen.ipynb", "import this\nimport sys\nprint('this' in sys.modules)")
+    t0 = time.monotonic()
+    [result] = run_notebooks([NotebookJob(source, "A1", "2026-03-31", tmp_path / "out.ipynb")],
+                             progress=None, timeout=60)
+    assert result.ok, result.error
+    assert time.monotonic() - t0 < 60
+    cell = nbformat.read(result.output_path, as_version=4).cells[-1]
+    assert [o["text"] for o in cell.outputs] == ["True\n"]  # warm: imported by the server

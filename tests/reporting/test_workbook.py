@@ -36,8 +36,8 @@ def stage(tmp_path, las=("SYN01", "SYN02")):
         measures_rows=measures(), threshold=5, period_end=PERIOD, staging=tmp_path / "staging",
         la_parameters={"SYN01": {"name": "Synthetia", "statistical_neighbours": ["SYN03"],
                                  "like": "E06000001"}},
-        parameters_dir=tmp_path, config=SimpleNamespace(warehouse=tmp_path / "w.duckdb"),
-        warehouse=tmp_path / "w.duckdb", shared_dir=tmp_path / "shared")
+        parameters_dir=tmp_path, config=SimpleNamespace(warehouse=tmp_path / "w.duckdb", jobs=2),
+        warehouse=tmp_path / "w.duckdb", shared_dir=tmp_path / "shared", log=lambda m: None)
     return wb.stage_workbooks(plan, list(las))
 
 

@@ -47,3 +47,48 @@ def test_progress_every_tenth_of_the_way() -> None:
     assert lines[0] == "RAG trackers written: 2 of 20" and lines[-1] == "RAG trackers written: 20 of 20"
     assert len(lines) == 10
     worker_pool.every_tenth(None, "x")(1, 1, None)  # no log: nothing to say, no error
+
+
+def die_on_three(x: int) -> int:
+    """Kill this worker process on 3 (as the kernel's out-of-memory killer would)."""
+    if x == 3:
+        os._exit(9)
+    return x
+
+
+@pytest.mark.slow
+def test_a_worker_killed_fails_its_items_by_name_not_the_stage() -> None:
+    out = worker_pool.map_in_processes(die_on_three, list(range(12)), workers=2)
+    assert [o.item for o in out] == list(range(12))
+    dead = [o for o in out if o.error]
+    assert dead and all("worker process died" in (o.error or "") for o in dead)
+    assert 3 in {o.item for o in dead}
+
+
+@pytest.mark.slow
+def test_workers_of_a_killed_run_exit(tmp_path) -> None:
+    """Attacker: SIGKILL the process that started the workers: they go too (before, they
+    waited for ever on a pipe nobody would close)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    code = ("import time\nfrom csc_outcomes.reporting import worker_pool\n"
+            "if __name__ == '__main__':\n"
+            "    worker_pool.map_in_processes(time.sleep, [30.0] * 12, workers=2)\n")
+    script = tmp_path / "starts_workers.py"
+    script.write_text(code)
+    run = subprocess.Popen([sys.executable, str(script)])
+    parent = psutil.Process(run.pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(parent.children(recursive=True)) < 2:
+        time.sleep(0.2)
+    workers = parent.children(recursive=True)
+    assert len(workers) >= 2, "the workers did not start"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == [], f"left running: {[p.pid for p in alive]}"

@@ -45,6 +45,8 @@ BASE_PRELOAD = ("import ipykernel.kernelapp", "import ipykernel.ipkernel",
 #: inline backend registers how figures are shown at the end of a cell), and there is no
 #: shell before the fork; imported in the kernel, as in a fresh one.
 NOT_PRELOADED = ("matplotlib.pyplot", "matplotlib_inline", "seaborn", "pylab")
+#: The server's own folder on ``sys.path`` (``python -m`` put it first): not a kernel's.
+SERVER_PATH0 = sys.path[0] if sys.path else ""
 #: The largest request (argv, cwd and environment as JSON) a stub may send.
 MAX_REQUEST = 1 << 20
 
@@ -100,7 +102,8 @@ def become_kernel(request: dict, fds: list[int], imports_set: dict[str, str]) ->
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update({**imports_set, **request["env"]})
-        sys.path[0] = request["cwd"]  # as `python -m` gives a fresh kernel
+        if sys.path and sys.path[0] == SERVER_PATH0:
+            del sys.path[0]  # the server's folder; ipykernel_launcher drops its own the same way
         sys.argv = launcher_arguments(request["argv"], request["env"])
         random.seed()  # a fresh kernel's generators are seeded afresh, not copied
         if "numpy" in sys.modules:
@@ -132,7 +135,7 @@ class Server:
     """The listening socket, the stubs' connections and the kernels forked for them."""
 
     def __init__(self, path: str, parent: int, imports_set: dict[str, str]):
-        self.parent = parent
+        self.path, self.parent = path, parent
         self.imports_set = imports_set
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
@@ -203,6 +206,7 @@ class Server:
         pid = os.fork()
         if pid == 0:
             self.close_all()
+            conn.close()  # the kernel's own stub's connection: only the server holds it
             become_kernel(request, fds, self.imports_set)
         for fd in fds:
             os.close(fd)
@@ -239,16 +243,22 @@ class Server:
         self.selector.close()
         for own in (self.listener, self.wake, self.wake_in):
             own.close()
-        for conn in [*self.pending, *self.kernels.values()]:
+        for conn, (_, fds) in self.pending.items():
+            for fd in fds:  # another stub's streams, half received: not this kernel's
+                os.close(fd)
+            conn.close()
+        for conn in self.kernels.values():
             conn.close()
 
     def stop(self) -> None:
-        """Kill every kernel still running and wait for them."""
+        """Kill every kernel still running and wait for them; remove the socket."""
         for pid in list(self.kernels):
             kill(pid)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
         self.listener.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
 
 
 def parse_request(line: bytes) -> dict | None:
@@ -286,11 +296,16 @@ def main(argv: list[str] | None = None) -> int:
         raise Stop
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run stops us; Ctrl-C is the run's
+    # stdout is the pipe the run reads "ready" from: anything an import prints (a banner)
+    # goes to stderr instead, so the run never reads it as the answer or waits on it
+    ready = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     failed, imports_set = preload(args.preload)
     for statement in failed:
         print(f"kernel fork server: could not preload {statement!r}", file=sys.stderr)
     server = Server(args.socket, args.parent, imports_set)
-    print("ready", flush=True)
+    ready.write("ready\n")
+    ready.close()
     try:
         server.serve()
     except Stop:

@@ -20,7 +20,7 @@ import os
 import signal
 import socket
 import sys
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 #: Signals passed on to the kernel (interrupt, the polite stops, and the user's).
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
@@ -59,15 +59,27 @@ def forward_signals(pid: int) -> None:
         signal.signal(signum, forward)
 
 
+def start_fresh(kernel_args: list[str], why: OSError) -> NoReturn:
+    """Become the kernel ``ipykernel_launcher`` would have started (this process's
+    folder, environment and streams are the kernel's): what a run without its server
+    does, said on stderr."""
+    print(f"kernel_stub: no warm-kernel server ({why.strerror or why}); starting this "
+          "kernel from scratch", file=sys.stderr, flush=True)
+    os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *kernel_args])
+
+
 def main(argv: list[str]) -> int:
     """``kernel_stub.py SOCKET -- KERNEL_ARGS...``: the kernel's exit status."""
     if len(argv) < 3 or argv[2] != "--":
         print("usage: kernel_stub.py SOCKET -- KERNEL_ARGS...", file=sys.stderr)
         return 2
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
-        server.connect(argv[1])
-        reader = server.makefile("rb")
-        pid = ask_for_kernel(server, reader, argv[3:])
+        try:
+            server.connect(argv[1])
+            reader = server.makefile("rb")
+            pid = ask_for_kernel(server, reader, argv[3:])
+        except OSError as exc:  # the server has gone: this kernel starts from scratch
+            start_fresh(argv[3:], exc)
         forward_signals(pid)
         line = reader.readline()
     if not line:  # the server died: do not leave its kernel behind

@@ -399,6 +399,8 @@ def collect_identifiers(warehouse: str | Path,
 def leak_scan(plan: RunPlan, result: RunResult) -> None:
     """Scan everything staged for identifiers, dates of birth and small counts; a hit fails the run."""
     t0 = time.perf_counter()
+    plan.log("leak scan: everything staged against the children's identifiers, dates of "
+             "birth and small counts")
     ids: IdentifierSet | frozenset[str] | None = plan.config.identifiers
     if ids is None:
         try:
@@ -409,6 +411,7 @@ def leak_scan(plan: RunPlan, result: RunResult) -> None:
     leaks = scan([plan.staging], ids, shown_dates=report_dates(plan.period_end, plan.started),
                  jobs=plan.config.jobs)
     result.timings["leak_scan_s"] = round(time.perf_counter() - t0, 3)
+    plan.log(f"leak scan: {len(leaks)} finding(s) in {result.timings['leak_scan_s']:.0f} s")
     if leaks:
         result.leaks = [str(lk).replace(str(plan.staging) + os.sep, "") for lk in leaks]
         bad_files = {Path(lk.file).relative_to(plan.staging).as_posix() for lk in leaks}

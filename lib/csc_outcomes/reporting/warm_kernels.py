@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,10 +53,33 @@ class WarmKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The stub in place of ``python -m ipykernel_launcher``, the same arguments after."""
         cmd = super().format_kernel_cmd(extra_arguments)
-        warm = self.fork_server and os.path.exists(self.fork_server)  # gone: the server died
-        if not warm or cmd[1:3] != LAUNCHER or cmd[0] != sys.executable:
+        if not self.fork_server or cmd[1:3] != LAUNCHER or cmd[0] != sys.executable:
+            return cmd
+        if not serving(self.fork_server):
             return cmd
         return [sys.executable, "-I", "-S", kernel_stub.__file__, self.fork_server, "--", *cmd[3:]]
+
+
+#: The servers this process started, by socket (``fork_server``), and those said dead.
+_SERVERS: dict[str, subprocess.Popen] = {}
+_SAID_DEAD: set[str] = set()
+_LOCK = threading.Lock()
+
+
+def serving(path: str) -> bool:
+    """Whether the server at ``path`` is running; the first time it is found dead, say so
+    (the run's remaining kernels then start from scratch)."""
+    proc = _SERVERS.get(path)
+    if proc is not None and proc.poll() is None:
+        return True
+    with _LOCK:
+        if path not in _SAID_DEAD:
+            _SAID_DEAD.add(path)
+            code = "unknown" if proc is None else proc.returncode
+            print(f"warm kernels: the server stopped (status {code}); the run's remaining "
+                  "notebooks start their kernels from scratch (slower).",
+                  file=sys.stderr, flush=True)
+    return False
 
 
 def notebook_imports(notebooks: Iterable[str | Path]) -> list[str]:
@@ -81,13 +105,16 @@ def notebook_imports(notebooks: Iterable[str | Path]) -> list[str]:
 def fork_server(notebooks: Iterable[str | Path]) -> Iterator[str | None]:
     """A fork server that has run ``notebooks``' imports; yields its socket's path, or
     ``None`` (said on stderr) when it could not start. Stopped, with its kernels, on exit."""
-    folder = tempfile.mkdtemp(prefix="csc-kernels-")  # 0700: only this user may connect
+    # 0700: only this user may connect; under /tmp when TMPDIR is too long for a socket path
+    base = tempfile.gettempdir()
+    folder = tempfile.mkdtemp(prefix="csc-kernels-", dir=base if len(base) < 70 else "/tmp")
     path = os.path.join(folder, "fork.sock")
     preload = [arg for statement in notebook_imports(notebooks) for arg in ("--preload", statement)]
     proc = subprocess.Popen(
         [sys.executable, "-m", SERVER_MODULE, path,
          "--parent", str(os.getpid()), *preload],
         stdout=subprocess.PIPE, cwd=folder, start_new_session=True)
+    _SERVERS[path] = proc
     try:
         problem = wait_ready(proc)
         if problem:
@@ -96,6 +123,7 @@ def fork_server(notebooks: Iterable[str | Path]) -> Iterator[str | None]:
         yield None if problem else path
     finally:
         stop(proc)
+        _SERVERS.pop(path, None)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -108,9 +136,11 @@ def wait_ready(proc: subprocess.Popen) -> str:
     if not ready:
         return f"the fork server was not ready after {READY_TIMEOUT:.0f} s"
     line = pipe.readline().decode(errors="replace").strip()
-    if line != "ready":
-        return f"the fork server exited with status {proc.wait()}"
-    return ""
+    if line == "ready":
+        return ""
+    if proc.poll() is not None:
+        return f"the fork server exited with status {proc.returncode}"
+    return f"the fork server answered {line[:80]!r}, not 'ready'"
 
 
 def stop(proc: subprocess.Popen) -> None:

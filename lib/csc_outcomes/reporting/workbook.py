@@ -31,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from csc_outcomes import atomic
 from csc_outcomes.measures.catalogue import CATALOGUE, GROUPS, LEVELS, POLARITIES
-from csc_outcomes.reporting import benchmarks, data_quality, disclosure
+from csc_outcomes.reporting import benchmarks, data_quality, disclosure, worker_pool
 from csc_outcomes.reporting.context import ReportView, long_date
 from csc_outcomes.reporting.parameters import load_la_parameters
 from csc_outcomes.reporting.plan import RunPlan
@@ -151,13 +151,20 @@ def about_lines(title: str, period_end: str, threshold: int, published: bool) ->
 def fill_sheet(ws: Worksheet, frame: pd.DataFrame, units: Sequence[str] | None = None) -> None:
     """Header row, then the frame's rows; number formats, frozen header, autofilter."""
     ws.append(list(frame.columns))
-    for c in ws[1]:
+    if frame.columns.empty:
+        return
+    for values in frame.itertuples(index=False):
+        ws.append(list(values))
+    width = len(frame.columns)
+    # the rows by bounds: ``ws[n]`` and ``ws.max_row`` scan every cell, once a row made
+    # the period workbook (153 LAs x 26 measures) take minutes
+    rows = ws.iter_rows(min_row=1, max_row=len(frame) + 1, max_col=width)
+    for c in next(rows):
         c.font, c.fill = Font(bold=True), _HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, values in enumerate(frame.itertuples(index=False)):
-        ws.append(list(values))
+    for i, row in enumerate(rows):
         unit = units[i] if units is not None else "count"
-        for col, c in zip(frame.columns, ws[ws.max_row], strict=True):
+        for col, c in zip(frame.columns, row, strict=True):
             if isinstance(c.value, float):
                 c.number_format = (NUMBER_FORMATS.get(unit, "General") if col in VALUE_COLUMNS
                                    else NUMBER_FORMATS["count"])
@@ -229,9 +236,9 @@ def stage_workbooks(plan: RunPlan, la_codes: Sequence[str]) -> list[Path]:
     las = sorted(released["la_code"].dropna().unique())
     views = period_views(released, plan.period_end, la_info(plan, las))
     when = long_date(plan.period_end)
-    written = [write_workbook(plan.staging / FILE_NAME, f"Outcome measures for every LA, year "
-                              f"ending {when}", plan.period_end, plan.threshold,
-                              {"Measures": measures_frame(views)})]
+    every = f"Outcome measures for every LA, year ending {when}"
+    jobs: list[WorkbookJob] = [(plan.staging / FILE_NAME, every, plan.period_end, plan.threshold,
+                                {"Measures": measures_frame(views)}, False)]
     qa_path = data_quality.qa_report_path(Path(plan.config.warehouse).resolve())
     pub = load_published(plan.shared_dir)  # the notebooks' copy (parsed once per release)
     for view in (v for v in views if v.la_code in set(la_codes)):
@@ -244,7 +251,24 @@ def stage_workbooks(plan: RunPlan, la_codes: Sequence[str]) -> list[Path]:
                                              plan.threshold)
         if quality is not None:
             sheets["Data quality"] = quality
-        written.append(write_workbook(plan.staging / view.la_code / FILE_NAME,
-                                      f"Outcome measures for {view.name}, year ending {when}",
-                                      plan.period_end, plan.threshold, sheets, published=True))
-    return written
+        jobs.append((plan.staging / view.la_code / FILE_NAME,
+                     f"Outcome measures for {view.name}, year ending {when}",
+                     plan.period_end, plan.threshold, sheets, True))
+    plan.log(f"workbooks: {len(jobs)}, {plan.config.jobs} at once")
+    done = worker_pool.map_in_processes(write_workbook_job, jobs, plan.config.jobs,
+                                        progress=worker_pool.every_tenth(plan.log, "workbooks written"))
+    failed = [f"{d.item[0]}: {d.error}" for d in done if d.error]
+    if failed:
+        raise RuntimeError("workbook(s) not written: " + "; ".join(failed))
+    return [Path(d.value) for d in done if d.value]
+
+
+#: One workbook to write: path, title, period end, threshold, sheets, published figures shown.
+WorkbookJob = tuple[Path, str, str, int, Mapping[str, pd.DataFrame], bool]
+
+
+def write_workbook_job(job: WorkbookJob) -> Path:
+    """``write_workbook`` for one of ``stage_workbooks``' jobs (here or in a worker
+    process: openpyxl is pure Python, and a national run writes 154 workbooks)."""
+    path, title, period_end, threshold, sheets, published = job
+    return write_workbook(path, title, period_end, threshold, sheets, published=published)

@@ -13,8 +13,13 @@ starting a worker costs about a second.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -37,8 +42,6 @@ class Outcome(Generic[T, R]):
 
 def run_one(fn: Callable[[T], R], item: T) -> Outcome[T, R]:
     """``fn(item)`` as an ``Outcome``: an error is caught and named, not raised."""
-    import time  # noqa: PLC0415 - also the entry point in a worker process
-
     t0 = time.perf_counter()
     try:
         return Outcome(item, fn(item), None, time.perf_counter() - t0)
@@ -62,13 +65,30 @@ def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
         return outcomes
     found: dict[int, Outcome[T, R]] = {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(run_one, fn, item): i for i, item in enumerate(items)}
         for done, future in enumerate(as_completed(futures), start=1):
-            found[futures[future]] = future.result()
+            i = futures[future]
+            try:
+                found[i] = future.result()
+            except BrokenProcessPool as exc:  # a worker killed (out of memory, say): its items fail
+                found[i] = Outcome(items[i], None, f"the worker process died ({exc})")
             if progress:
-                progress(done, total, found[futures[future]])
+                progress(done, total, found[i])
     return [found[i] for i in range(total)]
+
+
+def start_worker(parent: int) -> None:
+    """In each worker: leave Ctrl-C to the run (which stops the pool), and exit when the
+    run has gone (killed, its pipes never close: the worker would wait for ever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def every_tenth(log: Callable[[str], None] | None, what: str) -> Callable[[int, int, Any], None]:
