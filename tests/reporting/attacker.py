@@ -544,11 +544,30 @@ QUESTION_PROSE = [r"\(99\.8%\)", r"\bz = -?[\d.]+", r"\|z\| [>=]+ [\d.]+",
 DEFINITION_NOTES = {" ".join(n.split()) for n in measure_notes().values()}
 
 
+#: A rate with its counts, as a question states it: ``0.0% (0 of 22)``.
+RATE_OF = re.compile(r"(\d[\d.]*)% \((\d+) of (\d+)\)")
+
+
+def implied_numerators(text: str, known: set) -> set[str]:
+    """Numerators a question states that the shown rate and shown denominator already
+    give (``0.0% (0 of 22)``: 0.0% of 22 is 0): nothing new to an attacker, who has both.
+    Only when the rate, as shown (one decimal), pins the count to that one whole number."""
+    out = set()
+    for rate, num, den in RATE_OF.findall(text):
+        if f"{rate}%" not in known or den not in known or int(den) == 0:
+            continue
+        fits = [n for n in range(int(den) + 1) if f"{100 * n / int(den):.1f}" == rate]
+        if fits == [int(num)]:
+            out.add(num)
+    return out
+
+
 def question_figures(text: str, reader: Reader, names: set[str]) -> list[str]:
     """The figures a question states that no table or sentence of the run shows (a
     question restates shown figures only: empty when it does)."""
     known = {d for r in reader.rows for d in (r.value, r.numerator, r.denominator)}
     text = " ".join(text.split())
+    known |= implied_numerators(text, known)
     for word in sorted([*reader.labels, *names], key=len, reverse=True):
         text = re.sub(re.escape(word), " ", text, flags=re.IGNORECASE)  # labels in a sentence
     for pattern in QUESTION_PROSE:
