@@ -138,9 +138,12 @@ def wait_ready(proc: subprocess.Popen) -> str:
     line = pipe.readline().decode(errors="replace").strip()
     if line == "ready":
         return ""
-    if proc.poll() is not None:
-        return f"the fork server exited with status {proc.returncode}"
-    return f"the fork server answered {line[:80]!r}, not 'ready'"
+    if line:
+        return f"the fork server answered {line[:80]!r}, not 'ready'"
+    try:  # the end of the pipe: the server has exited, or is exiting
+        return f"the fork server exited with status {proc.wait(timeout=10)}"
+    except subprocess.TimeoutExpired:
+        return "the fork server closed its pipe without saying 'ready'"
 
 
 def stop(proc: subprocess.Popen) -> None:
