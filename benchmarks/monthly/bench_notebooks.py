@@ -84,9 +84,14 @@ def build_data(data: Path, las: int, seed: int) -> None:
 def jobs_for(notebook: Path, la_codes: list[str], data: Path, work: Path) -> list[Any]:
     """One ``NotebookJob`` per LA, with the standard parameters of a report run."""
     from csc_outcomes import paths
+    from csc_outcomes.reporting import model_cache, pooled
     from csc_outcomes.reporting.data_quality import qa_report_path
     from csc_outcomes.reporting.papermill_runs import NotebookJob
 
+    # the models in the data set's own cache, under the keys a run passes its notebooks
+    cache = model_cache.cache_root(data / "restricted")
+    keys = {m: pooled.model_key(m, data / "warehouse.duckdb", PERIOD_END, cache)
+            for m in pooled.NOTEBOOK_MODELS.get(notebook.stem, ())}
     jobs = []
     for la in la_codes:
         out = work / "restricted" / la
@@ -96,7 +101,8 @@ def jobs_for(notebook: Path, la_codes: list[str], data: Path, work: Path) -> lis
                   "la_name": la, "comparators": [], "like": "", "suppression_threshold": 5,
                   "parameters_dir": str(paths.parameters_dir()),
                   "qa_report": str(qa_report_path(data / "warehouse.duckdb")),
-                  "cache_dir": str(work / "shared")}
+                  "cache_dir": str(work / "shared"),
+                  **pooled.notebook_parameters(str(notebook), data / "restricted", keys)}
         jobs.append(NotebookJob(notebook=notebook, la_code=la, period_end=PERIOD_END,
                                 output_path=out / f"{notebook.stem}.ipynb", parameters=params,
                                 cwd=out))

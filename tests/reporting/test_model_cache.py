@@ -186,3 +186,23 @@ def test_refresh_builds_again_and_replaces_the_entry(tmp_path):
                              refresh=True) == ("new", True)
     assert model_cache.fetch(tmp_path / "cache", KEY, counted_build(counter, "x")) == ("new", False)
     assert counter.read_text() == "built\nbuilt\n"
+
+
+def test_a_held_entry_is_the_loaded_object_until_its_file_is_replaced(tmp_path, monkeypatch):
+    """The run's fork server holds its models (``hold``) so that kernels forked from it
+    need not unpickle them: a held entry is that object; a replaced file is read again;
+    a loosened tree is refused even for a held entry."""
+    monkeypatch.setattr(model_cache, "_HELD", {})
+    cache = tmp_path / "cache"
+    model_cache.fetch(cache, KEY, lambda: {"fit": "first"})
+    entry = model_cache.entry_path(cache, KEY)
+    assert model_cache.load(entry, cache) is not model_cache.load(entry, cache)  # unpickled
+    model_cache.hold(entry, cache)
+    held = model_cache.load(entry, cache)
+    assert held == {"fit": "first"} and model_cache.load(entry, cache) is held
+    model_cache.fetch(cache, KEY, lambda: {"fit": "second"}, refresh=True)
+    assert model_cache.load(entry, cache) == {"fit": "second"}
+    model_cache.hold(entry, cache)
+    os.chmod(entry, 0o644)
+    with pytest.raises(model_cache.UntrustedEntry):
+        model_cache.load(entry, cache)

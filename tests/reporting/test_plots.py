@@ -448,3 +448,81 @@ def test_trend_panels_leave_out_a_series_with_no_figure_shown():
     fig = plots.trend_panels(frame, title="a")
     assert [line.get_label() for line in fig.axes[0].get_lines()] == [eng]
     assert set(_line_colours(fig)) == {eng}
+
+
+def test_trend_panels_placed_by_hand_keep_every_title_label_and_legend_inside():
+    """The panels are placed by hand (``panel_layout``), not measured by constrained layout:
+    every catalogue measure's title (up to three wrapped lines), every tick label, the
+    figure's title and its legend must still lie inside the figure and clear of each other,
+    with four series (two legend rows) and the report's theme."""
+    from csc_outcomes.measures.catalogue import CATALOGUE
+
+    series = ["England (published)", "Synthetia (own figures)", "Hartlepool (published)",
+              "Statistical neighbours' median (published)"]
+    frame = _trend_frame([(m, s, y, 0.125) for m in CATALOGUE for s in series
+                          for y in ("2019-03-31", "2025-03-31")])
+    with matplotlib.rc_context():
+        plots.set_theme()
+        fig = plots.trend_panels(frame, title="Every measure: trends")
+        assert isinstance(fig, plots.PlacedFigure) and fig.get_layout_engine() is None
+        renderer = _drawn(fig)
+        whole = fig.bbox
+        # each panel with what is drawn of its title and tick labels (ticks outside the
+        # axis' view are not drawn)
+        drawn = [ax.get_tightbbox(renderer) for ax in fig.axes]
+        titles = [_title_text(ax).get_window_extent(renderer) for ax in fig.axes]
+        panels = [ax.get_window_extent(renderer) for ax in fig.axes]
+        legend = fig.legends[0].get_window_extent(renderer)
+        heading = fig._suptitle.get_window_extent(renderer)
+    assert len(panels) == len(CATALOGUE)
+    assert len({len(t.get_text().splitlines()) for t in
+                (_title_text(ax) for ax in fig.axes)}) == 3  # one, two and three lines
+    for box in [*drawn, legend, heading]:
+        assert whole.x0 - 0.5 <= box.x0 and box.x1 <= whole.x1 + 0.5, box
+        assert whole.y0 - 0.5 <= box.y0 and box.y1 <= whole.y1 + 0.5, box
+    for i, box in enumerate(drawn):
+        assert not box.overlaps(heading) and not titles[i].overlaps(panels[i]), i
+        for j, other in enumerate(drawn):
+            if i < j:
+                assert not box.overlaps(other), (i, j)
+    assert not any(legend.overlaps(p) for p in panels)
+
+
+def test_panel_layout_makes_a_row_as_tall_as_its_longest_title():
+    one, three = "Short", "A title\nof three\nlines"
+    size, boxes = plots.panel_layout([one, one, one, three], 2, legend_rows=1)
+    (_, h1), (_, h3) = size, plots.panel_layout([one, one, one, one], 2, legend_rows=1)[0]
+    assert h1 - h3 == pytest.approx(2 * plots._PANEL_INCHES["title_line"])
+    assert len(boxes) == 4 and len({round(b[3], 9) for b in boxes}) == 1  # axes all alike
+    assert boxes[0][1] == boxes[1][1] > boxes[2][1] == boxes[3][1]  # two rows of two
+
+
+def _ratios(values: list[float | None], flags: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({"label": [f"LA{i}" for i in range(len(values))],
+                          "ratio": [np.nan if v is None else v for v in values],
+                          "ci_lower": 0.9, "ci_upper": 1.1, "flag": flags})
+    return disclosure.mark_released(frame, 5)
+
+
+def test_ranked_ratios_draw_one_point_per_shown_la_in_rank_order_and_mark_the_la():
+    """153 LAs made the old chart (a labelled row each) 70 inches tall, the LA lost in it."""
+    ratios = _ratios([1.3, None, 0.7, 1.0], ["above", "c", "below", "inside"])
+    fig = plots.ranked_ratios(ratios, "LA3", title="t")
+    ax = fig.axes[0]
+    points = [c for c in ax.collections if isinstance(c, PathCollection)]
+    drawn = np.concatenate([c.get_offsets() for c in points[:2]])
+    assert sorted(map(tuple, drawn.tolist())) == [(1.0, 0.7), (2.0, 1.0), (3.0, 1.3)]
+    assert points[2].get_offsets().tolist() == [[2.0, 1.0]]  # LA3, ranked second
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["LA2", "LA3", "LA0"]
+    assert ax.get_xlabel() == "Local authorities ranked by ratio (3 shown; 1 not shown: small numbers)"
+    assert [t.get_text() for t in ax.texts] == ["LA3"]
+    with pytest.raises(disclosure.DisclosureError):
+        plots.ranked_ratios(pd.DataFrame(ratios), "LA3", title="raw")
+
+
+def test_ranked_ratios_name_no_la_under_the_axis_when_there_are_many():
+    many = _ratios([1 + i / 100 for i in range(40)], ["inside"] * 40)
+    fig = plots.ranked_ratios(many, "LA39", title="t")
+    assert fig.get_size_inches().tolist() == [8.0, 4.5]
+    assert not [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["LA39"]

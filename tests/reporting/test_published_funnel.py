@@ -87,3 +87,33 @@ def test_counts_and_unpublished_measures(pub):
     view = view_of(50, 200)
     assert published_funnel.published_funnel(view, "referrals", pub) is None
     assert published_funnel.published_funnel(view, "assessments_within_45wd", pub) is None
+
+
+def test_the_published_part_is_worked_out_once_and_no_report_changes_it(pub):
+    """Every LA's report asks for the same 153-LA funnel (a cohort report 26 of them): it
+    is worked out once a process (or in the run's fork server) and copied for each report,
+    so one LA's own point, label or release mark never reaches another LA's funnel."""
+    first = published_funnel.published_funnel(view_of(50, 200, "SYN01"), "rereferrals_within_12m", pub)
+    second = published_funnel.published_funnel(view_of(190, 200, "SYN02"), "rereferrals_within_12m", pub)
+    assert set(second["unit"]) - set(first["unit"]) == {"SYN02"}
+    assert "SYN01" not in set(second["unit"])
+    year = pub.latest_year("rereferrals_within_12m")
+    base = published_funnel.base_funnel(pub, "rereferrals_within_12m", year, "SYN03")
+    assert base is published_funnel.base_funnel(pub, "rereferrals_within_12m", year, "SYN01")
+    assert "own_label" not in base.attrs and len(base) == len(first) - 1
+    assert not {"SYN01", "SYN02"} & set(base["unit"])
+    assert second.attrs["own_label"].startswith("Synthetia") and second.grid is None
+    real = next(iter(sorted(pub.la_codes())))  # a real LA's own published point is left out
+    left_out = published_funnel.base_funnel(pub, "rereferrals_within_12m", year, real)
+    assert left_out is not base and real not in set(left_out["unit"])
+
+
+def test_the_drawn_limits_reach_the_las_own_denominator(pub):
+    """The grid is left for the plot to work out; it must still span the own point."""
+    from csc_outcomes.reporting import plots
+
+    view = view_of(50_000, 200_000)  # far beyond any LA's referrals
+    res = published_funnel.published_funnel(view, "rereferrals_within_12m", pub)
+    fig = plots.funnel_plot(res, highlight="SYN01")
+    reach = max(line.get_xdata().max() for line in fig.axes[0].get_lines())
+    assert reach >= 200_000

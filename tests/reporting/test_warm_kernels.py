@@ -21,7 +21,7 @@ import nbformat
 import psutil
 import pytest
 
-from csc_outcomes.reporting import kernel_stub, warm_kernels
+from csc_outcomes.reporting import kernel_stub, model_cache, warm_kernels
 from csc_outcomes.reporting.papermill_runs import NotebookJob, run_notebooks
 from csc_outcomes.reporting.warm_kernels import WarmKernelManager, notebook_imports
 
@@ -119,6 +119,38 @@ def test_warm_kernels_have_the_imports_done_and_the_callers_folder_and_environme
     assert probe(fresh[0])["pandas"] is False  # the probe can tell the two apart
 
 
+def test_held_models_are_the_existing_entries_the_jobs_name_once_each(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    model_cache.fetch(cache, "ab" * 32, lambda: "a model")
+    entry = str(model_cache.entry_path(cache, "ab" * 32))
+    params = [{"model_cache": str(cache), "model_keys": {"stability": "ab" * 32}},
+              {"model_cache": str(cache), "model_keys": {"stability": "ab" * 32,
+                                                         "rereferral": "cd" * 32}},  # not built
+              {"la_code": "A1"}]
+    assert warm_kernels.held_models(params) == [(str(cache), entry)]
+
+
+@pytest.mark.slow
+def test_kernels_find_the_runs_models_held_by_the_server(tmp_path: Path) -> None:
+    """The fork server loads the jobs' model cache entries once; each kernel's
+    ``model_cache.load`` then returns that object (unpickling gives a new one each time)."""
+    cache = tmp_path / "cache"
+    model_cache.fetch(cache, "ab" * 32, lambda: {"fit": list(range(5))})
+    entry = model_cache.entry_path(cache, "ab" * 32)
+    source = notebook(tmp_path / "held.ipynb",
+                      "from csc_outcomes.reporting import model_cache\n"
+                      f"path = model_cache.entry_path({str(cache)!r}, {'ab' * 32!r})\n"
+                      f"a, b = (model_cache.load(path, {str(cache)!r}) for _ in range(2))\n"
+                      "print(a is b, a)")
+    params = {"model_cache": str(cache), "model_keys": {"stability": "ab" * 32}}
+    [result] = run_notebooks([NotebookJob(source, "A1", "2026-03-31", tmp_path / "out.ipynb",
+                                          parameters=params)], progress=None)
+    assert result.ok, result.error
+    out = nbformat.read(result.output_path, as_version=4).cells[-1].outputs[0]["text"]
+    assert out.strip() == "True {'fit': [0, 1, 2, 3, 4]}", out
+    assert entry.is_file()
+
+
 @pytest.mark.slow
 def test_a_run_whose_server_cannot_start_says_so_and_starts_kernels_from_scratch(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture) -> None:
@@ -145,7 +177,7 @@ def start_server(tmp_path: Path, script: str) -> subprocess.Popen:
     code = textwrap.dedent(f"""
         import subprocess, sys, time
         from jupyter_client import BlockingKernelClient, KernelManager
-        from csc_outcomes.reporting import kernel_stub, warm_kernels
+        from csc_outcomes.reporting import kernel_stub, model_cache, warm_kernels
         with warm_kernels.fork_server([]) as path:
             km = KernelManager(transport="ipc", ip={str(tmp_path / "k")!r})
             km.write_connection_file()

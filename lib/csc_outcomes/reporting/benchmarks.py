@@ -94,12 +94,12 @@ def area_value(rows: pd.DataFrame, code: str | None) -> float:
     return float(hit.iloc[0]) if len(hit) and pd.notna(hit.iloc[0]) else float("nan")
 
 
-def comparator_row(pub: Published, rated: pd.DataFrame, released: pd.DataFrame,
-                   la_code: str, period_end: Any, stand_in: str | None,
-                   measure_id: str) -> dict[str, Any]:
-    """One measure's row of :func:`comparators`."""
+def comparator_row(pub: Published, released: pd.DataFrame, la_code: str, period_end: Any,
+                   stand_in: str | None, measure_id: str) -> dict[str, Any]:
+    """One measure's row of :func:`comparators` (``released``: at least the LA's rows)."""
     year = pub.latest_year(measure_id)
-    rows = rated[(rated["measure_id"] == measure_id) & (rated["year"] == year)]
+    rows = pub.rated_measure(measure_id)
+    rows = rows[rows["year"] == year]
     kind, count = CATALOGUE[measure_id].kind, rates.is_count(measure_id)
     is_real = la_code in pub.la_codes()
     # only a real LA has a child population: a synthetic one's counts get no rate
@@ -138,10 +138,10 @@ def comparators(view_or_measures: Any, la_code: str, period_end: Any, like: str 
     """
     pub = published or load_published()
     released = released_of(view_or_measures, threshold)
+    mine = released[released["la_code"] == la_code]  # cut once, not once a measure
     stand_in = pub.stand_in(la_code, like)
-    rated = pub.rated
     ids = [m for m in CATALOGUE if pub.latest_year(m) is not None]
-    out = pd.DataFrame([comparator_row(pub, rated, released, la_code, period_end, stand_in, m)
+    out = pd.DataFrame([comparator_row(pub, mine, la_code, period_end, stand_in, m)
                         for m in ids], columns=COLUMNS)
     out["quartile_band"] = out["quartile_band"].astype("Int64")
     out["published_year"] = out["published_year"].astype("Int64")

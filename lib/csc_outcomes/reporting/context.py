@@ -482,9 +482,10 @@ def show_figure(fig: Any, alt: str, *, dpi: int = 110) -> None:
     imported pyplot can a figure be registered with it, and only then is it closed.
     """
     buf = io.BytesIO()
-    # a figure laid out by its layout engine (the kit's are "constrained") already fits;
-    # "tight" (the theme's savefig.bbox) would draw it a second time to measure it
-    laid_out = fig.get_layout_engine() is not None
+    # a figure laid out by its layout engine (the kit's are "constrained") or placed by
+    # hand (``plots.PlacedFigure``) already fits; "tight" (the theme's savefig.bbox)
+    # would draw it a second time to measure it
+    laid_out = fig.get_layout_engine() is not None or getattr(fig, "placed_by_hand", False)
     with rc_context({"savefig.bbox": "standard" if laid_out else "tight"}):
         fig.savefig(buf, format="png", dpi=dpi)
     if (pyplot := sys.modules.get("matplotlib.pyplot")) is not None:

@@ -7,8 +7,12 @@ once (``--preload``: the notebooks' own import statements); each kernel is a for
 so the imports are already done and their memory is shared, copy-on-write. The fork then
 starts exactly as ``python -m ipykernel_launcher ARGS`` would, in the folder, with the
 environment and on the standard streams its stub (``kernel_stub``) was given by
-jupyter_client. Nothing is run in this process but imports: no kernel, no figure, no
-data, so every kernel starts from the same clean state a fresh one would.
+jupyter_client. Nothing is run in this process but imports, reading DfE's published
+figures (``published_data.warm``) and, with ``--hold``, loading the run's pooled models
+from the model cache (``model_cache.hold``: a kernel's ``model_cache.load`` then returns
+the loaded entry instead of unpickling the same file): no kernel, no figure, no report's
+own data, so every kernel starts from the state a fresh one would, with the same objects
+a fresh one would load.
 
 Protocol, one AF_UNIX connection per kernel (the socket is in a folder only this user
 can open): the stub sends one JSON line ``{"argv", "cwd", "env"}`` with its stdin,
@@ -18,6 +22,7 @@ kernel exits, ``{"exit": STATUS}``. A connection that closes while its kernel li
 started, on SIGTERM or when its parent (the run) is gone.
 
     python -m csc_outcomes.reporting.kernel_forkserver SOCKET --parent PID [--preload STMT]...
+        [--hold CACHE ENTRY]...
 
 prints ``ready`` on stdout once it listens.
 """
@@ -35,12 +40,18 @@ import signal
 import socket
 import sys
 import traceback
+from pathlib import Path
 from typing import NoReturn
 
-#: Imported whatever the notebooks import: what every kernel and figure needs.
+#: Imported whatever the notebooks import: what every kernel and figure needs, and what
+#: libraries import on first use (pandas' table styler and its templates, Pillow's image
+#: plugins when a figure is saved as PNG): a tenth of a second in every notebook.
 BASE_PRELOAD = ("import ipykernel.kernelapp", "import ipykernel.ipkernel",
                 "import ipykernel.debugger", "import matplotlib.backends.backend_agg",
-                "import IPython.core.pylabtools")
+                "import IPython.core.pylabtools", "import pandas.io.formats.style",
+                "import jinja2", "from PIL import Image", "import PIL.BmpImagePlugin",
+                "import PIL.GifImagePlugin", "import PIL.JpegImagePlugin",
+                "import PIL.PpmImagePlugin")
 #: Never imported here: importing them hooks into the running IPython shell (pyplot's
 #: inline backend registers how figures are shown at the end of a cell), and there is no
 #: shell before the fork; imported in the kernel, as in a fresh one.
@@ -286,7 +297,34 @@ def parser() -> argparse.ArgumentParser:
                    help="the run's pid: the server stops when that process is gone")
     p.add_argument("--preload", action="append", default=[],
                    help="an import statement to run before forking (repeatable)")
+    p.add_argument("--hold", action="append", default=[], nargs=2, metavar=("CACHE", "ENTRY"),
+                   help="a model cache entry to load before forking, and its cache (repeatable)")
     return p
+
+
+def warm_published() -> None:
+    """Read DfE's published figures (public) here, once (``published_data.warm``): every
+    report reads them and works out the same things from them."""
+    # imported here: the kit's modules are the notebooks' to preload, after ipykernel's
+    from csc_outcomes.reporting import published_data, published_funnel  # noqa: PLC0415
+
+    try:
+        published_funnel.warm(published_data.warm())
+    except Exception as exc:  # noqa: BLE001 - each notebook reading them reports it fully
+        print(f"kernel fork server: could not read the published figures: {exc}", file=sys.stderr)
+
+
+def hold_models(entries: list[list[str]]) -> None:
+    """Load the run's pooled models (``model_cache.hold``), so that every kernel finds
+    them loaded; one that cannot be is said here and left for its notebook to load."""
+    # imported here: the kit's modules are the notebooks' to preload, after ipykernel's
+    from csc_outcomes.reporting import model_cache  # noqa: PLC0415
+
+    for cache, entry in entries:
+        try:
+            model_cache.hold(Path(entry), cache)
+        except Exception as exc:  # noqa: BLE001 - the notebook loading it reports it fully
+            print(f"kernel fork server: could not hold {entry}: {exc}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     failed, imports_set = preload(args.preload)
     for statement in failed:
         print(f"kernel fork server: could not preload {statement!r}", file=sys.stderr)
+    warm_published()
+    hold_models(args.hold)
     server = Server(args.socket, args.parent, imports_set)
     ready.write("ready\n")
     ready.close()

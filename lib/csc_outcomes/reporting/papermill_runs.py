@@ -291,7 +291,8 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
                                           timeout=timeout)
     ensure_kernel(kernel_name)
     notebooks = dict.fromkeys(Path(job.notebook) for job in jobs) if warm else {}
-    with warm_kernels.fork_server(notebooks) if warm else nullcontext() as server:
+    held = warm_kernels.held_models(job.parameters for job in jobs) if warm else []
+    with warm_kernels.fork_server(notebooks, held) if warm else nullcontext() as server:
         return run_threads(jobs, max_workers, progress,
                            partial(execute_job, kernel_name=kernel_name, timeout=timeout,
                                    fork_server=server))

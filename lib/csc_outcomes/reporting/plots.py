@@ -287,7 +287,7 @@ _ROLE_ORDER = [trends.OWN, trends.LA_PUBLISHED, trends.NEIGHBOURS, trends.ENGLAN
                trends.OTHER]
 #: Characters per line of a panel title: a title wider than its panel ran into the next
 #: panel's title (left-aligned titles spill to the right).
-_PANEL_TITLE_CHARS = 30
+_PANEL_TITLE_CHARS = 28
 
 
 def _series_styles(series: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -336,8 +336,7 @@ def _trend_panel(ax: Any, data: pd.DataFrame, mid: str, styles: Mapping[str, Map
                  xlim: tuple[Any, Any]) -> None:
     """One measure's panel: each series in its role's style over the shared period range."""
     info = _catalogue_info([mid]).iloc[0]
-    unit = " per 10,000 children" if info["kind"] == "count" else ""
-    ax.set_title(textwrap.fill(f"{info['label']}{unit}", _PANEL_TITLE_CHARS), fontsize="small")
+    ax.set_title(_panel_title(mid), fontsize="small")
     ax.tick_params(labelsize="x-small")
     if data["value"].astype(float).notna().sum() == 0:
         _no_figures(ax)
@@ -372,20 +371,70 @@ def trend_panels(frame: pd.DataFrame, *, title: str, columns: int = 3) -> Figure
     pad = pd.Timedelta(days=120)
     periods = pd.to_datetime(shown["period_end"])
     xlim = (periods.min() - pad, periods.max() + pad) if len(shown) else (None, None)
-    rows = max(1, -(-len(ids) // columns))
-    fig = Figure(figsize=(3.3 * columns, 2.4 * rows + 0.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
-    for ax, mid in zip(axes, ids, strict=False):
-        _trend_panel(ax, frame[frame["measure_id"] == mid].sort_values("period_end"), mid,
-                     styles, xlim)
-    for ax in axes[len(ids):]:
-        ax.set_visible(False)
+    offset = bool(len(shown)) and bool(_date_ticks(xlim)[2])
+    size, boxes = panel_layout([_panel_title(m) for m in ids], columns,
+                               legend_rows=-(-len(styles) // 2), offset=offset)
+    fig = PlacedFigure(figsize=size)
+    for box, mid in zip(boxes, ids, strict=True):
+        _trend_panel(fig.add_axes(box), frame[frame["measure_id"] == mid].sort_values("period_end"),
+                     mid, styles, xlim)
     handles = [mpl.lines.Line2D([], [], markersize=4, label=s, **st) for s, st in styles.items()]
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(2, len(handles)),
-                   fontsize="small")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.1 / size[1]),
+                   ncols=min(2, len(handles)), fontsize="small")
+    fig.suptitle(title, x=0.01, y=1 - 0.08 / size[1], ha="left", va="top", fontweight="bold")
     return fig
+
+
+class PlacedFigure(Figure):
+    """A figure whose axes are placed by hand (``panel_layout``), so it is saved as
+    drawn: measuring it for a tight bounding box would draw it twice."""
+
+    placed_by_hand = True
+
+
+def _panel_title(measure_id: str) -> str:
+    """A trend panel's title: the measure's label (counts per 10,000 children), wrapped."""
+    info = _catalogue_info([measure_id]).iloc[0]
+    unit = " per 10,000 children" if info["kind"] == "count" else ""
+    return textwrap.fill(f"{info['label']}{unit}", _PANEL_TITLE_CHARS)
+
+
+#: A trend figure's parts in inches, laid out by hand (``panel_layout``).
+_PANEL_INCHES = {"width": 3.3, "axes": 1.75, "left": 0.55, "right": 0.25, "top": 0.45,
+                 "title_line": 0.19, "title_pad": 0.1, "ticks": 0.3, "offset": 0.18,
+                 "legend_line": 0.3, "legend_pad": 0.15}
+
+
+def panel_layout(titles: Sequence[str], columns: int, *, legend_rows: int, offset: bool = False,
+                 ) -> tuple[tuple[float, float], list[tuple[float, float, float, float]]]:
+    """The figure size (inches) and each panel's axes box (figure fractions: left,
+    bottom, width, height) for small multiples titled ``titles``, ``columns`` a row.
+
+    Why by hand: constrained layout measured every tick label and title of every panel
+    to find margins that are the same for every trend figure (tick labels of one small
+    font, titles of one to three wrapped lines), and cost more than half of drawing
+    the figure (three figures, over a second a report, 153 reports a national run).
+    Each row is as tall as its longest title needs; every panel's axes are the same size.
+    """
+    inch = _PANEL_INCHES
+    lines = [t.count("\n") + 1 for t in titles]
+    row_titles = [max(lines[i:i + columns]) * inch["title_line"] + inch["title_pad"]
+                  for i in range(0, len(titles), columns)]
+    below = inch["ticks"] + (inch["offset"] if offset else 0.0)
+    legend = legend_rows * inch["legend_line"] + inch["legend_pad"] if legend_rows else 0.1
+    height = inch["top"] + sum(row_titles) + len(row_titles) * (inch["axes"] + below) + legend
+    width = inch["width"] * columns
+    boxes, top = [], height - inch["top"]
+    for row, title_h in enumerate(row_titles):
+        bottom = top - title_h - inch["axes"]
+        for col in range(min(columns, len(titles) - row * columns)):
+            left = col * inch["width"] + inch["left"]
+            boxes.append((left / width, bottom / height,
+                          (inch["width"] - inch["left"] - inch["right"]) / width,
+                          inch["axes"] / height))
+        top = bottom - below
+    return (width, height), boxes
 
 
 # --------------------------------------------------------------------------------------
@@ -685,3 +734,62 @@ def _ratio_locator(lower: pd.Series, upper: pd.Series, reference: float) -> Any:
     if decades <= 3:
         return mpl.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0))
     return mpl.ticker.LogLocator(base=10, subs=(1.0,), numticks=8)
+
+
+# --------------------------------------------------------------------------------------
+# Ranked ratios (observed / expected per LA)
+# --------------------------------------------------------------------------------------
+
+
+def ranked_ratios(ratios: pd.DataFrame, highlight: str | None = None, *, title: str,
+                  ylabel: str = "Observed / expected", reference: float = 1.0) -> Figure:
+    """Every unit's ratio, ranked, against the limits chance alone would give around
+    ``reference`` for a unit of its size; ``highlight`` drawn large and named.
+
+    ``ratios``: ``label, ratio, ci_lower, ci_upper, flag`` (``observed_expected
+    .headline_ratios``: released; a ratio on a small count is empty and not drawn). One
+    point per LA rather than one labelled row per LA: with 153 LAs a row each made a
+    chart 70 inches tall, and the LA the report is about was one row among them. Points
+    outside their limits are solid, those inside pale; unit codes are written under the
+    axis only when there are few enough to read.
+    """
+    disclosure.require_released(ratios, "ranked_ratios")
+    aggregate_only(ratios, [], "ranked_ratios")
+    shown = ratios.dropna(subset=["ratio"]).sort_values("ratio").reset_index(drop=True)
+    fig, ax = _new_figure((8, 4.5))
+    rank = np.arange(1, len(shown) + 1)
+    ax.vlines(rank, shown["ci_lower"].astype(float), shown["ci_upper"].astype(float),
+              color=_GREY, alpha=0.35, linewidth=2, label="95% limits around 1 for its size")
+    outside = shown["flag"].isin(["above", "below"]).to_numpy()
+    ax.scatter(rank[~outside], shown.loc[~outside, "ratio"], s=16, color=PALETTE[0], alpha=0.45,
+               linewidths=0, zorder=3, label="Local authorities: inside their limits")
+    ax.scatter(rank[outside], shown.loc[outside, "ratio"], s=16, color=PALETTE[0], zorder=3,
+               label="Local authorities: outside their limits")
+    ax.axhline(reference, color=_GREY, linestyle="--", linewidth=1)
+    own = shown.index[shown["label"].astype(str) == str(highlight)]
+    if len(own):
+        at, value = int(own[0]) + 1, float(shown.loc[own[0], "ratio"])
+        ax.scatter([at], [value], color=_HIGHLIGHT, s=120, edgecolor="black", linewidths=1.2,
+                   zorder=6, label=str(highlight))
+        ax.annotate(str(highlight), xy=(at, value), xytext=(10, 14), textcoords="offset points",
+                    fontweight="bold", color=_HIGHLIGHT, zorder=7,
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white",
+                          "edgecolor": _HIGHLIGHT, "alpha": 0.95},
+                    arrowprops={"arrowstyle": "-", "color": _HIGHLIGHT, "linewidth": 1.2})
+    left_out = len(ratios) - len(shown)
+    if len(shown) <= _NAMED_UNITS:
+        ax.set_xticks(rank, shown["label"].astype(str), rotation=90, fontsize="small")
+    else:
+        ax.set_xticks([])
+    ax.set_xlim(0, len(shown) + 1)
+    ax.set_xlabel(f"Local authorities ranked by ratio ({len(shown)} shown"
+                  + (f"; {left_out} not shown: small numbers)" if left_out else ")"))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="x", visible=False)
+    fig.legend(loc="outside lower center", ncols=2, fontsize="small")
+    return fig
+
+
+#: Units a ranked chart names under its axis; beyond this the codes are unreadable.
+_NAMED_UNITS = 25

@@ -28,11 +28,11 @@ from csc_outcomes.stats.funnel import (
     arcsine_z,
     as_units,
     funnel_limits,
-    limits_on_grid,
 )
 
 
-def published_points(pub: Published, measure_id: str, year: int, leave_out: str) -> pd.DataFrame:
+def published_points(pub: Published, measure_id: str, year: int,
+                     leave_out: str | None) -> pd.DataFrame:
     """``area_code, numerator, denominator`` of every LA with a published figure (no symbol)."""
     rows = pub.measure(measure_id)
     rows = rows[(rows["year"] == year) & (rows["geographic_level"] == LA_LEVEL)
@@ -56,11 +56,13 @@ def own_point(res: FunnelResult, row: pd.Series, la_code: str) -> pd.DataFrame:
 
 
 def with_own(res: FunnelResult, own: pd.DataFrame) -> FunnelResult:
-    """``res`` with the own row added, its grid stretched to the own denominator."""
+    """``res`` with the own row added; its grid (drawn limits) left for the plot to work
+    out over every denominator, the own one included (``plots.funnel_plot``): a report's
+    questions ask for two dozen funnels and draw none of them."""
     out = FunnelResult(pd.concat([pd.DataFrame(res), own], ignore_index=True))
     for name in FunnelResult._metadata:  # pandas' own list of the attributes
         setattr(out, name, getattr(res, name))
-    out.grid = limits_on_grid(res.target, out["denominator"], tau2=res.tau2, levels=res.levels)
+    out.grid = None
     out.attrs.update(res.attrs)
     return out
 
@@ -72,21 +74,45 @@ def published_funnel(view: Any, measure_id: str, pub: Published) -> FunnelResult
     year = pub.latest_year(measure_id)
     if CATALOGUE[measure_id].kind != "rate" or year is None:
         return None
-    points = published_points(pub, measure_id, year, view.la_code)
-    england = pub.measure(measure_id)
-    england = england[(england["year"] == year) & (england["area_code"] == ENGLAND)]
-    target = float(england["value"].iloc[0]) if len(england) else None
-    res = funnel_limits(points["numerator"], points["denominator"], target=target,
-                        units=points["area_code"].to_numpy())
-    res.attrs.update({"target_label": f"England average ({year}, published)" if target else
-                      f"All LAs pooled ({year}, published)",
-                      "points_label": f"Local authorities ({year}, published)",
-                      "against": "the England average" if target else "the all-LA average",
-                      "own_label": f"{view.name} (own figure, {view.period:%B %Y})"})
+    res = base_funnel(pub, measure_id, year, view.la_code).copy()
+    res.attrs["own_label"] = f"{view.name} (own figure, {view.period:%B %Y})"
     row = view.one(measure_id)
     if row is not None and row["status"] == "shown" and row["denominator"] > 0:
         res = with_own(res, own_point(res, row, view.la_code))
     return disclosure.mark_released(res, view.threshold)
+
+
+def base_funnel(pub: Published, measure_id: str, year: int, leave_out: str) -> FunnelResult:
+    """The funnel over every LA's published figure for ``year`` but ``leave_out``'s (a
+    real LA's own point is drawn as its own figure), England's published rate its target.
+
+    The same for every synthetic LA and for each real one's every report, so worked out
+    once a process and kept with the figures (``Published.worked_out``; a run's fork
+    server works out every measure's before the kernels fork: :func:`warm`): a cohort
+    report asks for 26 of them. Shared: callers copy before changing it."""
+    leave = leave_out if leave_out in pub.la_codes() else None
+    key = ("published funnel", measure_id, year, leave)
+    if key not in pub.worked_out:
+        points = published_points(pub, measure_id, year, leave)
+        england = pub.measure(measure_id)
+        england = england[(england["year"] == year) & (england["area_code"] == ENGLAND)]
+        target = float(england["value"].iloc[0]) if len(england) else None
+        res = funnel_limits(points["numerator"], points["denominator"], target=target,
+                            units=points["area_code"].to_numpy())
+        res.attrs.update({"target_label": f"England average ({year}, published)" if target else
+                          f"All LAs pooled ({year}, published)",
+                          "points_label": f"Local authorities ({year}, published)",
+                          "against": "the England average" if target else "the all-LA average"})
+        pub.worked_out[key] = res
+    return pub.worked_out[key]
+
+
+def warm(pub: Published) -> None:
+    """Work out every published rate's funnel (:func:`base_funnel`) in this process."""
+    for measure_id, info in CATALOGUE.items():
+        year = pub.latest_year(measure_id)
+        if info.kind == "rate" and year is not None:
+            base_funnel(pub, measure_id, year, "")
 
 
 def best_funnel(view: Any, measure_id: str, pub: Published) -> FunnelResult | None:

@@ -65,7 +65,7 @@ def own_series(view: Any, measure_id: str, pub: Published, stand_in: str | None)
 def published_series(pub: Published, measure_id: str, stand_in: str | None) -> pd.DataFrame:
     """The published years for England, the LA (or the LA it stands in for) and the
     median of its statistical neighbours."""
-    rows = pub.rated[pub.rated["measure_id"] == measure_id].dropna(subset=["value"])
+    rows = pub.rated_measure(measure_id).dropna(subset=["value"])
     parts = [(rows[rows["area_code"] == ENGLAND], ENGLAND_LABEL)]
     if stand_in is not None:
         label = f"{pub.area_name(stand_in)}{_PUBLISHED_SUFFIX}"

@@ -27,14 +27,15 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Unicode
 
-from csc_outcomes.reporting import kernel_stub
+from csc_outcomes.reporting import kernel_stub, model_cache
 
 #: Seconds the server may take to import the notebooks' libraries and listen.
 READY_TIMEOUT = 120.0
@@ -101,18 +102,35 @@ def notebook_imports(notebooks: Iterable[str | Path]) -> list[str]:
     return list(found)
 
 
+def held_models(parameters: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """``(cache, entry)`` of every model cache entry the notebooks' ``parameters`` name
+    (``model_cache`` and ``model_keys``, as ``pooled.notebook_parameters`` gives them)
+    that is there: what the fork server loads once for all of them (``--hold``)."""
+    found: dict[tuple[str, str], None] = {}
+    for params in parameters:
+        cache, keys = params.get("model_cache"), params.get("model_keys") or {}
+        for key in keys.values() if cache else ():
+            entry = model_cache.entry_path(str(cache), key)
+            if entry.is_file():
+                found[(str(cache), str(entry))] = None
+    return list(found)
+
+
 @contextmanager
-def fork_server(notebooks: Iterable[str | Path]) -> Iterator[str | None]:
-    """A fork server that has run ``notebooks``' imports; yields its socket's path, or
-    ``None`` (said on stderr) when it could not start. Stopped, with its kernels, on exit."""
+def fork_server(notebooks: Iterable[str | Path],
+                held: Iterable[tuple[str, str]] = ()) -> Iterator[str | None]:
+    """A fork server that has run ``notebooks``' imports and loaded the ``held`` model
+    cache entries (:func:`held_models`); yields its socket's path, or ``None`` (said on
+    stderr) when it could not start. Stopped, with its kernels, on exit."""
     # 0700: only this user may connect; under /tmp when TMPDIR is too long for a socket path
     base = tempfile.gettempdir()
     folder = tempfile.mkdtemp(prefix="csc-kernels-", dir=base if len(base) < 70 else "/tmp")
     path = os.path.join(folder, "fork.sock")
     preload = [arg for statement in notebook_imports(notebooks) for arg in ("--preload", statement)]
+    hold = [arg for cache, entry in held for arg in ("--hold", cache, entry)]
     proc = subprocess.Popen(
         [sys.executable, "-m", SERVER_MODULE, path,
-         "--parent", str(os.getpid()), *preload],
+         "--parent", str(os.getpid()), *preload, *hold],
         stdout=subprocess.PIPE, cwd=folder, start_new_session=True)
     _SERVERS[path] = proc
     try:

@@ -144,7 +144,8 @@ def limits_on_grid(target: float, denominators: Any, *, tau2: float = 0.0,
 class FunnelResult(pd.DataFrame):
     """Per-unit funnel results (a DataFrame) carrying the grid and the estimates.
 
-    Attributes: ``grid`` (limits along a denominator grid), ``target``, ``phi``
+    Attributes: ``grid`` (limits along a denominator grid; None: worked out when drawn,
+    ``plots.funnel_plot``), ``target``, ``phi``
     (``nan`` when there were too few units to estimate it), ``tau2``, ``method``,
     ``levels``, ``n_units``, ``od_p_value`` (chi-squared test of ``I * phi`` on ``I - 1``
     degrees of freedom) and ``note`` (a sentence on how the limits were set).
@@ -152,7 +153,7 @@ class FunnelResult(pd.DataFrame):
 
     _metadata: ClassVar[list[str]] = ["grid", "target", "phi", "tau2", "method", "levels",
                                       "n_units", "od_p_value", "note"]
-    grid: pd.DataFrame
+    grid: pd.DataFrame | None
     target: float
     phi: float
     tau2: float
