@@ -492,14 +492,8 @@ def funnel_plot(
                linewidths=0, label=labels["points_label"], zorder=3)
     hi = pts[is_hi.to_numpy()]
     if len(hi):
-        ax.scatter(hi["denominator"], hi["value"], color=_HIGHLIGHT, s=150, edgecolor="black",
-                   linewidths=1.5, zorder=6, clip_on=False, label=labels["own_label"])
-        ax.annotate(str(highlight), xy=(hi["denominator"].iloc[0], hi["value"].iloc[0]),
-                    xytext=(14, 14), textcoords="offset points", fontweight="bold",
-                    color=_HIGHLIGHT, zorder=7,
-                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white",
-                          "edgecolor": _HIGHLIGHT, "alpha": 0.95},
-                    arrowprops={"arrowstyle": "-", "color": _HIGHLIGHT, "linewidth": 1.2})
+        _mark_own(ax, float(hi["denominator"].iloc[0]), float(hi["value"].iloc[0]),
+                  str(highlight), labels["own_label"], size=150)
     tau2 = float(res["tau2"].iloc[0]) if "tau2" in res.columns and len(res) else 0.0
     sub = (f"limits widened for overdispersion (random effects, tau\u00b2 = {tau2:.4f})"
            if tau2 > 0 else "exact binomial limits (no overdispersion adjustment)")
@@ -662,6 +656,18 @@ def outcome_grid_table(released: pd.DataFrame, la_code: str, period_end: Any) ->
     return pd.DataFrame(cells, index=list(LEVELS.values()))
 
 
+def _mark_own(ax: Any, x: float, y: float, name: str, label: str, *, size: float) -> None:
+    """The report's own LA among the others: large, outlined, named on a white box above
+    everything, so it is found at once among a hundred and fifty points."""
+    ax.scatter([x], [y], color=_HIGHLIGHT, s=size, edgecolor="black", linewidths=1.5, zorder=6,
+               clip_on=False, label=label)
+    ax.annotate(name, xy=(x, y), xytext=(14, 14), textcoords="offset points", fontweight="bold",
+                color=_HIGHLIGHT, zorder=7,
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white",
+                      "edgecolor": _HIGHLIGHT, "alpha": 0.95},
+                arrowprops={"arrowstyle": "-", "color": _HIGHLIGHT, "linewidth": 1.2})
+
+
 def _wrap(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
@@ -768,14 +774,8 @@ def ranked_ratios(ratios: pd.DataFrame, highlight: str | None = None, *, title: 
     ax.axhline(reference, color=_GREY, linestyle="--", linewidth=1)
     own = shown.index[shown["label"].astype(str) == str(highlight)]
     if len(own):
-        at, value = int(own[0]) + 1, float(shown.loc[own[0], "ratio"])
-        ax.scatter([at], [value], color=_HIGHLIGHT, s=120, edgecolor="black", linewidths=1.2,
-                   zorder=6, label=str(highlight))
-        ax.annotate(str(highlight), xy=(at, value), xytext=(10, 14), textcoords="offset points",
-                    fontweight="bold", color=_HIGHLIGHT, zorder=7,
-                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white",
-                          "edgecolor": _HIGHLIGHT, "alpha": 0.95},
-                    arrowprops={"arrowstyle": "-", "color": _HIGHLIGHT, "linewidth": 1.2})
+        _mark_own(ax, int(own[0]) + 1, float(shown.loc[own[0], "ratio"]), str(highlight),
+                  str(highlight), size=120)
     left_out = len(ratios) - len(shown)
     if len(shown) <= _NAMED_UNITS:
         ax.set_xticks(rank, shown["label"].astype(str), rotation=90, fontsize="small")
