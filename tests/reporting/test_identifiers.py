@@ -10,7 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from csc_outcomes.keys import TABLE_SOURCE
 from csc_outcomes.reporting.identifiers import (
+    IDENTIFIER_COLUMNS,
     IdentifierSet,
     identifiers_from_warehouse,
     report_dates,
@@ -56,6 +58,46 @@ def test_sw_id_contact_id_and_rejected_ids_are_read(clean_warehouse, tmp_path):
     assert held.ids["CT100001"] == "contact_id"
     assert held.ids["Q12345678901"] == "UPN"  # a malformed UPN is still a child's UPN
     assert "31/02/2024" not in held.ids
+
+
+def _built_in_python(path: Path) -> IdentifierSet:
+    """The ids as ``IdentifierSet.build`` makes them from every (value, column) read in
+    turn (the way the set was built before DuckDB took the forms): the reference."""
+    pairs = []
+    with duckdb.connect(str(path), read_only=True) as con:
+        for table, column in con.execute("SELECT table_name, column_name FROM "
+                                         "information_schema.columns").fetchall():
+            if table in TABLE_SOURCE and column in IDENTIFIER_COLUMNS:
+                pairs += [(v, column) for (v,) in con.execute(
+                    f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+                ).fetchall()]
+        for column in IDENTIFIER_COLUMNS:
+            pairs += con.execute('SELECT DISTINCT value, "column" FROM rejects WHERE "column" = ?',
+                                 [column]).fetchall()
+    return IdentifierSet.build(ids=pairs)
+
+
+def test_ids_formed_in_duckdb_are_those_python_forms(clean_warehouse, tmp_path):
+    """The forms (edge punctuation off, upper case), the columns each is in and in which
+    order, the short ones left out: as ``id_form`` and ``long_enough`` make them, for
+    ASCII ids (formed in SQL) and others (``straße`` upper-cases to ``STRASSE`` in
+    Python, ``STRAẞE`` in DuckDB), the same id in several columns and in ``rejects``."""
+    path = shutil.copy(clean_warehouse, tmp_path / "w.duckdb")
+    odd = ["  -ab-1234- ", "straße99", "ı2345", "(C123)", "12345", "123456", "--", "x y z 1",
+           "Ab12345678", "AB12345678", "aﬀ0001"]
+    with duckdb.connect(str(path)) as con:
+        for i, value in enumerate(odd):
+            con.execute("INSERT INTO sw_episodes (la_code, \"CHILD\", \"SW_ID\") VALUES "
+                        "('E1', ?, ?)", [value, odd[-1 - i]])
+            con.execute("INSERT INTO rejects VALUES ('E1', 'E1/x.csv', 'header', 3, 'UPN', ?, "
+                        "'upn_format', 'bad UPN')", [value])
+    held, reference = identifiers_from_warehouse(path), _built_in_python(path)
+    assert dict(held.ids) == dict(reference.ids)
+    assert (held.max_parts, held.max_length, held.skipped) == (
+        reference.max_parts, reference.max_length, reference.skipped)
+    assert held.ids["STRASSE99"] == "CHILD, SW_ID, UPN" and held.ids["AB-1234"] == "CHILD, SW_ID, UPN"
+    assert "12345" not in held.ids and held.ids["123456"] == "CHILD, SW_ID, UPN"
+    assert held.max_parts == 4 and held.ids["AFF0001"] == "CHILD, SW_ID, UPN"
 
 
 def test_only_the_las_asked_for_are_read(clean_warehouse):

@@ -153,3 +153,18 @@ def test_table_html_for_pandoc_keeps_alignment_drops_ids():
     assert "<style" not in h and "id=" not in h
     assert '<th class="col_heading level0 col0" style="text-align: left">Measure' in h
     assert '<td class="data row1 col1" style="text-align: right">22.0%' in h
+
+
+def test_renders_in_one_process_share_an_exporter_and_match_fresh_ones(tmp_path):
+    """A run renders hundreds of reports per worker process: one exporter serves them
+    all (a new one compiled its templates again each time), and a page it renders after
+    another report is the page a fresh exporter renders."""
+    first = long_table_notebook(tmp_path / "first.ipynb", rows=3)
+    second = long_table_notebook(tmp_path / "second.ipynb", rows=7)
+    render_builtin.html_exporter.cache_clear()
+    fresh = render_builtin.render_html(second, tmp_path / "fresh.html", generated="1 May").read_text()
+    exporter = render_builtin.html_exporter()
+    render_builtin.render_html(first, tmp_path / "first.html", generated="1 May")
+    again = render_builtin.render_html(second, tmp_path / "again.html", generated="1 May").read_text()
+    assert render_builtin.html_exporter() is exporter and again == fresh
+    assert "Measure number 7" in again and "Measure number 8" not in again

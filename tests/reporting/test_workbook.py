@@ -143,3 +143,24 @@ def test_an_las_workbook_sets_it_beside_the_published_figures(tmp_path):
     assert rr["England"].number_format == "0.0%" and rr["Published year"].value == 2025
     about = [r[0] for r in openpyxl.load_workbook(path)["About"].iter_rows(values_only=True)]
     assert ATTRIBUTION in about
+
+
+def test_views_of_one_table_share_each_pool_and_give_the_views_own_figures():
+    """A national run pools every measure of 153 LAs twice: each pool is worked out once
+    for every view of the table (the all-LAs one is the same for every LA), and each
+    equals the view's own ``pool``, kind and period compared with."""
+    released = disclosure.release(measures(), 5)
+    views = wb.period_views(released, PERIOD, {"SYN01": ("Synthetia", ["SYN03"])})
+    pools = wb.Pools()
+    for view in views:
+        for m in ("rereferrals_within_12m", "cla_at_period_end"):
+            for las in (view.comparator_codes, view.all_las()):
+                assert pools.pool(view, m, las) == view.pool(m, las)
+            assert pools.kind(view, m) == view.kind(m)
+        assert pools.previous_period(view) == view.previous_period()
+    first, second = views[0], views[1]
+    shared = pools.pool(first, "cla_at_period_end", first.all_las())
+    assert pools.pool(second, "cla_at_period_end", second.all_las()) is shared
+    assert shared.las == ("SYN01", "SYN03")  # SYN02's 4 is suppressed, so not pooled
+    assert [r["LA code"] for r in wb.measure_rows(second, pools)] == ["SYN02", "SYN02"]
+    assert wb.measures_frame(views, pools).equals(wb.measures_frame(views))

@@ -61,9 +61,14 @@ DATE_PATTERN = re.compile(
     r")(?![0-9])",
     re.IGNORECASE,
 )
-#: A year as every ``DATE_PATTERN`` reading holds one: a line without it holds no date,
-#: and this plain search is about thirty times faster than the date pattern on a page.
+#: What every ``DATE_PATTERN`` match holds: a year, and a separator next to it (day
+#: first, year first) or a month's name. A line without both holds no date, and these
+#: plain searches are many times faster than the date pattern: a workbook's rows are
+#: full of numbers that look like years (``1984`` children, ``0.2019``), a page's lines
+#: of words with a month's name in them (``summary``, ``separate``).
 _YEAR_LIKE = re.compile(_YEAR)
+_DATE_HINT = re.compile(rf"[/.-]{_YEAR}|{_YEAR}\\?[/.-]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|"
+                        r"nov|dec", re.IGNORECASE)
 #: A time right after a date makes it a timestamp (a run's start), not a date of birth.
 _TIME_AFTER = re.compile(r"(?:T|,?\s{1,2})[0-2]?[0-9]:[0-5][0-9]")
 #: How near (in characters, on the same line) a date must be to an identifier.
@@ -136,12 +141,12 @@ def line_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.da
               depth: int) -> list[Hit]:
     """Ids, UPN shapes, postcodes, dates and decoded payloads on one line."""
     payloads, line = _data_uris(line)
-    may_id, may_postcode = _may_hold(line, ids)
-    tokens = ([(m.start(), m.end()) for m in TOKEN.finditer(line)]
-              if may_id or may_postcode else [])
-    hits = _identifier_hits(line, lineno, tokens, ids)
+    known, may_postcode = _may_hold(line, ids)
+    hits = _identifier_hits(line, lineno, known, ids)
     spans = [(h.offset or 0, (h.offset or 0) + len(h.value)) for h in hits]
-    hits += _postcode_hits(line, lineno, tokens, ids)
+    if may_postcode:
+        hits += _postcode_hits(line, lineno, [(m.start(), m.end()) for m in TOKEN.finditer(line)],
+                               ids)
     hits += _date_hits(line, lineno, ids, shown, spans)
     payloads += [(m.start(), "base64", text) for m in _BASE64.finditer(line)
                  if (text := base64_text(m.group())) is not None]
@@ -154,56 +159,71 @@ def line_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.da
     return hits
 
 
-def _may_hold(line: str, ids: IdentifierSet) -> tuple[bool, bool]:
-    """(whether a known id, whether a postcode) may be on ``line``: a look-up in C.
+def _may_hold(line: str, ids: IdentifierSet) -> tuple[set[str] | None, bool]:
+    """(the known ids among ``line``'s words, whether a postcode may be on it): look-ups in C.
 
     Exact, never a guess: the line's words (ASCII runs, so upper-casing them joined is
     the same as one by one) and its pairs of words one or two spaces apart are looked up
-    in the sets at once; only a line where one is found is read word by word. Most lines
-    of a page hold neither, and reading them word by word in Python was most of the scan.
+    in the sets at once; only the words found are then looked for in the line (None:
+    ids of several words are held, so every run of words is read). Most lines of a page
+    hold neither; a line of a workbook holds thousands of numbers, and reading each in
+    Python because one rate's decimals were someone's id was most of the national scan.
     """
     words = TOKEN.findall(line)
     if not words:
-        return False, False
+        return set(), False
     upper = "\n".join(words).upper().split("\n")
-    may_id = bool(ids.ids) and (ids.max_parts > 1 or not ids.ids.keys().isdisjoint(upper))
+    known = (None if ids.max_parts > 1 else ids.ids.keys() & upper) if ids.ids else set()
     may_postcode = False
     if ids.postcodes:
         pairs = "\n".join(a + b for a, b in _WORD_PAIR.findall(line)).upper().split("\n")
         may_postcode = not (ids.postcodes.keys().isdisjoint(upper)
                             and ids.postcodes.keys().isdisjoint(pairs))
-    return may_id, may_postcode
+    return known, may_postcode
 
 
 def _joined(outer: str, inner: str) -> str:
     return f"{outer} > {inner}" if inner else outer
 
 
-def _identifier_hits(line: str, lineno: int, tokens: list[tuple[int, int]],
+def _identifier_hits(line: str, lineno: int, known: set[str] | None,
                      ids: IdentifierSet) -> list[Hit]:
-    """Known ids as whole tokens (longest run of words first), then UPN-shaped strings."""
+    """Known ids as whole tokens (``known`` of them, or every run of words when None,
+    longest first), then UPN-shaped strings."""
     hits: list[Hit] = []
-    found: set[tuple[int, int]] = set()
-    tokens = [(s, e) for s, e in tokens if not is_fraction(line, s, e)]
-    if ids.ids and ids.max_parts == 1:
-        for start, end in tokens:
+    if known is None:
+        tokens = [(m.start(), m.end()) for m in TOKEN.finditer(line)
+                  if not is_fraction(line, m.start(), m.end())]
+        hits = _run_hits(line, lineno, tokens, ids)
+    elif known:
+        hits = [Hit(lineno, m.start(), m.group(), "known_identifier", ids.ids[m.group().upper()])
+                for m in _whole_words(known).finditer(line)
+                if not is_fraction(line, m.start(), m.end())]
+    found = {(h.offset, (h.offset or 0) + len(h.value)) for h in hits}
+    hits += [Hit(lineno, m.start(), m.group(), "upn_shape") for m in UPN_PATTERN.finditer(line)
+             if (m.start(), m.end()) not in found]
+    return hits
+
+
+def _whole_words(words: set[str]) -> re.Pattern[str]:
+    """A pattern of ``words`` as whole tokens, in any case (ASCII only, as ``TOKEN``)."""
+    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, sorted(words)))
+                      + r")(?![A-Za-z0-9])", re.IGNORECASE | re.ASCII)
+
+
+def _run_hits(line: str, lineno: int, tokens: list[tuple[int, int]],
+              ids: IdentifierSet) -> list[Hit]:
+    """Known ids of up to ``ids.max_parts`` neighbouring words, the longest run first."""
+    hits: list[Hit] = []
+    for i, (start, _) in enumerate(tokens):
+        for j in range(min(i + ids.max_parts, len(tokens)) - 1, i - 1, -1):
+            end = tokens[j][1]
+            if end - start > ids.max_length:
+                continue
             kind = ids.ids.get(line[start:end].upper())
             if kind is not None:
                 hits.append(Hit(lineno, start, line[start:end], "known_identifier", kind))
-                found.add((start, end))
-    elif ids.ids:
-        for i, (start, _) in enumerate(tokens):
-            for j in range(min(i + ids.max_parts, len(tokens)) - 1, i - 1, -1):
-                end = tokens[j][1]
-                if end - start > ids.max_length:
-                    continue
-                kind = ids.ids.get(line[start:end].upper())
-                if kind is not None:
-                    hits.append(Hit(lineno, start, line[start:end], "known_identifier", kind))
-                    found.add((start, end))
-                    break
-    hits += [Hit(lineno, m.start(), m.group(), "upn_shape") for m in UPN_PATTERN.finditer(line)
-             if (m.start(), m.end()) not in found]
+                break
     return hits
 
 
@@ -267,7 +287,7 @@ def _date_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.d
                spans: list[tuple[int, int]]) -> list[Hit]:
     """A warehouse date not shown legitimately and not a timestamp; any date by an id."""
     hits: list[Hit] = []
-    if not _YEAR_LIKE.search(line):
+    if not (_YEAR_LIKE.search(line) and _DATE_HINT.search(line)):
         return hits
     for m in DATE_PATTERN.finditer(line):
         born = [d for d in dates_in(m) if d in ids.dates and d not in shown]
