@@ -45,6 +45,7 @@ from pathlib import Path
 import psutil
 
 from csc_outcomes import paths
+from csc_outcomes.commands.arguments import default_jobs
 from csc_outcomes.reporting.papermill_runs import NotebookJob, run_notebooks
 
 ROOT = paths.repo_root()
@@ -68,7 +69,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0, help="LA size, 1 = England's (default 1)")
     p.add_argument("--seed", type=int, default=153, help="generator seed (default 153)")
     p.add_argument("--period-end", default="2026-03-31", help="period of the run (default 2026-03-31)")
-    p.add_argument("--jobs", type=int, default=2, help="notebooks at once (default 2)")
+    p.add_argument("--jobs", type=int, default=default_jobs(),
+                   help=f"notebooks at once (default the run's own: cores + 1, {default_jobs()} here)")
     p.add_argument("--cluster", default=None,
                    help="pass --cluster ADDRESS|local to the run (default: the kit's own runner)")
     p.add_argument("--floor-runs", type=int, default=6,

@@ -41,11 +41,13 @@ def _lookups(n_ids: int, text: str) -> int:
 
 
 def test_the_scan_is_linear_in_the_text_and_flat_in_the_identifiers():
-    line = "<tr><td>Children looked after</td><td>1,234</td><td>C0000007 (22.6%)</td></tr>\n"
-    assert _lookups(10, line * 100) == _lookups(100_000, line * 100)
-    assert _lookups(10, line * 200) == 2 * _lookups(10, line * 100)
+    def rows(n: int) -> str:  # distinct lines: a repeated line is read once (below)
+        return "".join(f"<tr><td>Children looked after</td><td>1,{i:03d}</td>"
+                       "<td>C0000007 (22.6%)</td></tr>\n" for i in range(n))
+    assert _lookups(10, rows(100)) == _lookups(100_000, rows(100))
+    assert _lookups(10, rows(200)) == 2 * _lookups(10, rows(100))
     # the 16 words of a line are looked up at once (in C); one by one only the id found
-    assert _lookups(10, line * 100) == 100
+    assert _lookups(10, rows(100)) == 100
 
 
 def _word_by_word(text: str, ids: dict[str, str], postcodes: dict[str, str]) -> list[tuple]:
@@ -139,3 +141,23 @@ def test_every_date_the_date_pattern_finds_on_a_line_is_read():
     got = sorted((h.line, h.offset, h.value) for h in text_hits(text, held)
                  if h.rule == "date_of_birth")
     assert len(expected) > 1000 and got == expected
+
+
+def test_a_short_line_is_read_once_a_process_and_found_wherever_it_is(monkeypatch):
+    """Workbooks repeat their rows (every LA's comparator rows in each of 154): a line's
+    findings are remembered, and given again with the line number where it is seen."""
+    from csc_outcomes.reporting import leak_text
+
+    ids = IdentifierSet.build(ids=[("1234567", "LAchildID")])
+    calls = []
+    real = leak_text.line_hits
+    monkeypatch.setattr(leak_text, "line_hits", lambda *a: calls.append(a[0]) or real(*a))
+    row = "SYN001\tRe-referrals\t1234567\t0.25"
+    first = text_hits(f"head\n{row}", ids)
+    again = text_hits(f"{row}\nother\n{row}", ids)
+    assert [(h.line, h.value) for h in first] == [(2, "1234567")]
+    assert [(h.line, h.value) for h in again] == [(1, "1234567"), (3, "1234567")]
+    assert calls.count(row) == 1
+    long_row = row + "\t" + "x" * leak_text.REMEMBERED_LINE
+    text_hits(long_row, ids), text_hits(long_row, ids)
+    assert calls.count(long_row) == 2  # a long line (a page of markup) is not kept

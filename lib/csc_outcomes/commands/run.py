@@ -95,7 +95,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", dest="formats", action="append", choices=["html", "pdf"],
                    help="output format (repeat for both; default from defaults.yaml, else html)")
     p.add_argument("--jobs", type=arguments.jobs, default=None, metavar="N",
-                   help="notebooks run at once, at least 1 (default 2)")
+                   help="notebooks run at once, at least 1 (default: the machine's cores plus "
+                        f"one, {arguments.default_jobs()} here); also the worker processes "
+                        "writing trackers, reports and workbooks")
     p.add_argument("--notebook", dest="notebooks", action="append", metavar="NAME",
                    help="notebook to run, by name in notebooks/ (repeat; default all four)")
     p.add_argument("--schedule", metavar="NAME",
@@ -164,7 +166,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         reports_dir=Path(option("reports_dir", args.reports_dir, "reports")),
         restricted_dir=Path(option("restricted_dir", args.restricted_dir, "restricted")),
         formats=tuple(option("formats", args.formats, ["html"])),
-        jobs=option("jobs", args.jobs, 2),
+        jobs=option("jobs", args.jobs, arguments.default_jobs()),
         notebooks=_all_or(option("notebooks", args.notebooks)),
         notebooks_dir=args.notebooks_dir, parameters_dir=Path(params_dir),
         renderer=option("renderer", args.renderer, "auto"), progress=not args.quiet,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -109,6 +109,10 @@ class IdentifierSet:
     max_parts: int = 1
     max_length: int = 0
     skipped: int = 0
+    #: What the scan found on each short line already read, in this process
+    #: (``leak_text.text_hits``): not part of the set's value.
+    lines_seen: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict, compare=False,
+                                                         repr=False)
 
     @classmethod
     def build(cls, ids: Iterable[tuple[object, str]] = (),

@@ -91,6 +91,11 @@ _PIXELS_OR_GLYPHS = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"BM", b"II*
                      b"OTTO")
 
 
+#: The longest line whose findings are remembered (``seen_line_hits``): table rows, not
+#: a report's pages of markup.
+REMEMBERED_LINE = 400
+
+
 @dataclass(frozen=True)
 class Hit:
     """One suspected disclosure in a text.
@@ -132,9 +137,23 @@ def text_hits(text: str, ids: IdentifierSet, shown: frozenset[dt.date] = frozens
     text = readable(text)
     hits: list[Hit] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
-        hits += line_hits(line, lineno, ids, shown, depth)
+        hits += seen_line_hits(line, lineno, ids, shown, depth)
     hits += _svg_text_hits(text, ids, shown, depth)
     return list(dict.fromkeys(hits))
+
+
+def seen_line_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.date],
+                   depth: int) -> list[Hit]:
+    """:func:`line_hits`, read once a process for a line up to :data:`REMEMBERED_LINE`
+    characters (``IdentifierSet.lines_seen``): what a line holds depends on its text
+    alone, and the workbooks repeat their rows (every LA's comparator rows, in each of a
+    national run's 154 workbooks: most of the scan's time)."""
+    if len(line) > REMEMBERED_LINE:
+        return line_hits(line, lineno, ids, shown, depth)
+    key = (line, shown, depth)
+    if key not in ids.lines_seen:
+        ids.lines_seen[key] = tuple(line_hits(line, 0, ids, shown, depth))
+    return [replace(h, line=lineno) for h in ids.lines_seen[key]]
 
 
 def line_hits(line: str, lineno: int, ids: IdentifierSet, shown: frozenset[dt.date],
