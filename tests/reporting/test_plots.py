@@ -526,3 +526,17 @@ def test_ranked_ratios_name_no_la_under_the_axis_when_there_are_many():
     assert fig.get_size_inches().tolist() == [8.0, 4.5]
     assert not [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
     assert [t.get_text() for t in fig.axes[0].texts] == ["LA39"]
+
+
+def test_a_long_coefficient_plot_title_stays_inside_the_figure():
+    """The proportionality report's "Needs associated with a higher level of
+    intervention (the 12 largest of 40)" ran off the right edge, after long labels."""
+    table = pd.DataFrame({"label": [f"Child criminal exploitation (24A) {i}" for i in range(12)],
+                          "odds_ratio": np.linspace(1.1, 3.0, 12), "ci_lower": 1.0, "ci_upper": 3.5})
+    with matplotlib.rc_context():
+        plots.set_theme()
+        fig = plots.coef_plot(table, title="Needs associated with a higher level of "
+                                           "intervention (the 12 largest of 40)")
+        renderer = _drawn(fig)
+        title = _title_text(fig.axes[0]).get_window_extent(renderer)
+    assert fig.bbox.x0 <= title.x0 and title.x1 <= fig.bbox.x1, (title, fig.bbox)

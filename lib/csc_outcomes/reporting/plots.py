@@ -721,10 +721,15 @@ def coef_plot(
     else:  # at most five ticks: more ran into each other on a narrow axis
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=5))
     ax.set_xlabel(xlabel if ratio else ("Estimate" if xlabel == "Odds ratio (log scale)" else xlabel))
-    if title:
-        ax.set_title(title)
+    if title:  # wrapped: it starts where the axes do, after the terms' labels
+        ax.set_title(textwrap.fill(title, _COEF_TITLE_CHARS))
     ax.grid(axis="y", visible=False)
     return fig
+
+
+#: Characters per line of a coefficient plot's title: "Needs associated with a higher
+#: level of intervention (the 12 largest of 40)" ran off the figure's right edge.
+_COEF_TITLE_CHARS = 40
 
 
 def _ratio_locator(lower: pd.Series, upper: pd.Series, reference: float) -> Any:
