@@ -524,6 +524,9 @@ def test_ranked_ratios_name_no_la_under_the_axis_when_there_are_many():
     many = _ratios([1 + i / 100 for i in range(40)], ["inside"] * 40)
     fig = plots.ranked_ratios(many, "LA39", title="t")
     assert fig.get_size_inches().tolist() == [8.0, 4.5]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "Local authorities: outside their limits" not in legend  # none is: not listed
+    assert "Local authorities: inside their limits" in legend
     assert not [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
     assert [t.get_text() for t in fig.axes[0].texts] == ["LA39"]
 

@@ -772,10 +772,12 @@ def ranked_ratios(ratios: pd.DataFrame, highlight: str | None = None, *, title: 
     ax.vlines(rank, shown["ci_lower"].astype(float), shown["ci_upper"].astype(float),
               color=_GREY, alpha=0.35, linewidth=2, label="95% limits around 1 for its size")
     outside = shown["flag"].isin(["above", "below"]).to_numpy()
+    # a kind of point none of the LAs is gets no legend entry ("_" labels are left out)
     ax.scatter(rank[~outside], shown.loc[~outside, "ratio"], s=16, color=PALETTE[0], alpha=0.45,
-               linewidths=0, zorder=3, label="Local authorities: inside their limits")
+               linewidths=0, zorder=3,
+               label="Local authorities: inside their limits" if (~outside).any() else "_inside")
     ax.scatter(rank[outside], shown.loc[outside, "ratio"], s=16, color=PALETTE[0], zorder=3,
-               label="Local authorities: outside their limits")
+               label="Local authorities: outside their limits" if outside.any() else "_outside")
     ax.axhline(reference, color=_GREY, linestyle="--", linewidth=1)
     own = shown.index[shown["label"].astype(str) == str(highlight)]
     if len(own):
