@@ -105,6 +105,14 @@ def test_only_the_las_asked_for_are_read(clean_warehouse):
     assert len(identifiers_from_warehouse(clean_warehouse, ["E9"])) == 0
 
 
+def test_a_spilling_build_gives_the_same_set_and_keeps_its_folder_private(clean_warehouse,
+                                                                          tmp_path):
+    spill = tmp_path / "run" / "spill"
+    held = identifiers_from_warehouse(clean_warehouse, spill_dir=spill)
+    assert held == identifiers_from_warehouse(clean_warehouse) and len(held.ids) > 0
+    assert spill.stat().st_mode & 0o777 == 0o700
+
+
 def test_plain_strings_are_ids():
     held = IdentifierSet.of({"C0000123456", "2012-06-15"})
     assert dict(held.ids) == {"C0000123456": "identifier", "2012-06-15": "identifier"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -81,7 +82,7 @@ CHANGES = {
                                                    lambda plan, nb, code: {"m": "other"}),
     "warehouse of the LA": lambda p, mp, tmp: mp.setattr(
         incremental, "memo_digest",
-        lambda root, path, kind, compute: {"SYN01": "x", "SYN02": "y"} if kind == "la-digests"
+        lambda root, path, kind, compute, *said: {"SYN01": "x", "SYN02": "y"} if kind == "la-digests"
         else None),
 }
 
@@ -142,9 +143,13 @@ def test_la_digests_change_with_that_la_only_and_are_memoised(plan, tmp_path):
         calls.append(path)
         return la_digests(path)
 
-    assert incremental.memo_digest(tmp_path, warehouse, "la-digests", compute) == after
-    assert incremental.memo_digest(tmp_path, warehouse, "la-digests", compute) == after
+    said = []
+    for _ in range(2):
+        assert incremental.memo_digest(tmp_path, warehouse, "la-digests", compute, said.append,
+                                       "each LA's digest") == after
     assert len(calls) == 1, "the second look-up is the memo's"
+    assert len(said) == 2 and said[0].startswith("each LA's digest: working it out for ")
+    assert re.fullmatch(r"each LA's digest: done in \d+\.\d s", said[1]), "said once, when made"
     os.utime(warehouse, ns=(1, 1))  # another file identity: computed again
     incremental.memo_digest(tmp_path, warehouse, "la-digests", compute)
     assert len(calls) == 2

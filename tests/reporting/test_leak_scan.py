@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from matplotlib.figure import Figure
 
+from csc_outcomes.reporting import leak_files
 from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.identifiers import (
     IdentifierSet,
@@ -310,24 +311,56 @@ def test_office_files_are_read_from_their_xml(tmp_path):
     assert [x.kind for x in scan(tmp_path, HELD)] == ["LAchildID"]
 
 
-def test_xlsx_without_openpyxl_is_unscannable(tmp_path, monkeypatch):
+def test_an_office_part_is_read_a_row_or_paragraph_a_line(tmp_path):
+    """A sheet's XML is one line of megabytes: each row is read as its own line, and a
+    finding names the row's line; a break before a tag splits no word or date."""
+    rows = "".join(f'<row r="{i}"><c><v>{v}</v></c></row>' for i, v in
+                   enumerate(["12", "C1000001", "15/06/2012 K1000001", "7"], start=1))
+    _zip(tmp_path / "t.docx", {"word/sheet.xml": f"<sheetData>{rows}</sheetData>",
+                               "word/document.xml": "<w:p><w:t>a</w:t></w:p><w:p>"
+                                                    "<w:t>SW100001</w:t></w:p>"})
+    found = sorted((x.location, x.line, x.rule, x.kind) for x in scan(tmp_path, HELD))
+    assert found == [("word/document.xml", 3, "known_identifier", "SW_ID"),
+                     ("word/sheet.xml", 3, "known_identifier", "CHILD"),
+                     ("word/sheet.xml", 4, "date_of_birth", "DOB"),
+                     ("word/sheet.xml", 4, "known_identifier", "LAchildID")]
+
+
+def test_xlsx_without_calamine_is_unscannable(tmp_path, monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "openpyxl" else real(name, *a))
+                        lambda name, *a: None if name == "python_calamine" else real(name, *a))
     _zip(tmp_path / "t.xlsx", {"xl/sharedStrings.xml": "<t>C1000001</t>"})
     leaks = scan(tmp_path, HELD)
     assert sorted(x.rule for x in leaks) == ["known_identifier", "unscannable"]
-    assert "openpyxl" in next(str(x) for x in leaks if x.rule == "unscannable")
+    assert "python-calamine" in next(str(x) for x in leaks if x.rule == "unscannable")
 
 
-def test_xlsx_cells_are_read_with_openpyxl(tmp_path):
+def test_an_xlsx_whose_cells_cannot_be_read_is_unscannable(tmp_path):
+    _zip(tmp_path / "t.xlsx", {"xl/sharedStrings.xml": "<t>C1000001</t>"})  # no workbook part
+    leaks = scan(tmp_path, HELD)
+    assert sorted(x.rule for x in leaks) == ["known_identifier", "unscannable"]
+    assert "cells cannot be read" in next(str(x) for x in leaks if x.rule == "unscannable")
+
+
+def test_xlsx_cells_are_read_as_excel_holds_them(tmp_path):
+    """Typed cells as openpyxl writes them: a date as a date (a serial number in the XML,
+    found only by reading the cell), whole floats as integers, times, booleans."""
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
-    book.active.append(["child", dt.datetime(2012, 6, 15)])
+    book.active.append(["child", dt.datetime(2012, 6, 15), 4417730.0, True, dt.time(9, 30)])
+    book.create_sheet("Second").append([None, dt.date(2012, 6, 15)])
     book.save(tmp_path / "t.xlsx")
-    assert [x.kind for x in scan(tmp_path, HELD)] == ["DOB"]
+    found = sorted((x.location, x.rule, x.kind) for x in scan(tmp_path, HELD))
+    assert found == [("sheet Second", "date_of_birth", "DOB"),
+                     ("sheet Sheet", "date_of_birth", "DOB"),
+                     ("sheet Sheet", "known_identifier", "CHILD"),
+                     ("xl/worksheets/sheet1.xml", "known_identifier", "CHILD")]
+    cells, _ = leak_files.workbook_texts(tmp_path / "t.xlsx")
+    assert cells == [("sheet Sheet", "Sheet\nchild\t2012-06-15\t4417730\tTrue\t09:30:00"),
+                     ("sheet Second", "Second\n\t2012-06-15")]
 
 
 def test_binary_files_other_than_images_are_unscannable(tmp_path):

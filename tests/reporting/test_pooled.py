@@ -156,7 +156,7 @@ def test_the_run_stage_fits_before_the_notebooks_and_records_keys(warehouse, toy
     lines: list[str] = []
     plan = SimpleNamespace(notebooks=(Path("toy_report.ipynb"), Path("cohort.ipynb")),
                            config=SimpleNamespace(cluster=None, jobs=2, force=False),
-                           warehouse=warehouse,
+                           warehouse=warehouse, la_codes=("SYN01",),
                            period_end=PERIOD, restricted_dir=tmp_path / "restricted",
                            log=lines.append)
     result = RunResult(PERIOD, ["SYN01"], ["toy_report"], ["html"], "builtin")
@@ -188,6 +188,26 @@ def test_too_thin_or_without_warehouse_says_why(warehouse, tmp_path, monkeypatch
 def test_unknown_model_is_named():
     with pytest.raises(ValueError, match="no pooled model 'nope'; known: proportionality"):
         pooled_model("nope", "w.duckdb", PERIOD, None)
+
+
+def test_a_run_of_many_las_fits_its_models_side_by_side_in_processes(tiny_setup, tmp_path):
+    """From ``PARALLEL_FITS_FROM`` LAs and ``--jobs`` 2, the fits go to two worker
+    processes: the same entries, keys and rows as fitted one after the other here."""
+    path = tiny_setup / "data" / "warehouse.duckdb"
+    names = ["rereferral", "proportionality"]
+    plan = SimpleNamespace(config=SimpleNamespace(cluster=None, jobs=3),
+                           la_codes=[f"E{i}" for i in range(stages.PARALLEL_FITS_FROM)])
+    mapper = stages.models_mapper(plan, names)
+    assert mapper is not None and mapper.__name__ == "in_processes"
+    side_by_side = pooled.fit_models(names, path, PERIOD, tmp_path / "a", mapper=mapper)
+    here = pooled.fit_models(names, path, PERIOD, tmp_path / "b")
+    assert [(f.name, f.key, f.rows, f.built) for f in side_by_side] == [
+        (f.name, f.key, f.rows, f.built) for f in here]
+    assert all(model_cache.entry_path(tmp_path / "a", f.key).is_file() for f in side_by_side)
+    plan.la_codes = plan.la_codes[1:]  # one LA fewer, or one job: here, one after the other
+    assert stages.models_mapper(plan, names) is None
+    plan.la_codes, plan.config.jobs = [*plan.la_codes, "E99"], 1
+    assert stages.models_mapper(plan, names) is None
 
 
 def test_fits_can_be_sent_to_a_cluster_as_module_level_jobs(warehouse, toy, tmp_path):

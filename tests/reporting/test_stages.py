@@ -3,12 +3,14 @@ work, an LA whose tracker fails set aside while the others go on."""
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import pytest
 
 from csc_outcomes.reporting import stages
 from csc_outcomes.reporting.config import RunError, RunResult
+from csc_outcomes.reporting.identifiers import identifiers_from_warehouse
 
 
 def plan_for(tmp_path, las, la_parameters=None):
@@ -59,3 +61,25 @@ def test_a_leak_in_a_reused_report_names_where_it_was_kept_and_the_fix(tmp_path)
     assert "SYN01/tiny: kept by an earlier run" in note and "SYN02" not in note
     assert str(tmp_path / "restricted" / "2026-03-31" / "done") in note and "--force" in note
     assert stages.reused_note(plan, result, {"SYN02/tiny.html"}) == ""
+
+
+def test_the_identifiers_are_collected_beside_the_stages_and_waited_for(tiny_setup, tmp_path):
+    """The scan's identifier set is made in a thread while the workbooks are written: the
+    same set as collected in line, its spill folder in the run's own folder, and the
+    thread over when the block ends, even when collecting failed."""
+    path = tiny_setup / "data" / "warehouse.duckdb"
+    plan = SimpleNamespace(config=SimpleNamespace(identifiers=None), warehouse=path,
+                           la_codes=("SYN01",), workdir=tmp_path / ".run-x")
+    with stages.identifiers_in_background(plan) as collecting:
+        assert collecting is not None
+        held = collecting.result()
+    assert held == identifiers_from_warehouse(path, ["SYN01"]) and len(held.ids) > 0
+    assert (tmp_path / ".run-x" / "spill").is_dir()
+    assert not [t for t in threading.enumerate() if t.name.startswith("identifiers")]
+    plan.warehouse = tmp_path / "missing.duckdb"
+    with stages.identifiers_in_background(plan) as collecting, pytest.raises(
+            Exception, match=r"missing\.duckdb"):
+        collecting.result()
+    plan.config.identifiers = frozenset({"C1"})  # given: nothing collected
+    with stages.identifiers_in_background(plan) as collecting:
+        assert collecting is None

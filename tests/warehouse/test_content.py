@@ -8,11 +8,12 @@ import hashlib
 import shutil
 
 import duckdb
+import pandas as pd
 
 from csc_outcomes import warehouse
 from csc_outcomes.ingest import ingest_folder
 from csc_outcomes.warehouse import content_hash, ingest_into, write
-from csc_outcomes.warehouse.content import projection_digest
+from csc_outcomes.warehouse.content import la_digests, projection_digest
 from csc_outcomes.warehouse.schema import column_types
 
 from .conftest import TODAY
@@ -61,6 +62,12 @@ def test_row_order_does_not_matter(clean_dir, tmp_path):
     result.tables["episodes"] = result.tables["episodes"].iloc[1:]  # one row fewer
     write(tmp_path / "c.duckdb", result)
     assert content_hash(tmp_path / "c.duckdb") != content_hash(tmp_path / "a.duckdb")
+    a, b, c = (la_digests(tmp_path / f"{x}.duckdb") for x in "abc")
+    assert list(a) == ["E1"] and a == b, "an LA's digest: row order does not matter either"
+    assert c != a
+    result.tables["episodes"] = pd.concat([result.tables["episodes"]] * 2, ignore_index=True)
+    write(tmp_path / "d.duckdb", result)
+    assert la_digests(tmp_path / "d.duckdb") not in (a, c), "a repeated row counts"
 
 
 def test_input_files_table(clean_dir, tmp_path):

@@ -98,8 +98,7 @@ def comparator_row(pub: Published, released: pd.DataFrame, la_code: str, period_
                    stand_in: str | None, measure_id: str) -> dict[str, Any]:
     """One measure's row of :func:`comparators` (``released``: at least the LA's rows)."""
     year = pub.latest_year(measure_id)
-    rows = pub.rated_measure(measure_id)
-    rows = rows[rows["year"] == year]
+    rows = pub.latest_rated(measure_id)
     kind, count = CATALOGUE[measure_id].kind, rates.is_count(measure_id)
     is_real = la_code in pub.la_codes()
     # only a real LA has a child population: a synthetic one's counts get no rate

@@ -92,6 +92,9 @@ class Figures:
         self.comparator_codes = comps or [c for c in las if c != self.la_code]
         self.comparator_label = ("statistical neighbours" if comps else "other LAs")
         self._info = self.info.set_index("measure_id")
+        # looked up per table row (a workbook's comparator sheet: 600,000 labels a national
+        # run), so as plain dicts: a frame's column lookup each time took 40 s
+        self._labels: dict[Any, Any] = self._info["label"].to_dict()
         self._lookups: dict[pd.Timestamp, tuple[pd.DataFrame, dict[tuple[Any, Any], int]]] = {}
         self._slices: dict[tuple[pd.Timestamp, str], pd.DataFrame] = {}
         self._all_las: list[str] | None = None
@@ -149,7 +152,7 @@ class Figures:
         return str(kinds.iloc[0]) if len(kinds) else str(self._info["kind"].get(measure_id, "rate"))
 
     def label(self, measure_id: str) -> str:
-        return str(self._info["label"].get(measure_id, measure_id))
+        return str(self._labels.get(measure_id, measure_id))
 
     def one(self, measure_id: str, la_code: str | None = None, period: Any = None) -> pd.Series | None:
         """One LA's released row for a measure and period (None when there is none).

@@ -16,6 +16,7 @@ another ingest than the warehouse's is said so, never silently ignored.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -57,11 +58,28 @@ class QualityNote(str):
 
 
 def load_qa(path: Path) -> dict[str, Any] | QualityNote:
-    """The QA report at ``path``, or a note saying why there is none to use."""
+    """The QA report at ``path``, or a note saying why there is none to use.
+
+    Read once per process for one version of the file (:func:`file_version`): a national
+    report is 4 MB of JSON, and the workbook stage asks for it once per LA (153 times:
+    12 s). The dict returned is shared: read it, never change it."""
     if not path.is_file():
         return QualityNote(f"No ingest QA report was found ({path.name} beside the warehouse), "
                            "so the records read and rejected cannot be shown; re-run "
                            "'csc-outcomes ingest' to write it.")
+    return _read_qa(file_version(path))
+
+
+def file_version(path: Path) -> tuple[str, int, int, int]:
+    """(path, inode, size, modification time): a file's version, to remember what was read
+    of it (a replaced or rewritten file is another version)."""
+    st = path.stat()
+    return str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=4)
+def _read_qa(version: tuple[str, int, int, int]) -> dict[str, Any] | QualityNote:
+    path = Path(version[0])
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -73,15 +91,27 @@ def load_qa(path: Path) -> dict[str, Any] | QualityNote:
     return data
 
 
-def la_counts(qa: Mapping[str, Any], la_code: str, repairs: pd.DataFrame) -> dict[str, int]:
-    """The LA's counts (:data:`LABELS` keys) from the QA report and the repairs table."""
+@functools.lru_cache(maxsize=4)
+def warehouse_facts(version: tuple[str, int, int, int]) -> tuple[dict[str, int], frozenset[str]]:
+    """Each LA's count of repaired rows and the ingests' input hashes, for one version of
+    the warehouse: counted in SQL once, not read row by row for each LA's report."""
+    with wh.connect(Path(version[0])) as con:
+        counts = dict(con.execute("SELECT la_code, count(*) FROM repairs GROUP BY la_code").fetchall())
+        hashes = con.execute("SELECT DISTINCT CAST(input_hash AS VARCHAR) FROM ingest_runs "
+                             "WHERE input_hash IS NOT NULL").fetchall()
+    return {str(k): int(v) for k, v in counts.items()}, frozenset(str(h) for (h,) in hashes)
+
+
+def la_counts(qa: Mapping[str, Any], la_code: str, repairs: int) -> dict[str, int]:
+    """The LA's counts (:data:`LABELS` keys) from the QA report and its count of rows in
+    the repairs table (``repairs``)."""
     files = [f for f in qa["files"] if f.get("la_code") == la_code]
     return {
         "files": len({f["path"] for f in files}),
         "files_rejected": len({f["path"] for f in files if f.get("status") == "rejected"}),
         "rows_read": sum(int(f.get("rows_read") or 0) for f in files),
         "rows_rejected": sum(int(f.get("rows_rejected") or 0) for f in files),
-        "repairs": int((repairs["la_code"] == la_code).sum()) if len(repairs) else 0,
+        "repairs": repairs,
         "rows_unmatched": sum(int(f.get("rows_unmatched") or 0) for f in files),
         "warnings": sum(1 for f in files for p in f.get("problems") or []
                         if p.get("severity") == "warning"),
@@ -99,8 +129,7 @@ def quality_table(counts: Mapping[str, int],
 
 def stale_note(qa: Mapping[str, Any], warehouse: Path) -> str | None:
     """A note when the QA report is from another ingest than the warehouse's."""
-    runs = wh.read_table(warehouse, "ingest_runs")
-    hashes = set(runs["input_hash"].dropna().astype(str)) if len(runs) else set()
+    _, hashes = warehouse_facts(file_version(warehouse))
     if not hashes or qa.get("input_hash") in hashes:
         return None
     return ("The QA report beside the warehouse is from another ingest than the warehouse's "
@@ -116,8 +145,8 @@ def la_quality(qa_path: str | Path, warehouse: str | Path, la_code: str,
         return None, str(qa)
     if not Path(warehouse).is_file():
         return None, f"The warehouse ({Path(warehouse).name}) was not found, so data quality is not shown."
-    repairs = wh.read_table(Path(warehouse), "repairs", [la_code])
-    table = quality_table(la_counts(qa, la_code, repairs), threshold)
+    repairs, _ = warehouse_facts(file_version(Path(warehouse)))
+    table = quality_table(la_counts(qa, la_code, repairs.get(la_code, 0)), threshold)
     note = stale_note(qa, Path(warehouse)) or (
         "Counts are of records, not children, from the ingest's QA report; counts from 1 "
         f"to {threshold} are shown as c. The QA report itself (restricted) lists each "

@@ -87,9 +87,11 @@ def job_id(job: NotebookJob) -> str:
 
 
 def memo_digest(restricted_dir: Path, path: Path, kind: str,
-                compute: Callable[[Path], Any]) -> Any:
-    """``compute(path)`` remembered in ``restricted/digests/`` (``manifest.remembered``)."""
-    return mf.remembered(restricted_dir / mf.MEMO_FOLDER, path, kind, compute)
+                compute: Callable[[Path], Any], log: Callable[[str], None] | None = None,
+                what: str = "") -> Any:
+    """``compute(path)`` remembered in ``restricted/digests/`` (``manifest.remembered``),
+    said to ``log`` when worked out."""
+    return mf.remembered(restricted_dir / mf.MEMO_FOLDER, path, kind, compute, log, what)
 
 
 def pooled_keys(plan: RunPlan, notebook: str, code: str) -> Any:
@@ -98,7 +100,8 @@ def pooled_keys(plan: RunPlan, notebook: str, code: str) -> Any:
     scans the warehouse's columns, too slow to repeat on a national one."""
     return memo_digest(plan.restricted_dir, Path(plan.config.warehouse).resolve(),
                        f"pooled-{notebook}-{code[:16]}",
-                       lambda path: pooled.model_keys(path, plan.period_end, notebook))
+                       lambda path: pooled.model_keys(path, plan.period_end, notebook),
+                       plan.log, f"the digests of what {notebook}'s pooled models read")
 
 
 def run_parts(plan: RunPlan) -> dict[str, Any]:
@@ -113,7 +116,7 @@ def run_parts(plan: RunPlan) -> dict[str, Any]:
         "renderer_version": renderer_version(plan.renderer),
         "published": published_cache.content_key(published) if published.is_dir() else None,
         "qa_report": memo_digest(plan.restricted_dir, data_quality.qa_report_path(warehouse),
-                                 "qa-report", mf.sha256_file),
+                                 "qa-report", mf.sha256_file, plan.log, "the QA report's SHA-256"),
         "defaults": {k: v for k, v in plan.defaults.items() if k not in RUN_OPTIONS},
         "banner": plan.incomplete, "period_end": plan.period_end,
         "measures": sha256_json(table.to_csv_text(plan.measures_rows)),
@@ -130,7 +133,7 @@ def job_keys(plan: RunPlan, jobs: Sequence[NotebookJob]) -> dict[str, str]:
     """Each job's key (``<LA>/<notebook>`` -> sha256); see the module docstring."""
     shared = run_parts(plan)
     lad = memo_digest(plan.restricted_dir, Path(plan.config.warehouse).resolve(), "la-digests",
-                      la_digests) or {}
+                      la_digests, plan.log, "each LA's warehouse digest") or {}
     notebooks = {nb: (mf.sha256_file(nb), reads_own_measures(nb),
                       pooled_keys(plan, nb.stem, shared["code"])) for nb in plan.notebooks}
     rows = plan.measures_rows

@@ -42,6 +42,7 @@ import os
 import platform
 import re
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -82,16 +83,28 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 MEMO_FOLDER = "digests"
 
 
-def remembered(memo_dir: Path, path: Path, kind: str, compute: Callable[[Path], Any]) -> Any:
+def remembered(memo_dir: Path, path: Path, kind: str, compute: Callable[[Path], Any],
+               log: Callable[[str], None] | None = None, what: str = "") -> Any:
     """``compute(path)``, remembered in ``memo_dir`` by the file's identity
     (:func:`csc_outcomes.reporting.file_memo.remembered`); None when there is no file.
 
     Digests of a national warehouse take many seconds; a rerun with nothing changed must
-    not pay them again.
+    not pay them again. ``log`` says when one is worked out, and how long it took
+    (``what`` names it): a new month's run would otherwise be silent for its first minute.
     """
     if not path.is_file():
         return None
-    return file_memo.remembered(memo_dir, path, {"kind": kind}, lambda: compute(path))
+
+    def compute_and_say() -> Any:
+        if log is None:
+            return compute(path)
+        log(f"{what or kind}: working it out for {path.name} (kept for the runs after)")
+        t0 = time.perf_counter()
+        value = compute(path)
+        log(f"{what or kind}: done in {time.perf_counter() - t0:.1f} s")
+        return value
+
+    return file_memo.remembered(memo_dir, path, {"kind": kind}, compute_and_say)
 
 
 def sha256_text(text: str) -> str:
@@ -392,11 +405,15 @@ def period_rows_hash(measures: pd.DataFrame, period_end: Any) -> str:
     return sha256_text(table.to_csv_text(table.period_rows(measures, period_end)))
 
 
-def warehouse_record(warehouse: Path, project: Path,
-                     memo_dir: Path | None = None) -> dict[str, Any]:
+#: How the progress lines name the warehouse's content hash.
+WAREHOUSE_HASH = "the warehouse's content hash (SHA-256 of every row, for the manifest)"
+
+
+def warehouse_record(warehouse: Path, project: Path, memo_dir: Path | None = None,
+                     log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """What the warehouse was built from: ``files`` (every raw input file, from its
     ``input_files``), ``input_dir`` (when it names it) and ``warehouse`` (its path and
-    content hash, :func:`remembered` in ``memo_dir`` when given). Raises ``OSError`` or
+    content hash, :func:`remembered` in ``memo_dir`` when given, said to ``log``). Raises ``OSError`` or
     ``ValueError`` for a warehouse it cannot read."""
     files = wh.read_table(warehouse, wh.INPUT_FILES)
     runs = wh.read_table(warehouse, "ingest_runs")
@@ -408,7 +425,8 @@ def warehouse_record(warehouse: Path, project: Path,
                   for r in files.sort_values("path").to_dict("records")],
         "warehouse": {"path": relative(warehouse, project),
                       "content_sha256": (remembered(memo_dir, warehouse, "content",
-                                                    wh.content_hash) if memo_dir
+                                                    wh.content_hash, log, WAREHOUSE_HASH)
+                                         if memo_dir
                                          else wh.content_hash(warehouse))},
     }
 

@@ -175,7 +175,8 @@ def prepare(config: RunConfig, run_id: str | None = None) -> RunPlan:
     cov = warehouse_coverage(warehouse)
     check = checked_period(cov, spelled, config.la_codes, config.allow_incomplete)
     period = check.period_end.isoformat()
-    inputs = warehouse_inputs(warehouse, reports_dir.parent, restricted_dir / mf.MEMO_FOLDER)
+    inputs = warehouse_inputs(warehouse, reports_dir.parent, restricted_dir / mf.MEMO_FOLDER,
+                              to_stderr if config.progress else None)
     t0 = time.perf_counter()
     computed = measures_for_period(warehouse, measures_table, period,
                                    log=to_stderr if config.progress else None)
@@ -232,11 +233,13 @@ def checked_period(cov: Coverage, period: str, la_codes: Sequence[str],
         raise RunError(str(exc), exit_code=exc.exit_code) from exc
 
 
-def warehouse_inputs(warehouse: Path, project: Path, memo_dir: Path) -> dict[str, Any]:
+def warehouse_inputs(warehouse: Path, project: Path, memo_dir: Path,
+                     log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """What the warehouse was built from, for the manifest: ``RunError`` if unreadable.
-    Its content hash is remembered by file identity in ``memo_dir`` (``restricted/digests``)."""
+    Its content hash is remembered by file identity in ``memo_dir`` (``restricted/digests``);
+    ``log`` says when it is worked out."""
     try:
-        return mf.warehouse_record(warehouse, project, memo_dir)
+        return mf.warehouse_record(warehouse, project, memo_dir, log)
     except (OSError, ValueError) as exc:
         raise RunError(f"could not read what the warehouse {warehouse} was built from "
                        f"({type(exc).__name__}: {exc}); re-ingest: csc-outcomes ingest INPUT "

@@ -99,8 +99,9 @@ def run_stages(plan: RunPlan) -> RunResult:
     executed = stages.execute_notebooks(plan, result)
     titles = stages.add_subtitles(plan, executed)
     executed = stages.render(plan, executed, result)
-    stages.write_workbooks(plan, executed, result)
-    staged = stages.stage_manifest(plan, executed, titles, result)
-    stages.leak_scan(plan, result)
+    with stages.identifiers_in_background(plan) as collecting:
+        stages.write_workbooks(plan, executed, result)
+        staged = stages.stage_manifest(plan, executed, titles, result)
+        stages.leak_scan(plan, result, collecting)
     stages.publish(plan, staged, titles, result)
     return stages.finish(plan, result)

@@ -18,10 +18,13 @@ run is published.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -133,14 +136,7 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
     """
     t0 = time.perf_counter()
     names = pooled.models_for(p.stem for p in plan.notebooks)
-    mapper = None
-    address = plan.config.cluster
-    if address and names:
-        # Dask takes ~2 s to load: only for a run on a cluster
-        from csc_outcomes.reporting import cluster  # noqa: PLC0415
-
-        def mapper(fn: Any, items: list[str], **kwargs: Any) -> list[pooled.Fitted]:
-            return cluster.map_on_cluster(address, fn, items, workers=plan.config.jobs, **kwargs)
+    mapper = models_mapper(plan, names)
     try:
         fitted = pooled.fit_models(names, plan.warehouse, plan.period_end,
                                    model_cache.cache_root(plan.restricted_dir),
@@ -153,6 +149,37 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
     result.models = {f.name: f.key for f in fitted}
     result.timings.update(pooled_models_s=round(time.perf_counter() - t0, 3),
                           pooled_each_s={f.name: f.seconds for f in fitted})
+
+
+#: Fewest LAs for which a run fits its pooled models side by side, in processes of their
+#: own: a national run's three fits took 86 s one after the other and 45-65 s side by
+#: side (peak memory 7 GB), but starting a process costs more than a few LAs' fits.
+PARALLEL_FITS_FROM = 20
+
+
+def models_mapper(plan: RunPlan, names: Sequence[str]) -> Any:
+    """How ``pooled.fit_models`` maps its fits: on the run's cluster (``--cluster``), in
+    up to two processes (a run of :data:`PARALLEL_FITS_FROM` LAs or more, with ``--jobs``
+    above 1: the fits are long and each uses a core), or None (one after the other here)."""
+    address, workers = plan.config.cluster, min(2, plan.config.jobs, len(names))
+    if address and names:
+        # Dask takes ~2 s to load: only for a run on a cluster
+        from csc_outcomes.reporting import cluster  # noqa: PLC0415
+
+        def on_cluster(fn: Any, items: list[str], **kwargs: Any) -> list[pooled.Fitted]:
+            return cluster.map_on_cluster(address, fn, items, workers=plan.config.jobs, **kwargs)
+        return on_cluster
+    if workers < 2 or len(plan.la_codes) < PARALLEL_FITS_FROM:
+        return None
+
+    def in_processes(fn: Any, items: list[str], **kwargs: Any) -> list[pooled.Fitted]:
+        done = worker_pool.map_in_processes(functools.partial(fn, **kwargs), items, workers,
+                                            inline_per_worker=0)
+        failed = [f"{d.item}: {d.error}" for d in done if d.error]
+        if failed:
+            raise RuntimeError("; ".join(failed))
+        return [d.value for d in done if d.value is not None]
+    return in_processes
 
 
 # ------------------------------------------------------------------ execute
@@ -390,21 +417,50 @@ def stage_manifest(plan: RunPlan, executed: Sequence[NotebookResult], titles: Ma
     return Staged(files=files, manifest=man, manifest_path=path)
 
 
-def collect_identifiers(warehouse: str | Path,
-                        la_codes: Sequence[str] | None = None) -> IdentifierSet:
-    """Every id, ``SW_ID``, postcode and date of birth of ``la_codes`` in the warehouse."""
-    return identifiers_from_warehouse(warehouse, la_codes)
+def collect_identifiers(warehouse: str | Path, la_codes: Sequence[str] | None = None,
+                        spill_dir: Path | None = None) -> IdentifierSet:
+    """Every id, ``SW_ID``, postcode and date of birth of ``la_codes`` in the warehouse
+    (``spill_dir``: where DuckDB may spill them, ``identifiers_from_warehouse``)."""
+    return identifiers_from_warehouse(warehouse, la_codes, spill_dir=spill_dir)
 
 
-def leak_scan(plan: RunPlan, result: RunResult) -> None:
-    """Scan everything staged for identifiers, dates of birth and small counts; a hit fails the run."""
+@contextlib.contextmanager
+def identifiers_in_background(plan: RunPlan) -> Iterator[Future[IdentifierSet] | None]:
+    """The leak scan's identifier set, collected in a thread while the stages before the
+    scan run (None when the run was given its identifiers).
+
+    Collecting it is DuckDB's work (21-25 s on a national warehouse), which leaves the
+    interpreter free; the workbook stage is the interpreter's (pandas, 35 s), which
+    leaves a core free: side by side they take about as long as the longer. The thread
+    is waited for before the block ends, whatever happened, so that it never reads the
+    run's copy of the warehouse while its folder is removed.
+    """
+    if plan.config.identifiers is not None:
+        yield None
+        return
+    pool = ThreadPoolExecutor(1, thread_name_prefix="identifiers")
+    try:
+        collecting = pool.submit(collect_identifiers, plan.warehouse, plan.la_codes,
+                                 plan.workdir / "spill")
+        pool.shutdown(wait=False)  # the thread ends with its one job: none left when the scan forks
+        yield collecting
+    finally:
+        pool.shutdown(wait=True)
+
+
+def leak_scan(plan: RunPlan, result: RunResult,
+              collecting: Future[IdentifierSet] | None = None) -> None:
+    """Scan everything staged for identifiers, dates of birth and small counts; a hit
+    fails the run. ``collecting``: the identifier set on its way
+    (:func:`identifiers_in_background`); else it is collected here."""
     t0 = time.perf_counter()
     plan.log("leak scan: everything staged against the children's identifiers, dates of "
              "birth and small counts")
     ids: IdentifierSet | frozenset[str] | None = plan.config.identifiers
     if ids is None:
         try:
-            ids = collect_identifiers(plan.warehouse, plan.la_codes)
+            ids = (collecting.result() if collecting is not None else
+                   collect_identifiers(plan.warehouse, plan.la_codes, plan.workdir / "spill"))
         except Exception as exc:  # noqa: BLE001 - a missing, locked or corrupt warehouse
             fail(plan, result, f"could not read child identifiers from {plan.warehouse} for "
                                f"the leak scan ({type(exc).__name__}: {exc}); nothing was published")

@@ -51,12 +51,13 @@ def run_one(fn: Callable[[T], R], item: T) -> Outcome[T, R]:
 
 def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
                      progress: Callable[[int, int, Outcome[T, R]], None] | None = None,
-                     ) -> list[Outcome[T, R]]:
+                     inline_per_worker: int = INLINE_PER_WORKER) -> list[Outcome[T, R]]:
     """``fn`` over ``items`` in ``workers`` processes (``fn`` and the items picklable: a
     module-level function and plain values); the outcomes in the items' order.
-    ``progress(done, total, outcome)`` is called here as each finishes."""
+    ``progress(done, total, outcome)`` is called here as each finishes; with at most
+    ``inline_per_worker`` items a worker they run here (0: few long items)."""
     total = len(items)
-    if workers <= 1 or total <= workers * INLINE_PER_WORKER:
+    if workers <= 1 or total <= max(1, workers * inline_per_worker):
         outcomes = []
         for done, item in enumerate(items, start=1):
             outcomes.append(run_one(fn, item))
