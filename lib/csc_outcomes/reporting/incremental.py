@@ -101,7 +101,7 @@ def pooled_keys(plan: RunPlan, notebook: str, code: str) -> Any:
     return memo_digest(plan.restricted_dir, Path(plan.config.warehouse).resolve(),
                        f"pooled-{notebook}-{code[:16]}",
                        lambda path: pooled.model_keys(path, plan.period_end, notebook),
-                       plan.log, f"the digests of what {notebook}'s pooled models read")
+                       plan.log, f"{notebook}: the digests of what its pooled models read")
 
 
 def run_parts(plan: RunPlan) -> dict[str, Any]:
