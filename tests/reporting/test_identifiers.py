@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from csc_outcomes import warehouse as wh
 from csc_outcomes.keys import TABLE_SOURCE
 from csc_outcomes.reporting.identifiers import (
     IDENTIFIER_COLUMNS,
@@ -111,6 +112,12 @@ def test_a_spilling_build_gives_the_same_set_and_keeps_its_folder_private(clean_
     held = identifiers_from_warehouse(clean_warehouse, spill_dir=spill)
     assert held == identifiers_from_warehouse(clean_warehouse) and len(held.ids) > 0
     assert spill.stat().st_mode & 0o777 == 0o700
+    with wh.connect(clean_warehouse) as other:  # open beside it: the same database in DuckDB
+        before = other.execute("SELECT current_setting('memory_limit')").fetchone()
+        identifiers_from_warehouse(clean_warehouse, spill_dir=spill)
+        after = other.execute("SELECT current_setting('memory_limit'), "
+                              "current_setting('temp_directory')").fetchone()
+    assert after[0] == before[0] and after[1] != str(spill), "its settings are put back"
 
 
 def test_plain_strings_are_ids():

@@ -363,6 +363,66 @@ def test_xlsx_cells_are_read_as_excel_holds_them(tmp_path):
                      ("sheet Second", "Second\n\t2012-06-15")]
 
 
+def _rezipped(source, target, change):
+    """``source``'s parts, changed by ``change(name, bytes)`` (None drops a part), into ``target``."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for name in zin.namelist():
+            data = change(name, zin.read(name))
+            if data is not None:
+                zout.writestr(name, data)
+    return target
+
+
+def _one_cell_book(tmp_path, *cells):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for ref, value in cells:
+        book.active[ref] = value
+    book.save(tmp_path / "src.xlsx")
+    return tmp_path / "src.xlsx"
+
+
+def test_workbooks_the_cells_of_which_cannot_be_read_are_unscannable_not_a_crash(tmp_path):
+    """A cell at XFD1048576 made calamine ask for 550 GB and abort the run's process; a
+    damaged sheet, a workbook without sheets and a damaged zip part raised. Each is now
+    ``unscannable`` (the run fails, naming the file), its XML still read for ids."""
+    far = _one_cell_book(tmp_path, ("A1", "C1000001"), ("XFD1048576", 1))
+    (tmp_path / "out").mkdir()
+    far.rename(tmp_path / "out" / "far.xlsx")
+    src = _one_cell_book(tmp_path, ("A1", "C1000001"))
+    _rezipped(src, tmp_path / "out" / "cut.xlsx",
+              lambda n, b: b[: len(b) // 2] if n == "xl/worksheets/sheet1.xml" else b)
+    _rezipped(src, tmp_path / "out" / "nosheet.xlsx",
+              lambda n, b: None if n == "xl/workbook.xml" else b)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp_path / "out" / "deflate.xlsx", "w",
+                                                      zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            zout.writestr(name, zin.read(name))
+    raw = bytearray((tmp_path / "out" / "deflate.xlsx").read_bytes())
+    at = raw.index(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml") + 4
+    raw[at:at + 8] = b"\xff" * 8  # the part's compressed bytes, spoiled
+    (tmp_path / "out" / "deflate.xlsx").write_bytes(bytes(raw))
+    found = {}
+    for leak in scan(tmp_path / "out", HELD):
+        found.setdefault(leak.file.rsplit("/", 1)[-1], []).append((leak.rule, leak.detail))
+    assert sorted(found) == ["cut.xlsx", "deflate.xlsx", "far.xlsx", "nosheet.xlsx"]
+    assert all("unscannable" in [r for r, _ in hits] for hits in found.values())
+    assert any("1,048,576 rows x 16,384 columns" in d for _, d in found["far.xlsx"])
+    assert "known_identifier" in [r for r, _ in found["far.xlsx"]], "its XML is still read"
+    assert any("no sheet" in d for _, d in found["nosheet.xlsx"])
+    assert leak_files.sheet_span('<row r="3"><c r="B3"/></row>\n<row><c/><c/><c/></row>') == (3, 3)
+
+
+def test_an_id_in_a_page_header_is_found_past_its_codes(tmp_path):
+    """``&C`` (centre) runs into the text after it: ``&CC1000001`` is spaced out."""
+    src = _one_cell_book(tmp_path, ("A1", "total"))
+    _rezipped(src, tmp_path / "h.xlsx", lambda n, b: b.replace(
+        b"</worksheet>", b"<headerFooter><oddHeader>&amp;CC1000001&amp;R&amp;P</oddHeader>"
+        b"</headerFooter></worksheet>") if n == "xl/worksheets/sheet1.xml" else b)
+    src.unlink()
+    assert [(x.rule, x.kind) for x in scan(tmp_path, HELD)] == [("known_identifier", "CHILD")]
+
+
 def test_binary_files_other_than_images_are_unscannable(tmp_path):
     (tmp_path / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00C1000001")
     (tmp_path / "blob.bin").write_bytes(b"\x00\x01C1000001")

@@ -71,3 +71,42 @@ def test_the_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     with lock.hold([reports], "next-run", log=notes.append) as killed:
         assert [h.run_id for h in killed] == ["killed-run"] and killed[0].pid == proc.pid
         assert "killed-run" in notes[0] and "taking over" in notes[0]
+
+
+def test_a_killed_runs_orphans_are_waited_for_then_named(tmp_path: Path, monkeypatch) -> None:
+    """A killed run's kernel inherits its lock and ends a moment after it: the next run
+    waits for it (``lock_after_orphans``); one that outlives the wait is named."""
+    reports = tmp_path / "reports"
+    holder = textwrap.dedent(f"""
+        import os, sys, time
+        from pathlib import Path
+        from csc_outcomes.reporting import lock
+        with lock.hold([Path({str(reports)!r})], "killed-run"):
+            orphan = os.fork()
+            if orphan == 0:  # holds the inherited lock a while, then ends
+                time.sleep(float(sys.argv[1]))
+                os._exit(0)
+            print(orphan, flush=True)
+            time.sleep(300)
+    """)
+    monkeypatch.setattr(lock, "ORPHANS_WAIT", 0.5)
+    for orphan_lives, wait, taken in ((1.0, 10.0, True), (30.0, None, False)):
+        proc = subprocess.Popen([sys.executable, "-c", holder, str(orphan_lives)],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        orphan = int(proc.stdout.readline())
+        os.kill(proc.pid, signal.SIGKILL)  # the run dies; its fork still holds the lock
+        proc.wait()
+        fd = os.open(lock.lock_path(reports), os.O_RDWR)
+        try:
+            t0 = time.monotonic()
+            assert lock.lock_after_orphans(fd, wait) is taken
+            assert 0.4 <= time.monotonic() - t0 < 5
+        finally:
+            os.close(fd)
+    try:
+        with pytest.raises(RunError, match=r"pid \d+ has ended, but a process it started"), \
+                lock.hold([reports], "too-early"):
+            pass
+    finally:
+        os.kill(orphan, signal.SIGKILL)

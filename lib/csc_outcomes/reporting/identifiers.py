@@ -20,9 +20,10 @@ looked for (the run's years and counts are numbers of that size); ``skipped`` co
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -177,9 +178,7 @@ def identifiers_from_warehouse(path: str | Path, la_codes: Sequence[str] | None 
     las = [c.strip().upper() for c in la_codes] if la_codes else None
     where = " AND list_contains($las, la_code)" if las else ""
     params = {"las": las} if las else {}
-    with wh.connect(Path(path)) as con:
-        if spill_dir is not None:
-            spill_to(con, spill_dir)
+    with wh.connect(Path(path)) as con, spilling(con, spill_dir):
         columns = [(t, c) for t, c in con.execute(
             "SELECT table_name, column_name FROM information_schema.columns").fetchall()
             if t in TABLE_SOURCE]
@@ -202,13 +201,26 @@ def identifiers_from_warehouse(path: str | Path, la_codes: Sequence[str] | None 
 SPILL_MEMORY = "1GB"
 
 
-def spill_to(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    """Let ``con`` work in :data:`SPILL_MEMORY`, spilling to ``folder`` (made owner-only):
-    it holds children's ids while DuckDB groups them."""
+@contextlib.contextmanager
+def spilling(con: duckdb.DuckDBPyConnection, folder: Path | None) -> Iterator[None]:
+    """Let ``con`` work in :data:`SPILL_MEMORY`, spilling to ``folder`` (made owner-only:
+    it holds children's ids while DuckDB groups them); nothing when ``folder`` is None.
+
+    The settings are DuckDB's for the whole database, and every connection of a process
+    to one file shares it (the workbook stage reads the warehouse while the set is being
+    collected): they are put back when the block ends, not left to the next reader.
+    """
+    if folder is None:
+        yield
+        return
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)
     con.execute(f"SET memory_limit = '{SPILL_MEMORY}'; SET preserve_insertion_order = false")
     con.execute("SET temp_directory = $dir", {"dir": str(folder)})
+    try:
+        yield
+    finally:
+        con.execute("RESET memory_limit; RESET preserve_insertion_order; RESET temp_directory")
 
 
 def id_pairs_sql(sources: Sequence[tuple[str, str]], where: str) -> str:

@@ -22,6 +22,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -111,6 +112,31 @@ def busy_message(tree: Path, path: Path, holder: Holder | None) -> str:
             "again once it has finished.")
 
 
+#: How long a run waits for the processes a killed run left (a notebook's kernel, the
+#: warm-kernel server) to see their parent gone and end, releasing the lock they inherited.
+ORPHANS_WAIT = 10.0
+
+
+def lock_after_orphans(fd: int, wait: float | None = None) -> bool:
+    """Lock ``fd`` once the processes of a killed holder have ended, within ``wait``
+    seconds (:data:`ORPHANS_WAIT`); False at once when the holder is alive or on another
+    host.
+
+    A kernel ends within a second of its run's death when the machine is idle (it polls
+    its parent), but the next run (a scheduler's retry, a test) can ask for the lock in
+    that second, and a loaded machine stretches it.
+    """
+    holder = read_holder(fd)
+    if holder is None or holder.host != socket.gethostname() or pid_alive(holder.pid):
+        return False
+    deadline = time.monotonic() + (ORPHANS_WAIT if wait is None else wait)
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if try_lock(fd):
+            return True
+    return False
+
+
 @contextlib.contextmanager
 def hold_one(tree: Path, run_id: str) -> Iterator[Holder | None]:
     """Hold ``tree``'s lock for the with-block; yield the killed run it was taken from."""
@@ -122,7 +148,7 @@ def hold_one(tree: Path, run_id: str) -> Iterator[Holder | None]:
         raise RunError(f"cannot create the run's lock {path} ({exc.strerror}): the folder "
                        f"holding {tree.name} must be writable; nothing was run") from exc
     try:
-        if not try_lock(fd):
+        if not (try_lock(fd) or lock_after_orphans(fd)):
             raise RunError(busy_message(Path(tree).resolve(), path, read_holder(fd)))
         killed = read_holder(fd)
         started = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
