@@ -27,6 +27,10 @@ import pandas as pd
 from csc_outcomes import warehouse as wh
 from csc_outcomes.ingest import default_qa_path
 from csc_outcomes.reporting import disclosure
+from csc_outcomes.reporting.file_memo import file_version
+
+#: A file's version (``file_memo.file_version``): what is read of it is kept under it.
+Version = tuple[str, tuple[int, ...]]
 
 #: What each count means for the figures (one sentence per item).
 MEANINGS: dict[str, str] = {
@@ -60,7 +64,7 @@ class QualityNote(str):
 def load_qa(path: Path) -> dict[str, Any] | QualityNote:
     """The QA report at ``path``, or a note saying why there is none to use.
 
-    Read once per process for one version of the file (:func:`file_version`): a national
+    Read once per process for one version of the file (``file_memo.file_version``): a national
     report is 4 MB of JSON, and the workbook stage asks for it once per LA (153 times:
     12 s). The dict returned is shared: read it, never change it."""
     if not path.is_file():
@@ -70,15 +74,8 @@ def load_qa(path: Path) -> dict[str, Any] | QualityNote:
     return _read_qa(file_version(path))
 
 
-def file_version(path: Path) -> tuple[str, int, int, int]:
-    """(path, inode, size, modification time): a file's version, to remember what was read
-    of it (a replaced or rewritten file is another version)."""
-    st = path.stat()
-    return str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns
-
-
 @functools.lru_cache(maxsize=4)
-def _read_qa(version: tuple[str, int, int, int]) -> dict[str, Any] | QualityNote:
+def _read_qa(version: Version) -> dict[str, Any] | QualityNote:
     path = Path(version[0])
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -92,7 +89,7 @@ def _read_qa(version: tuple[str, int, int, int]) -> dict[str, Any] | QualityNote
 
 
 @functools.lru_cache(maxsize=4)
-def warehouse_facts(version: tuple[str, int, int, int]) -> tuple[dict[str, int], frozenset[str]]:
+def warehouse_facts(version: Version) -> tuple[dict[str, int], frozenset[str]]:
     """Each LA's count of repaired rows and the ingests' input hashes, for one version of
     the warehouse: counted in SQL once, not read row by row for each LA's report."""
     with wh.connect(Path(version[0])) as con:

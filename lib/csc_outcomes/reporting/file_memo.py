@@ -31,6 +31,12 @@ def file_identity(path: Path) -> list[int]:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
+def file_version(path: Path) -> tuple[str, tuple[int, ...]]:
+    """The file's resolved path and identity (:func:`file_identity`): a key for what this
+    process keeps of it in memory (a model it unpickled, a report it parsed)."""
+    return str(path.resolve()), tuple(file_identity(path))
+
+
 def digest(parts: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of ``parts`` as canonical JSON: a key from its named parts."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)

@@ -129,10 +129,7 @@ def office_texts(path: Path) -> FileTexts:
     # a dependency of the kit, but a file it cannot read must be said, not skipped
     if importlib.util.find_spec("python_calamine") is None:
         return texts, [NO_CALAMINE]
-    too_wide = [f"sheet {name} spans {rows:,} rows x {cols:,} columns, more than "
-                f"{MAX_SHEET_CELLS:,} cells to read one by one; keep a published sheet's "
-                "cells together" for name, text in texts if name.startswith("xl/worksheets/")
-                for rows, cols in [sheet_span(text)] if rows * cols > MAX_SHEET_CELLS]
+    too_wide = oversized_sheets(texts)
     if too_wide:
         return texts, too_wide
     cells, unreadable = workbook_texts(path)
@@ -145,6 +142,14 @@ MAX_SHEET_CELLS = 5_000_000
 _CELL_REF = re.compile(r'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
 _ROW_NUMBER = re.compile(r'<row\b[^>]*?\br="([0-9]{1,7})"')
 _CELL_TAG = re.compile(r"<c[\s>/]")
+
+
+def oversized_sheets(parts: list[tuple[str, str]]) -> list[str]:
+    """Why each worksheet among an .xlsx's XML ``parts`` is too large to read cell by cell."""
+    return [f"sheet {name} spans {rows:,} rows x {cols:,} columns, more than "
+            f"{MAX_SHEET_CELLS:,} cells to read one by one; keep a published sheet's cells "
+            "together" for name, text in parts if name.startswith("xl/worksheets/")
+            for rows, cols in [sheet_span(text)] if rows * cols > MAX_SHEET_CELLS]
 
 
 def sheet_span(xml: str) -> tuple[int, int]:
@@ -167,19 +172,17 @@ def workbook_texts(path: Path) -> FileTexts:
 
     try:
         book = CalamineWorkbook.from_path(str(path))
+        try:
+            if not book.sheet_names:
+                return [], ["a workbook whose cells cannot be read (no sheet found)"]
+            return [(f"sheet {name}", "\n".join(
+                [name, *("\t".join(_cell_text(v) for v in row) for row in
+                         book.get_sheet_by_name(name).to_python(skip_empty_area=False))]))
+                    for name in book.sheet_names], []
+        finally:
+            book.close()
     except CalamineError as exc:
         return [], [f"a workbook whose cells cannot be read ({type(exc).__name__}: {exc})"]
-    try:
-        if not book.sheet_names:
-            return [], ["a workbook whose cells cannot be read (no sheet found)"]
-        return [(f"sheet {name}", "\n".join(
-            [name, *("\t".join(_cell_text(v) for v in row)
-                     for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False))]))
-                for name in book.sheet_names], []
-    except CalamineError as exc:
-        return [], [f"a workbook whose cells cannot be read ({type(exc).__name__}: {exc})"]
-    finally:
-        book.close()
 
 
 def _cell_text(value: object) -> str:

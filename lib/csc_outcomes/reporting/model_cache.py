@@ -226,7 +226,7 @@ def hold(path: Path, cache_dir: str | Path) -> None:
 
 
 def _version(path: Path) -> tuple[str, tuple[int, ...]]:
-    return str(Path(path).resolve()), tuple(file_memo.file_identity(Path(path)))
+    return file_memo.file_version(Path(path))
 
 
 def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value], *,

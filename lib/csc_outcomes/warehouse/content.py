@@ -104,7 +104,7 @@ def la_digests(path: str | Path) -> dict[str, str]:
     per LA, and a new month's national warehouse needs them all before the first report:
     each table's rows of the LA (``la_code``) summed as :func:`projection_digest` sums a
     model's columns (count, sum and XOR of each row's DuckDB ``hash`` of every column:
-    about 7 s for 34 million rows, where hashing each row's JSON with SHA-256 and sorting
+    1.2-3.4 s for 34 million rows, where hashing each row's JSON with SHA-256 and sorting
     took 42 s), with the tables in :data:`CONTENT_TABLES` order, their names and column
     types. Adding, removing or changing one of the LA's rows changes its digest; the
     order of rows does not. Not a cryptographic digest (the manifest's record of the
