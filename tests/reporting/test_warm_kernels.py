@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -305,3 +306,30 @@ def test_the_run_talks_to_kernels_through_the_client_that_is_ready_when_they_are
     client = WarmKernelManager().client()
     assert isinstance(client, warm_kernels.ReadyKernelClient)
     assert warm_kernels.IOPUB_CHECK < 0.2 and warm_kernels.IOPUB_DRAIN < 0.2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "from-scratch"])
+def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(tmp_path: Path, warm: bool) -> None:
+    """Attacker: Ctrl-C while two notebooks are in a two-minute cell, four more waiting.
+    Before, the run waited for both cells and then ran the other four, silently. Now it
+    stops in seconds: the running kernels are killed, no other notebook starts, and no
+    kernel, stub or server is left."""
+    sleeper = notebook(tmp_path / "sleep.ipynb",
+                       "import pathlib, time\npathlib.Path(tag).touch()\ntime.sleep(120)")
+    jobs = [NotebookJob(sleeper, f"L{i}", "2026-03-31", tmp_path / f"L{i}" / "sleep.ipynb",
+                        parameters={"tag": str(tmp_path / f"started-{i}")}) for i in range(6)]
+    pressed: list[float] = []
+
+    def press_ctrl_c() -> None:
+        while len(list(tmp_path.glob("started-*"))) < 2:
+            time.sleep(0.05)
+        pressed.append(time.monotonic())
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        run_notebooks(jobs, max_workers=2, progress=None, warm=warm, timeout=300)
+    assert time.monotonic() - pressed[0] < 30
+    assert sorted(p.name for p in tmp_path.glob("started-*")) == ["started-0", "started-1"]
+    assert not [p for p in psutil.Process().children(recursive=True) if kernel_like(p)]

@@ -4,10 +4,14 @@ order, from other processes when there are enough items, here when there are few
 from __future__ import annotations
 
 import os
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from csc_outcomes.reporting import worker_pool
+from csc_outcomes.reporting.papermill_runs import run_threads
 
 
 def square_or_fail(x: int) -> tuple[int, int]:
@@ -92,3 +96,50 @@ def test_workers_of_a_killed_run_exit(tmp_path) -> None:
     run.wait()
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == [], f"left running: {[p.pid for p in alive]}"
+
+
+def mark_and_wait(item: tuple[str, int]) -> int:
+    """Leave a file named after the item in the folder (it started), then take a while."""
+    folder, x = item
+    (Path(folder) / f"started-{x}").touch()
+    time.sleep(1.0)  # long beside the time the run takes to see the first come back
+    return x
+
+
+def interrupt_at_first(done: int, total: int, outcome: object) -> None:
+    """A progress callback that is Ctrl-C as the first item comes back."""
+    raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_items_not_started_instead_of_running_them_all(tmp_path: Path) -> None:
+    """Attacker: Ctrl-C as the first of 20 items comes back. Leaving ``with pool`` waited
+    for every item submitted: all 20 ran (a national run's 612 renders) before the run
+    could stop. Now those not started are cancelled: at most the running ones and the
+    few queued for the workers (2 + 3 here) start after it."""
+    items = [(str(tmp_path), x) for x in range(20)]
+    with pytest.raises(KeyboardInterrupt):
+        worker_pool.map_in_processes(mark_and_wait, items, workers=2, progress=interrupt_at_first,
+                                     inline_per_worker=0)
+    started = len(list(tmp_path.glob("started-*")))
+    assert 1 <= started <= 6, started
+
+
+def test_ctrl_c_in_the_notebooks_threads_starts_no_more_and_stops_the_running_ones() -> None:
+    """The notebooks' threads: Ctrl-C as the first of 10 comes back starts no other
+    notebook (before: the other 9 ran, one after another, before the run could stop),
+    and ``stop_running`` (which kills the running kernels) is called once."""
+    started: list[int] = []
+    stopped = threading.Event()  # the running "notebooks" end when their kernels are killed
+
+    def execute(job: int) -> int:
+        started.append(job)
+        if job:
+            stopped.wait(timeout=5)
+        return job
+
+    with pytest.raises(KeyboardInterrupt):
+        run_threads(list(range(10)), 2, interrupt_at_first, execute,  # type: ignore[arg-type]
+                    stop_running=stopped.set)
+    assert stopped.is_set()
+    assert sorted(started) in ([0, 1], [0, 1, 2]), started  # the first's thread may take one more

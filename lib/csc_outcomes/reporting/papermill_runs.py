@@ -45,6 +45,7 @@ from csc_outcomes import atomic
 from csc_outcomes.reporting import warm_kernels
 from csc_outcomes.reporting.config import KERNEL_NAME
 from csc_outcomes.reporting.warm_kernels import WarmKernelManager
+from csc_outcomes.reporting.worker_pool import pending_cancelled_on_exit
 
 #: The start of papermill's private folder beside an executed notebook.
 WORK_PREFIX = ".papermill-"
@@ -167,7 +168,8 @@ def _same_file(a: str, b: str) -> bool:
 
 # --------------------------------------------------------------------------- execution
 def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
-                timeout: int | None = 1800, fork_server: str | None = None) -> NotebookResult:
+                timeout: int | None = 1800, fork_server: str | None = None,
+                run_token: str = "") -> NotebookResult:
     """Run one notebook with papermill; never raises for a notebook error.
 
     Papermill writes into a private folder beside the target (``.papermill-*``, which
@@ -185,7 +187,7 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
     with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{out.stem}.", dir=out.parent) as work:
         executed = Path(work) / out.name
         run_papermill(job, executed, cwd, result, kernel_name=kernel_name, timeout=timeout,
-                      fork_server=fork_server)
+                      fork_server=fork_server, run_token=run_token)
         result.seconds = time.perf_counter() - t0
         if executed.is_file() and executed.stat().st_size > 0:
             with atomic.atomic_path(out, mode=0o600) as tmp:
@@ -195,11 +197,13 @@ def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
 
 
 def run_papermill(job: NotebookJob, executed: Path, cwd: Path, result: NotebookResult, *,
-                  kernel_name: str, timeout: int | None, fork_server: str | None = None) -> None:
+                  kernel_name: str, timeout: int | None, fork_server: str | None = None,
+                  run_token: str = "") -> None:
     """Execute ``job`` into ``executed``; record success or the error in ``result``.
 
     ``fork_server``: the socket of ``warm_kernels.fork_server``, to fork the kernel from
-    it; ``None``, a kernel started from scratch.
+    it; ``None``, a kernel started from scratch. ``run_token``: the run's, so that its
+    kernels can be stopped together (``warm_kernels.stop_kernels``).
     """
     socket_dir = tempfile.mkdtemp(prefix="csc-kernel-")
     try:
@@ -211,7 +215,7 @@ def run_papermill(job: NotebookJob, executed: Path, cwd: Path, result: NotebookR
             # cell's start and end: 50 writes of the whole notebook, its figures
             # included, were a third of a second of this process's time per notebook
             request_save_on_cell_execute=False,
-            execution_timeout=timeout, config=_kernel_config(socket_dir, fork_server),
+            execution_timeout=timeout, config=_kernel_config(socket_dir, fork_server, run_token),
             kernel_manager_class=WarmKernelManager,
             # The kernel's own log (start-up notices, the interrupt at shutdown) is noise
             # on the console; a notebook's errors still reach us as cell errors.
@@ -233,7 +237,7 @@ def run_papermill(job: NotebookJob, executed: Path, cwd: Path, result: NotebookR
         shutil.rmtree(socket_dir, ignore_errors=True)
 
 
-def _kernel_config(socket_dir: str, fork_server: str | None) -> Any:
+def _kernel_config(socket_dir: str, fork_server: str | None, run_token: str = "") -> Any:
     """Talk to the kernel over IPC sockets in a private folder, not loopback TCP; fork it
     from ``fork_server`` when there is one.
 
@@ -243,7 +247,7 @@ def _kernel_config(socket_dir: str, fork_server: str | None) -> Any:
     parallel would otherwise race for the same socket names.
     """
     return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "kernel")},
-                   "WarmKernelManager": {"fork_server": fork_server or ""}})
+                   "WarmKernelManager": {"fork_server": fork_server or "", "run_token": run_token}})
 
 
 def declared_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -296,18 +300,27 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
     ensure_kernel(kernel_name)
     notebooks = dict.fromkeys(Path(job.notebook) for job in jobs) if warm else {}
     held = warm_kernels.held_models(job.parameters for job in jobs) if warm else []
-    with warm_kernels.fork_server(notebooks, held) if warm else nullcontext() as server:
+    with (warm_kernels.run_kernels() as token,
+          warm_kernels.fork_server(notebooks, held) if warm else nullcontext() as server):
         return run_threads(jobs, max_workers, progress,
                            partial(execute_job, kernel_name=kernel_name, timeout=timeout,
-                                   fork_server=server))
+                                   fork_server=server, run_token=token),
+                           stop_running=partial(warm_kernels.stop_kernels, token))
 
 
 def run_threads(jobs: Sequence[NotebookJob], max_workers: int, progress: ProgressFn | None,
-                execute: Callable[[NotebookJob], NotebookResult]) -> list[NotebookResult]:
-    """``execute`` each job on ``max_workers`` threads; results in the jobs' order."""
+                execute: Callable[[NotebookJob], NotebookResult], *,
+                stop_running: Callable[[], None] | None = None) -> list[NotebookResult]:
+    """``execute`` each job on ``max_workers`` threads; results in the jobs' order.
+
+    Interrupted (Ctrl-C), no job not yet started starts, and ``stop_running`` is called
+    (the warm kernels' server: it kills the running kernels, so their notebooks end at
+    once as failed) before the running jobs are waited for.
+    """
     results: dict[int, NotebookResult] = {}
     workers = max(1, min(int(max_workers), len(jobs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papermill") as pool:
+    with (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papermill") as pool,
+          pending_cancelled_on_exit(pool, stop_running)):
         futures = {pool.submit(execute, job): i for i, job in enumerate(jobs)}
         for done, fut in enumerate(as_completed(futures), start=1):
             i = futures[fut]

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,11 +101,17 @@ class WarmKernelManager(AsyncKernelManager):
 
     fork_server = Unicode("", config=True,
                           help="The fork server's socket; empty: start kernels from scratch.")
+    run_token = Unicode("", config=True,
+                        help="The run's own token: its kernels are killed together (stop_kernels).")
     client_class = DottedObjectName(f"{__name__}.ReadyKernelClient", config=True)
     client_factory = Type(klass=f"{__name__}.ReadyKernelClient", config=True)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The stub in place of ``python -m ipykernel_launcher``, the same arguments after."""
+        with _LOCK:
+            if self.run_token in _STOPPED:  # a notebook between its start and its kernel's
+                raise RuntimeError("the run was interrupted: no kernel is started")
+            _MANAGERS.setdefault(self.run_token, weakref.WeakSet()).add(self)
         cmd = super().format_kernel_cmd(extra_arguments)
         if not self.fork_server or cmd[1:3] != LAUNCHER or cmd[0] != sys.executable:
             return cmd
@@ -115,6 +123,10 @@ class WarmKernelManager(AsyncKernelManager):
 #: The servers this process started, by socket (``fork_server``), and those said dead.
 _SERVERS: dict[str, subprocess.Popen] = {}
 _SAID_DEAD: set[str] = set()
+#: Each run's kernel managers, by its token, and the tokens of runs interrupted
+#: (``stop_kernels``).
+_MANAGERS: dict[str, weakref.WeakSet[WarmKernelManager]] = {}
+_STOPPED: set[str] = set()
 _LOCK = threading.Lock()
 
 
@@ -194,6 +206,31 @@ def fork_server(notebooks: Iterable[str | Path],
         stop(proc)
         _SERVERS.pop(path, None)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def run_kernels() -> Iterator[str]:
+    """A token for one run's kernels (``WarmKernelManager.run_token``), forgotten after."""
+    token = uuid.uuid4().hex
+    try:
+        yield token
+    finally:
+        with _LOCK:
+            _MANAGERS.pop(token, None)
+            _STOPPED.discard(token)
+
+
+def stop_kernels(run_token: str) -> None:
+    """Kill the kernels of the run ``run_token`` and start no more for it: the run was
+    interrupted, and its notebooks are not waited for. A warm kernel's process here is
+    its stub; the server kills the fork when the stub's connection closes."""
+    with _LOCK:
+        _STOPPED.add(run_token)
+        managers = list(_MANAGERS.pop(run_token, ()))
+    for manager in managers:
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
 
 
 def wait_ready(proc: subprocess.Popen) -> str:

@@ -17,9 +17,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -67,7 +68,7 @@ def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
     found: dict[int, Outcome[T, R]] = {}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker,
-                             initargs=(os.getpid(),)) as pool:
+                             initargs=(os.getpid(),)) as pool, pending_cancelled_on_exit(pool):
         futures = {pool.submit(run_one, fn, item): i for i, item in enumerate(items)}
         for done, future in enumerate(as_completed(futures), start=1):
             i = futures[future]
@@ -78,6 +79,25 @@ def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
             if progress:
                 progress(done, total, found[i])
     return [found[i] for i in range(total)]
+
+
+@contextmanager
+def pending_cancelled_on_exit(pool: Executor, stop_running: Callable[[], None] | None = None,
+                              ) -> Iterator[None]:
+    """Inside ``with pool``: when the block ends by an exception (Ctrl-C, say), cancel
+    the items not yet started and call ``stop_running``, before the pool waits.
+
+    Why. Leaving ``with pool`` waits for every item submitted, not only the running
+    ones: a run interrupted at the first of 612 notebooks went on, silently, with the
+    other 611 (12.9 s after Ctrl-C on the demo's 12; minutes at national scale).
+    """
+    try:
+        yield
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if stop_running is not None:
+            stop_running()
+        raise
 
 
 def start_worker(parent: int) -> None:
