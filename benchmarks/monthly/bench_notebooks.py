@@ -13,7 +13,9 @@ Steps. (1) A demo data set (synthetic LAs, warehouse, measures for one period en
 first LA, which reads DfE's published figures and fits the pooled models into the
 run's shared folder as a report run does before its notebooks (timed, reported apart,
 not in the means). (3) The floor notebook (a parameters cell and one trivial cell)
-``--las`` times, then each report notebook once per LA, one at a time (``--jobs``).
+``--las`` times, again with each kernel started from scratch (the floor as issue 9
+measured it, before the runner forked its kernels warm: context, not the target), then
+each report notebook once per LA, one at a time (``--jobs``).
 (4) The mean wall time of each, its ratio to the floor, the slowest cells (papermill's
 per-cell durations) and the machine's load average before and after, appended to
 ``RESULTS.md`` beside this file (unless ``--no-record``).
@@ -109,12 +111,13 @@ def jobs_for(notebook: Path, la_codes: list[str], data: Path, work: Path) -> lis
     return jobs
 
 
-def run(jobs: list[Any], workers: int) -> list[Any]:
-    """Run ``jobs`` through the kit's runner; stop on the first failure (a broken
-    notebook's time is not its cost)."""
+def run(jobs: list[Any], workers: int, *, warm: bool = True) -> list[Any]:
+    """Run ``jobs`` through the kit's runner (``warm``: kernels forked from its server, as
+    a run does; ``False``: each started from scratch, ``run --fresh-kernels``); stop on the
+    first failure (a broken notebook's time is not its cost)."""
     from csc_outcomes.reporting.papermill_runs import raise_for_failures, run_notebooks
 
-    results = run_notebooks(jobs, max_workers=workers, progress=None)
+    results = run_notebooks(jobs, max_workers=workers, progress=None, warm=warm)
     raise_for_failures(results)
     return results
 
@@ -150,6 +153,10 @@ def measure(data: Path, las: int, workers: int, names: list[str]) -> dict[str, A
         out: dict[str, Any] = {"warm_up": warm, "la_codes": la_codes, "load_before": os.getloadavg()}
         floor = run(jobs_for(floor_nb, la_codes, data, work / "floor"), workers)
         out["floor"] = [r.seconds for r in floor]
+        # context: the floor as the issue measured it, before kernels were forked warm
+        out["floor_scratch"] = [r.seconds for r in run(jobs_for(floor_nb, la_codes, data,
+                                                               work / "floor-scratch"),
+                                                      workers, warm=False)]
         out["notebooks"] = {}
         for nb in report_nbs:
             results = run(jobs_for(nb, la_codes, data, work), workers)
@@ -180,20 +187,26 @@ def machine() -> str:
 def report(figures: dict[str, Any], label: str, workers: int) -> str:
     """The run's figures as a Markdown section."""
     floor = statistics.mean(figures["floor"])
+    scratch = statistics.mean(figures["floor_scratch"])
     lb, la = figures["load_before"], figures["load_after"]
     lines = [f"\n### {label}: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {git_commit()}\n",
              (f"{machine()}; {len(figures['la_codes'])} LAs, {workers} notebook(s) at a time; "
               f"load average (1, 5, 15 min) before {lb[0]:.2f}, {lb[1]:.2f}, {lb[2]:.2f}, "
               f"after {la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f}.\n"),
-             "| notebook | mean s | min s | max s | ratio to floor | warm-up s | slowest cells (index: s) |",
-             "|---|---|---|---|---|---|---|",
+             ("| notebook | mean s | min s | max s | ratio to floor | ratio to the floor from scratch "
+              "| warm-up s | slowest cells (index: s) |"),
+             "|---|---|---|---|---|---|---|---|",
              (f"| floor (trivial) | {floor:.2f} | {min(figures['floor']):.2f} | "
-              f"{max(figures['floor']):.2f} | 1.00 | - | - |")]
+              f"{max(figures['floor']):.2f} | 1.00 | {floor / scratch:.2f} | - | - |"),
+             (f"| floor, kernel started from scratch (`--fresh-kernels`) | {scratch:.2f} | "
+              f"{min(figures['floor_scratch']):.2f} | {max(figures['floor_scratch']):.2f} | "
+              f"{scratch / floor:.2f} | 1.00 | - | - |")]
     for name, nb in figures["notebooks"].items():
         secs = nb["seconds"]
         slow = sorted(nb["cells"].items(), key=lambda kv: -kv[1])[:3]
         lines.append(f"| {name} | {statistics.mean(secs):.2f} | {min(secs):.2f} | {max(secs):.2f} | "
-                     f"{statistics.mean(secs) / floor:.2f} | {figures['warm_up'][name]:.1f} | "
+                     f"{statistics.mean(secs) / floor:.2f} | {statistics.mean(secs) / scratch:.2f} | "
+                     f"{figures['warm_up'][name]:.1f} | "
                      + ", ".join(f"{i}: {s:.2f}" for i, s in slow) + " |")
     return "\n".join(lines) + "\n"
 

@@ -24,7 +24,7 @@ from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.run import run
 from csc_outcomes.reporting.workspace import KILL_ENV
 
-from conftest import PERIOD, published_agrees_with_manifest, tiny_config
+from conftest import BODY, PERIOD, make_notebook, published_agrees_with_manifest, tiny_config
 
 DRIVER = """
 import json, sys
@@ -107,3 +107,47 @@ def test_runs_at_once_and_killed_runs(tiny_setup, tmp_path, procs) -> None:
     assert published_agrees_with_manifest(period)
     assert debris(out) == []
     assert lock_file.read_text() == "" and (out / ".restricted.lock").read_text() == ""
+
+
+#: ``python -m csc_outcomes ARGS`` in this process, with Ctrl-C's default: a command
+#: started in the background by a shell (CI's, say) inherits SIGINT ignored.
+DEFAULT_SIGINT = ("import os, signal, sys\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+                  "os.execv(sys.executable, [sys.executable, '-m', 'csc_outcomes', *sys.argv[1:]])")
+HANG_BY_ENV = ("code", "import os, time\nif os.environ.get('TINY_HANG') == la_code:\n    time.sleep(300)")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_run_stopped_by_a_signal_cleans_up_and_exits_at_once(
+        tiny_setup, tmp_path, procs, how: signal.Signals) -> None:
+    """Attacker: the command stopped (a scheduler's SIGTERM, or Ctrl-C) while SYN02's
+    notebook hangs. Before, SIGTERM killed it where it stood: its private folder (with
+    the warehouse copy) stayed until the next run; Ctrl-C waited for every notebook.
+    Now it exits within seconds (143 / 130), its kernels killed, nothing left of it,
+    nothing published; the next run completes."""
+    notebooks = tmp_path / "notebooks"
+    make_notebook(notebooks, body=[*BODY, HANG_BY_ENV])
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", DEFAULT_SIGINT, "run", "--period-end", PERIOD,
+               "--la", "SYN01", "--la", "SYN02", "--jobs", "2", "--renderer", "builtin",
+               "--warehouse", str(tiny_setup / "data" / "warehouse.duckdb"),
+               "--measures", str(tiny_setup / "data" / "measures.csv"),
+               "--reports-dir", str(out / "reports"), "--restricted-dir", str(out / "restricted"),
+               "--notebooks-dir", str(notebooks), "--parameters-dir", str(tiny_setup / "parameters")]
+    proc = subprocess.Popen(command, env={**os.environ, "TINY_HANG": "SYN02"}, text=True,
+                            stderr=subprocess.PIPE)
+    syn01 = out / "restricted" / PERIOD / "SYN01" / "tiny.ipynb"
+    wait_until(lambda: syn01.is_file() and len(procs.children(proc.pid)) >= 2, "SYN01's notebook")
+    kernels = procs.children(proc.pid)
+    os.kill(proc.pid, how)
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - t0 < 20
+    assert proc.returncode == (143 if how == signal.SIGTERM else 130), err
+    assert ("stopped by SIGTERM" if how == signal.SIGTERM else "interrupted") in err
+    wait_until(lambda: not any(procs.alive(k) for k in kernels), "the kernels to end", timeout=5)
+    assert debris(out) == []
+    assert not (out / "reports" / PERIOD).exists()
+    result = run(tiny_config(tiny_setup, out, ["SYN01", "SYN02"]))
+    assert result.ok and published_agrees_with_manifest(out / "reports" / PERIOD)
