@@ -9,6 +9,7 @@ hung cell, a server that cannot start.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -310,11 +311,14 @@ def test_the_run_talks_to_kernels_through_the_client_that_is_ready_when_they_are
 
 @pytest.mark.slow
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "from-scratch"])
-def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(tmp_path: Path, warm: bool) -> None:
+def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(
+        tmp_path: Path, warm: bool, caplog: pytest.LogCaptureFixture) -> None:
     """Attacker: Ctrl-C while two notebooks are in a two-minute cell, four more waiting.
     Before, the run waited for both cells and then ran the other four, silently. Now it
     stops in seconds: the running kernels are killed, no other notebook starts, and no
-    kernel, stub or server is left."""
+    kernel, stub or server is left; papermill's "Kernel died" about the kernels killed
+    on purpose is not shown, and its log is as it was afterwards."""
+    level = logging.getLogger("papermill").level
     sleeper = notebook(tmp_path / "sleep.ipynb",
                        "import pathlib, time\npathlib.Path(tag).touch()\ntime.sleep(120)")
     jobs = [NotebookJob(sleeper, f"L{i}", "2026-03-31", tmp_path / f"L{i}" / "sleep.ipynb",
@@ -333,3 +337,5 @@ def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(tmp_path: Path, w
     assert time.monotonic() - pressed[0] < 30
     assert sorted(p.name for p in tmp_path.glob("started-*")) == ["started-0", "started-1"]
     assert not [p for p in psutil.Process().children(recursive=True) if kernel_like(p)]
+    assert not [r for r in caplog.records if "Kernel died" in r.getMessage()]
+    assert logging.getLogger("papermill").level == level

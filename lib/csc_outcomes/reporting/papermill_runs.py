@@ -20,15 +20,16 @@ notebook (with the error cell) so it can be opened in JupyterLab.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -300,12 +301,30 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
     ensure_kernel(kernel_name)
     notebooks = dict.fromkeys(Path(job.notebook) for job in jobs) if warm else {}
     held = warm_kernels.held_models(job.parameters for job in jobs) if warm else []
-    with (warm_kernels.run_kernels() as token,
+    with (warm_kernels.run_kernels() as token, quiet_once_stopped(token) as stop,
           warm_kernels.fork_server(notebooks, held) if warm else nullcontext() as server):
         return run_threads(jobs, max_workers, progress,
                            partial(execute_job, kernel_name=kernel_name, timeout=timeout,
                                    fork_server=server, run_token=token),
-                           stop_running=partial(warm_kernels.stop_kernels, token))
+                           stop_running=stop)
+
+
+@contextmanager
+def quiet_once_stopped(run_token: str) -> Iterator[Callable[[], None]]:
+    """What stops the run's kernels (``warm_kernels.stop_kernels``), silencing papermill's
+    log from then on: its "Kernel died while waiting for execute reply" is about the
+    kernels just killed on purpose, and read as a failure after Ctrl-C. The log's level
+    is put back afterwards."""
+    log = logging.getLogger("papermill")
+    level = log.level
+
+    def stop() -> None:
+        log.setLevel(logging.CRITICAL + 1)
+        warm_kernels.stop_kernels(run_token)
+    try:
+        yield stop
+    finally:
+        log.setLevel(level)
 
 
 def run_threads(jobs: Sequence[NotebookJob], max_workers: int, progress: ProgressFn | None,
