@@ -4,10 +4,12 @@ order, from other processes when there are enough items, here when there are few
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from csc_outcomes.reporting import worker_pool
@@ -143,3 +145,43 @@ def test_ctrl_c_in_the_notebooks_threads_starts_no_more_and_stops_the_running_on
                     stop_running=stopped.set)
     assert stopped.is_set()
     assert sorted(started) in ([0, 1], [0, 1, 2]), started  # the first's thread may take one more
+
+
+def mark_and_hang(item: tuple[str, int]) -> int:
+    """Leave a file named after the item (it started), then take half a minute (a fit)."""
+    folder, x = item
+    (Path(folder) / f"started-{x}").touch()
+    time.sleep(30)
+    return x
+
+
+def command_of(process: psutil.Process) -> str:
+    """A process's command line ("" once it has ended, or is a zombie)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
+@pytest.mark.slow
+def test_ctrl_c_does_not_wait_for_the_items_in_hand(tmp_path: Path) -> None:
+    """Attacker: Ctrl-C while both workers are in a half-minute item (a national model
+    fit). The workers are stopped, not waited for: the stage ends in seconds, and no
+    worker process is left."""
+    items = [(str(tmp_path), x) for x in range(6)]
+
+    def press_ctrl_c() -> None:
+        while len(list(tmp_path.glob("started-*"))) < 2:
+            time.sleep(0.05)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        worker_pool.map_in_processes(mark_and_hang, items, workers=2, inline_per_worker=0)
+    assert time.monotonic() - t0 < 25
+    # multiprocessing's resource tracker lives as long as this process: not a worker
+    workers = [p for p in psutil.Process().children(recursive=True)
+               if "resource_tracker" not in command_of(p)]
+    _, left = psutil.wait_procs(workers, timeout=5)
+    assert not left, left

@@ -12,6 +12,7 @@ starting a worker costs about a second.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -22,6 +23,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -67,9 +69,12 @@ def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
         return outcomes
     found: dict[int, Outcome[T, R]] = {}
     context = multiprocessing.get_context("spawn")
+    processes: list[BaseProcess] = []  # the workers, once started: stopped with the run
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker,
-                             initargs=(os.getpid(),)) as pool, pending_cancelled_on_exit(pool):
+                             initargs=(os.getpid(),)) as pool, \
+            pending_cancelled_on_exit(pool, functools.partial(terminate, processes)):
         futures = {pool.submit(run_one, fn, item): i for i, item in enumerate(items)}
+        processes += worker_processes(pool)
         for done, future in enumerate(as_completed(futures), start=1):
             i = futures[future]
             try:
@@ -98,6 +103,23 @@ def pending_cancelled_on_exit(pool: Executor, stop_running: Callable[[], None] |
         if stop_running is not None:
             stop_running()
         raise
+
+
+def worker_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
+    """The pool's worker processes (all started once ``workers`` items are submitted).
+
+    Read from the executor's own ``_processes``, which ``shutdown`` empties: there is no
+    public way to stop a worker in hand before Python 3.14's ``terminate_workers``."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def terminate(processes: Sequence[BaseProcess]) -> None:
+    """SIGTERM each live process: a run stopped does not wait for an item in hand (a
+    model fit takes half a minute at national scale); what the item was writing is
+    staged or written atomically, as when a run is killed."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
 
 
 def start_worker(parent: int) -> None:
