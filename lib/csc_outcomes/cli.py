@@ -8,7 +8,7 @@ failure). Unexpected errors are caught here, once for every command: a one-line
 message and exit 1, or the traceback with ``CSC_OUTCOMES_DEBUG=1``. Exit codes: 0 done,
 1 the data or a run failed (the message says what to fix), 2 a usage error, 130 stopped
 by Ctrl-C, 143 stopped by SIGTERM (a scheduler's stop or timeout): both stop the work
-under way and clean up after it as they unwind, as Ctrl-C does.
+under way and clean up after it as they unwind (``stopping``).
 """
 
 from __future__ import annotations
@@ -16,14 +16,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from types import FrameType
+from collections.abc import Sequence
 
-from csc_outcomes import __version__
+from csc_outcomes import __version__, stopping
 
 #: Subcommands in the order of the flow (the order ``--help`` lists them).
 COMMANDS = ["synth", "ingest", "measures", "published", "run", "demo", "export", "reproduce",
@@ -48,31 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM: raised where the work is, so that it unwinds as from Ctrl-C (a run kills
-    its kernels and removes its private folder, with the warehouse copy in it) instead
-    of dying where it stands and leaving that to the next run."""
-
-
-def _terminated(_signum: int, _frame: FrameType | None) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up short
-    raise Terminated
-
-
-@contextmanager
-def sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM raises :class:`Terminated` while the block runs (in the main thread only:
-    Python delivers signals there), then the handler before is put back."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.signal(signal.SIGTERM, _terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
@@ -81,15 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        with sigterm_unwinds():
+        with stopping.handled():
             return int(args.func(args) or 0)
     except BrokenPipeError:  # the reader went away (`| head`): not a failure of ours
         sys.stderr.close()
         return 0
     except KeyboardInterrupt as stopped:
-        by = "stopped by SIGTERM" if isinstance(stopped, Terminated) else "interrupted"
+        by = "stopped by SIGTERM" if isinstance(stopped, stopping.Terminated) else "interrupted"
         print(f"{by}; nothing half-written was left in place", file=sys.stderr)
-        return 143 if isinstance(stopped, Terminated) else 130
+        return 143 if isinstance(stopped, stopping.Terminated) else 130
     except Exception as exc:  # the one place no traceback reaches the user
         if os.environ.get("CSC_OUTCOMES_DEBUG"):
             raise

@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from csc_outcomes.reporting import publish
+from csc_outcomes.reporting.run import run
+
+from conftest import PERIOD, published_agrees_with_manifest, tiny_config
 
 
 def sha(text: str) -> str:
@@ -64,3 +69,24 @@ def test_a_first_publication_is_one_rename(tmp_path: Path) -> None:
     new.mkdir(parents=True)
     publish.swap_in(new, tmp_path / "2026-03-31", tmp_path / "aside")
     assert (tmp_path / "2026-03-31").is_dir() and not new.exists()
+
+
+@pytest.mark.slow
+def test_a_run_stopped_while_it_publishes_leaves_the_period_and_no_work_folder(
+        tiny_setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attacker (a reviewer's find): Ctrl-C as the new tree is swapped in. Before, its
+    work folder (``reports/.publish-<run>/``, every report of the period) stayed in the
+    published folder until the next run. Now it goes; the period is the one published."""
+    run(tiny_config(tiny_setup, tmp_path, ["SYN01"]))
+    manifest = tmp_path / "reports" / PERIOD / "manifest.json"
+    before = manifest.read_bytes()
+
+    def stopped(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish, "swap_in", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run(tiny_config(tiny_setup, tmp_path, ["SYN01"], force=True))
+    assert not list((tmp_path / "reports").glob(".publish-*"))
+    assert manifest.read_bytes() == before
+    assert published_agrees_with_manifest(tmp_path / "reports" / PERIOD)

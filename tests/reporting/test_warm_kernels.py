@@ -339,3 +339,38 @@ def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(
     assert not [p for p in psutil.Process().children(recursive=True) if kernel_like(p)]
     assert not [r for r in caplog.records if "Kernel died" in r.getMessage()]
     assert logging.getLogger("papermill").level == level
+
+
+@pytest.mark.slow
+def test_a_kernel_launched_just_after_ctrl_c_is_killed_not_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attacker (a reviewer's race): Ctrl-C between a kernel's command being made and its
+    launch, when there is no process yet to kill. Before, that kernel ran its whole
+    notebook (a two-minute cell here) while the run waited. Now its manager kills it as
+    soon as it is launched: the cell never starts and the run stops in seconds."""
+    original = WarmKernelManager.format_kernel_cmd
+    in_the_window = threading.Event()
+
+    def slow_to_launch(self: WarmKernelManager, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = original(self, extra_arguments)
+        in_the_window.set()
+        time.sleep(2)  # the stop comes now
+        return cmd
+
+    monkeypatch.setattr(WarmKernelManager, "format_kernel_cmd", slow_to_launch)
+    sleeper = notebook(tmp_path / "sleep.ipynb",
+                       "import pathlib, time\npathlib.Path(tag).touch()\ntime.sleep(120)")
+    job = NotebookJob(sleeper, "L0", "2026-03-31", tmp_path / "L0" / "sleep.ipynb",
+                      parameters={"tag": str(tmp_path / "started")})
+
+    def press_ctrl_c() -> None:
+        in_the_window.wait(timeout=60)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_notebooks([job], max_workers=1, progress=None, warm=False, timeout=300)
+    assert time.monotonic() - t0 < 30
+    assert not (tmp_path / "started").exists()
+    assert not [p for p in psutil.Process().children(recursive=True) if kernel_like(p)]

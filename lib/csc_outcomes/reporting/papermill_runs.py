@@ -42,11 +42,11 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from papermill.exceptions import PapermillExecutionError
 from traitlets.config import Config
 
-from csc_outcomes import atomic
+from csc_outcomes import atomic, stopping
 from csc_outcomes.reporting import warm_kernels
 from csc_outcomes.reporting.config import KERNEL_NAME
 from csc_outcomes.reporting.warm_kernels import WarmKernelManager
-from csc_outcomes.reporting.worker_pool import pending_cancelled_on_exit
+from csc_outcomes.reporting.worker_pool import cancelled_on_exit
 
 #: The start of papermill's private folder beside an executed notebook.
 WORK_PREFIX = ".papermill-"
@@ -333,19 +333,20 @@ def run_threads(jobs: Sequence[NotebookJob], max_workers: int, progress: Progres
     """``execute`` each job on ``max_workers`` threads; results in the jobs' order.
 
     Interrupted (Ctrl-C), no job not yet started starts, and ``stop_running`` is called
-    (the warm kernels' server: it kills the running kernels, so their notebooks end at
-    once as failed) before the running jobs are waited for.
+    (``warm_kernels.stop_kernels``: the running kernels are killed, so their notebooks
+    end at once as failed) before the running jobs are waited for.
     """
     results: dict[int, NotebookResult] = {}
     workers = max(1, min(int(max_workers), len(jobs)))
-    with (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papermill") as pool,
-          pending_cancelled_on_exit(pool, stop_running)):
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papermill") as pool:
         futures = {pool.submit(execute, job): i for i, job in enumerate(jobs)}
-        for done, fut in enumerate(as_completed(futures), start=1):
-            i = futures[fut]
-            results[i] = fut.result()
-            if progress:
-                progress(done, len(jobs), results[i])
+        with cancelled_on_exit(futures, stop_running):
+            for done, fut in enumerate(as_completed(futures), start=1):
+                i = futures[fut]
+                results[i] = fut.result()
+                stopping.check()
+                if progress:
+                    progress(done, len(jobs), results[i])
     return [results[i] for i in range(len(jobs))]
 
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from csc_outcomes import stopping
 from csc_outcomes.reporting import incremental, lock, stages, workspace
 from csc_outcomes.reporting.config import RunConfig, RunResult
 from csc_outcomes.reporting.plan import (
@@ -103,5 +104,8 @@ def run_stages(plan: RunPlan) -> RunResult:
         stages.write_workbooks(plan, executed, result)
         staged = stages.stage_manifest(plan, executed, titles, result)
         stages.leak_scan(plan, result, collecting)
+    # a stop whose first raise was dropped (``stopping``; the stages' pools ask as each
+    # item comes back): nothing is published for a run told to stop
+    stopping.check()
     stages.publish(plan, staged, titles, result)
     return stages.finish(plan, result)

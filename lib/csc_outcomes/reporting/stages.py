@@ -528,11 +528,22 @@ def build_period(plan: RunPlan, staged: Staged, result: RunResult) -> tuple[Path
 
 def publish(plan: RunPlan, staged: Staged, titles: Mapping[str, str], result: RunResult) -> None:
     """Swap the period's new tree in at once (``publish`` module), then write the index."""
-    new, _ = build_period(plan, staged, result)
-    kill_point("publish:built")
-    pub.swap_in(new, plan.period_reports, new.parent / "replaced" / plan.period_end)
-    kill_point("publish:swapped")
-    shutil.rmtree(new.parent)  # the tree it replaced
+    work = pub.work_folder(plan.reports_dir, plan.run_id)
+    aside = work / "replaced" / plan.period_end
+    try:
+        new, _ = build_period(plan, staged, result)
+        kill_point("publish:built")
+        pub.swap_in(new, plan.period_reports, aside)
+        kill_point("publish:swapped")
+    except BaseException:
+        # stopped (Ctrl-C): the work folder holds a tree never swapped in, or the one
+        # replaced, beside the published folder; kept only when the published period
+        # is away in it (stopped between the two renames where there is no exchange),
+        # for the next run to put back
+        if plan.period_reports.exists() or not aside.exists():
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    shutil.rmtree(work)  # the tree it replaced
     shutil.rmtree(plan.staging, ignore_errors=True)  # empty folders only by now
     result.manifest_path = plan.period_reports / "manifest.json"
     result.index_path = site.build_index(plan.reports_dir, la_names=index_la_names(plan),

@@ -119,6 +119,24 @@ class WarmKernelManager(AsyncKernelManager):
             return cmd
         return [sys.executable, "-I", "-S", kernel_stub.__file__, self.fork_server, "--", *cmd[3:]]
 
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        """Launch as jupyter_client does, then kill the kernel at once if its run was
+        stopped meanwhile: ``stop_kernels`` found no process to kill before the launch."""
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        with _LOCK:
+            stopped = self.run_token in _STOPPED
+        if stopped:
+            kill_kernel(self)
+            raise RuntimeError("the run was interrupted: its kernel was stopped")
+
+
+def kill_kernel(manager: WarmKernelManager) -> None:
+    """SIGKILL the manager's kernel process, if it has one running (for a warm kernel,
+    its stub: the server kills the fork when the stub's connection closes)."""
+    process = getattr(manager.provisioner, "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+
 
 #: The servers this process started, by socket (``fork_server``), and those said dead.
 _SERVERS: dict[str, subprocess.Popen] = {}
@@ -222,15 +240,13 @@ def run_kernels() -> Iterator[str]:
 
 def stop_kernels(run_token: str) -> None:
     """Kill the kernels of the run ``run_token`` and start no more for it: the run was
-    interrupted, and its notebooks are not waited for. A warm kernel's process here is
-    its stub; the server kills the fork when the stub's connection closes."""
+    interrupted, and its notebooks are not waited for. A kernel being launched now is
+    killed by its manager once launched (``_async_launch_kernel``)."""
     with _LOCK:
         _STOPPED.add(run_token)
         managers = list(_MANAGERS.pop(run_token, ()))
     for manager in managers:
-        process = getattr(manager.provisioner, "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
+        kill_kernel(manager)
 
 
 def wait_ready(proc: subprocess.Popen) -> str:

@@ -12,19 +12,20 @@ starting a worker costs about a second.
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
+
+from csc_outcomes import stopping
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -64,42 +65,53 @@ def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
         outcomes = []
         for done, item in enumerate(items, start=1):
             outcomes.append(run_one(fn, item))
+            stopping.check()
             if progress:
                 progress(done, total, outcomes[-1])
         return outcomes
     found: dict[int, Outcome[T, R]] = {}
     context = multiprocessing.get_context("spawn")
-    processes: list[BaseProcess] = []  # the workers, once started: stopped with the run
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker,
-                             initargs=(os.getpid(),)) as pool, \
-            pending_cancelled_on_exit(pool, functools.partial(terminate, processes)):
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(run_one, fn, item): i for i, item in enumerate(items)}
-        processes += worker_processes(pool)
-        for done, future in enumerate(as_completed(futures), start=1):
-            i = futures[future]
-            try:
-                found[i] = future.result()
-            except BrokenProcessPool as exc:  # a worker killed (out of memory, say): its items fail
-                found[i] = Outcome(items[i], None, f"the worker process died ({exc})")
-            if progress:
-                progress(done, total, found[i])
+        workers_started = worker_processes(pool)  # all, once as many items as workers are in
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                i = futures[future]
+                try:
+                    found[i] = future.result()
+                except BrokenProcessPool as exc:  # a worker killed (out of memory, say)
+                    found[i] = Outcome(items[i], None, f"the worker process died ({exc})")
+                stopping.check()
+                if progress:
+                    progress(done, total, found[i])
+        except BaseException:
+            # Ctrl-C: the workers stopped, the pool is broken and fails the items not
+            # started rather than run them (leaving ``with pool`` waits for every item
+            # submitted). Not ``cancel()``: Python 3.11's pool then fails on a cancelled
+            # future as it breaks.
+            terminate(workers_started)
+            raise
     return [found[i] for i in range(total)]
 
 
 @contextmanager
-def pending_cancelled_on_exit(pool: Executor, stop_running: Callable[[], None] | None = None,
-                              ) -> Iterator[None]:
-    """Inside ``with pool``: when the block ends by an exception (Ctrl-C, say), cancel
-    the items not yet started and call ``stop_running``, before the pool waits.
+def cancelled_on_exit(futures: Iterable[Future[Any]], stop_running: Callable[[], None] | None = None,
+                      ) -> Iterator[None]:
+    """Around the wait for a thread pool's ``futures`` (the notebooks'): when it ends by
+    an exception (Ctrl-C, say), cancel those not started and call ``stop_running``
+    (which ends the running ones); the pool then waits for the rest.
 
     Why. Leaving ``with pool`` waits for every item submitted, not only the running
     ones: a run interrupted at the first of 612 notebooks went on, silently, with the
-    other 611 (12.9 s after Ctrl-C on the demo's 12; minutes at national scale).
+    other 611 (12.9 s after Ctrl-C on the demo's 12; minutes at national scale). A
+    process pool is stopped by :func:`terminate` instead (``map_in_processes``).
     """
     try:
         yield
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for future in futures:
+            future.cancel()
         if stop_running is not None:
             stop_running()
         raise
