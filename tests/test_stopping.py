@@ -50,7 +50,7 @@ def test_a_stop_dropped_where_python_drops_exceptions_is_raised_again_by_check(
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-def test_ctrl_c_is_a_keyboard_interrupt_and_sigterm_wins_over_it() -> None:
+def test_ctrl_c_is_a_keyboard_interrupt_and_sigterm_wins_over_it(ctrl_c_raises: None) -> None:
     with stopping.handled():
         with pytest.raises(KeyboardInterrupt) as info:
             os.kill(os.getpid(), signal.SIGINT)
@@ -61,3 +61,15 @@ def test_ctrl_c_is_a_keyboard_interrupt_and_sigterm_wins_over_it() -> None:
             time.sleep(5)
         with pytest.raises(stopping.Terminated):  # the stronger of the two is recorded
             stopping.check()
+
+
+def test_a_signal_the_command_was_started_ignoring_stays_ignored() -> None:
+    """A command a shell started in the background ignores Ctrl-C: so does its run."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with stopping.handled():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

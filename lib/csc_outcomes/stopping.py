@@ -46,12 +46,16 @@ def handled() -> Iterator[None]:
     """While the block runs, SIGINT and SIGTERM raise (``KeyboardInterrupt``,
     :class:`Terminated`) and are recorded for :func:`check`; then the handlers before
     are put back and the record cleared. Only in the main thread, where Python
-    delivers signals; elsewhere the block runs as it is."""
+    delivers signals; elsewhere the block runs as it is. A signal the process was
+    started ignoring stays ignored (a shell's background job ignores Ctrl-C)."""
     global _requested  # noqa: PLW0603
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for signum, handler in before.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(signum, _on_signal)
     try:
         yield
     finally:

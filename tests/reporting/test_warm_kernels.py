@@ -312,7 +312,8 @@ def test_the_run_talks_to_kernels_through_the_client_that_is_ready_when_they_are
 @pytest.mark.slow
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "from-scratch"])
 def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(
-        tmp_path: Path, warm: bool, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, warm: bool, caplog: pytest.LogCaptureFixture, ctrl_c_raises: None,
+) -> None:
     """Attacker: Ctrl-C while two notebooks are in a two-minute cell, four more waiting.
     Before, the run waited for both cells and then ran the other four, silently. Now it
     stops in seconds: the running kernels are killed, no other notebook starts, and no
@@ -343,7 +344,7 @@ def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(
 
 @pytest.mark.slow
 def test_a_kernel_launched_just_after_ctrl_c_is_killed_not_waited_for(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctrl_c_raises: None) -> None:
     """Attacker (a reviewer's race): Ctrl-C between a kernel's command being made and its
     launch, when there is no process yet to kill. Before, that kernel ran its whole
     notebook (a two-minute cell here) while the run waited. Now its manager kills it as

@@ -166,7 +166,7 @@ def command_of(process: psutil.Process) -> str:
 
 
 @pytest.mark.slow
-def test_ctrl_c_does_not_wait_for_the_items_in_hand(tmp_path: Path) -> None:
+def test_ctrl_c_does_not_wait_for_the_items_in_hand(tmp_path: Path, ctrl_c_raises: None) -> None:
     """Attacker: Ctrl-C while both workers are in a half-minute item (a national model
     fit). The workers are stopped, not waited for: the stage ends in seconds, and no
     worker process is left."""
