@@ -69,6 +69,14 @@ def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
             if progress:
                 progress(done, total, outcomes[-1])
         return outcomes
+    return map_in_pool(fn, items, workers, progress)
+
+
+def map_in_pool(fn: Callable[[T], R], items: Sequence[T], workers: int,
+                progress: Callable[[int, int, Outcome[T, R]], None] | None,
+                ) -> list[Outcome[T, R]]:
+    """:func:`map_in_processes` in ``workers`` spawned processes; stopped (Ctrl-C), its
+    workers are stopped too and the items not started never run."""
     found: dict[int, Outcome[T, R]] = {}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker,
@@ -84,15 +92,14 @@ def map_in_processes(fn: Callable[[T], R], items: Sequence[T], workers: int, *,
                     found[i] = Outcome(items[i], None, f"the worker process died ({exc})")
                 stopping.check()
                 if progress:
-                    progress(done, total, found[i])
+                    progress(done, len(items), found[i])
         except BaseException:
-            # Ctrl-C: the workers stopped, the pool is broken and fails the items not
-            # started rather than run them (leaving ``with pool`` waits for every item
-            # submitted). Not ``cancel()``: Python 3.11's pool then fails on a cancelled
-            # future as it breaks.
+            # the pool, broken by its workers' end, fails the items not started rather
+            # than run them (leaving ``with pool`` waits for every item submitted). Not
+            # ``cancel()``: Python 3.11's pool then fails on a cancelled future as it breaks
             terminate(workers_started)
             raise
-    return [found[i] for i in range(total)]
+    return [found[i] for i in range(len(items))]
 
 
 @contextmanager
