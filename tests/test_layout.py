@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "lib" / "csc_outcomes"
 
-FOUNDATION = ("paths", "atomic", "calendar", "keys")
+FOUNDATION = ("paths", "atomic", "calendar", "keys", "stopping")
 #: The steps of the flow, in order. ``cli`` and ``__main__`` gather the commands.
 STEPS = ("synth", "ingest", "warehouse", "measures", "published", "stats", "reporting",
          "research", "commands", "cli", "__main__")

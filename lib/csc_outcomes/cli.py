@@ -51,16 +51,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    stop = stopping.Stop()
     try:
-        with stopping.handled():
-            return int(args.func(args) or 0)
+        with stopping.handled(ignored_after_a_stop=True) as stop:
+            code = int(args.func(args) or 0)
+            stopping.check()  # a stop whose raise Python dropped: not "done"
+            return code
     except BrokenPipeError:  # the reader went away (`| head`): not a failure of ours
         sys.stderr.close()
         return 0
     except KeyboardInterrupt as stopped:
-        by = "stopped by SIGTERM" if isinstance(stopped, stopping.Terminated) else "interrupted"
+        terminated = isinstance(stopped, stopping.Terminated) or stop.kind is stopping.Terminated
+        by = "stopped by SIGTERM" if terminated else "interrupted"
         print(f"{by}; nothing half-written was left in place", file=sys.stderr)
-        return 143 if isinstance(stopped, stopping.Terminated) else 130
+        return 143 if terminated else 130
     except Exception as exc:  # the one place no traceback reaches the user
         if os.environ.get("CSC_OUTCOMES_DEBUG"):
             raise

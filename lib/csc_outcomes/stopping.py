@@ -1,64 +1,118 @@
-"""Stopping a command: Ctrl-C and SIGTERM, neither of them ever lost.
+"""Stopping a command: Ctrl-C and SIGTERM, neither of them lost, the clean-up never cut short.
 
 Why. Python runs a signal handler in whatever Python code the main thread runs next,
 a garbage collector's weakref callback or a ``__del__`` included, and an exception
 raised there is printed ("Exception ignored in ...") and dropped: a run told to stop
-went on, published and exited 0. So the handler records the stop before it raises,
-and the run asks again (:func:`check`) as each piece of work comes back and before it
-publishes. SIGTERM (a scheduler's stop or time limit) raises :class:`Terminated`, a
-``KeyboardInterrupt``, so a command unwinds from it as from Ctrl-C: a run kills its
-kernels and removes its private folder instead of leaving them to the next run.
+went on, published and exited 0. So the stop is recorded before it is raised, a raise
+Python dropped is noticed (``sys.unraisablehook``), and the work asks again
+(:func:`check`) as each piece comes back, before publishing and when the command ends.
+Once a stop is on its way up, further signals are recorded, not raised: a second
+Ctrl-C or SIGTERM would cut short the clean-up that removes the run's private folder.
+SIGTERM (a scheduler's stop or time limit) raises :class:`Terminated`, a
+``KeyboardInterrupt``, so a command unwinds from it as from Ctrl-C.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the work is."""
 
 
-#: The stop asked for while :func:`handled` is in force (None: none).
-_requested: type[KeyboardInterrupt] | None = None
+@dataclass
+class Stop:
+    """What :func:`handled` saw: the stop asked for (SIGTERM wins over Ctrl-C), whether
+    its exception is on its way up, and whether signals are held (:func:`deferred`)."""
+
+    kind: type[KeyboardInterrupt] | None = None
+    raised: bool = False
+    held: bool = False
+
+
+#: The stop of the :func:`handled` block running now (None: none).
+_current: Stop | None = None
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
-    global _requested  # noqa: PLW0603 - the one record a signal handler can leave
-    stop = Terminated if signum == signal.SIGTERM else KeyboardInterrupt
-    if _requested is None or stop is Terminated:
-        _requested = stop
-    raise stop
+    stop = _current
+    if stop is None:  # a handler left behind: behave as Python's own
+        raise KeyboardInterrupt
+    if stop.kind is not Terminated:
+        stop.kind = Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    if stop.raised or stop.held:
+        return  # one on its way up already, or held until the commit is done
+    stop.raised = True
+    raise stop.kind
 
 
 def check() -> None:
-    """Raise the stop asked for, if any: its first raise may have been dropped."""
-    if _requested is not None:
-        raise _requested
+    """Raise the stop asked for, if any and not on its way up already (a raise Python
+    dropped, or one held by :func:`deferred`)."""
+    stop = _current
+    if stop is not None and stop.kind is not None and not stop.raised:
+        stop.raised = True
+        raise stop.kind
 
 
 @contextmanager
-def handled() -> Iterator[None]:
-    """While the block runs, SIGINT and SIGTERM raise (``KeyboardInterrupt``,
-    :class:`Terminated`) and are recorded for :func:`check`; then the handlers before
-    are put back and the record cleared. Only in the main thread, where Python
-    delivers signals; elsewhere the block runs as it is. A signal the process was
-    started ignoring stays ignored (a shell's background job ignores Ctrl-C)."""
-    global _requested  # noqa: PLW0603
-    if threading.current_thread() is not threading.main_thread():
+def deferred() -> Iterator[None]:
+    """Signals recorded but not raised while the block runs (publishing's swap and
+    index: stopped halfway, readers would see the new reports without their index),
+    then :func:`check`."""
+    stop = _current
+    if stop is None or stop.held:
         yield
         return
+    stop.held = True
+    try:
+        yield
+    finally:
+        stop.held = False
+    check()
+
+
+def _noticing_dropped(previous: Any) -> Any:
+    def hook(info: Any) -> None:
+        stop = _current
+        if stop is not None and isinstance(info.exc_value, KeyboardInterrupt):
+            stop.raised = False  # Python dropped it: the next signal or check raises again
+        previous(info)
+    return hook
+
+
+@contextmanager
+def handled(*, ignored_after_a_stop: bool = False) -> Iterator[Stop]:
+    """While the block runs, SIGINT and SIGTERM raise (``KeyboardInterrupt``,
+    :class:`Terminated`) and are recorded (the :class:`Stop` yielded; :func:`check`);
+    after it, the handlers and hook before are put back, or, with
+    ``ignored_after_a_stop`` and a stop seen, both signals ignored (a command on its
+    way out: a late Ctrl-C would break into the interpreter's own clean-up). Only in
+    the main thread, where Python delivers signals. A signal the process was started
+    ignoring stays ignored (a shell's background job ignores Ctrl-C)."""
+    global _current
+    stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    outer, hook = _current, sys.unraisablehook
+    _current, sys.unraisablehook = stop, _noticing_dropped(hook)
     for signum, handler in before.items():
         if handler is not signal.SIG_IGN:
             signal.signal(signum, _on_signal)
     try:
-        yield
+        yield stop
     finally:
         for signum, handler in before.items():
-            signal.signal(signum, handler)
-        _requested = None
+            ignore = ignored_after_a_stop and stop.kind is not None
+            signal.signal(signum, signal.SIG_IGN if ignore else handler)
+        _current, sys.unraisablehook = outer, hook

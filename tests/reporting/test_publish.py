@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from csc_outcomes.reporting import publish
+from csc_outcomes import stopping
+from csc_outcomes.reporting import publish, stages
 from csc_outcomes.reporting.run import run
 
 from conftest import PERIOD, published_agrees_with_manifest, tiny_config
@@ -72,21 +77,50 @@ def test_a_first_publication_is_one_rename(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_run_stopped_while_it_publishes_leaves_the_period_and_no_work_folder(
+def test_a_run_stopped_while_it_builds_the_new_tree_leaves_no_work_folder(
         tiny_setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Attacker (a reviewer's find): Ctrl-C as the new tree is swapped in. Before, its
-    work folder (``reports/.publish-<run>/``, every report of the period) stayed in the
-    published folder until the next run. Now it goes; the period is the one published."""
+    """Attacker (a reviewer's find): Ctrl-C once the new tree is built, before the swap.
+    Before, its work folder (``reports/.publish-<run>/``, every report of the period)
+    stayed in the published folder until the next run. Now it goes; the period is the
+    one published before."""
     run(tiny_config(tiny_setup, tmp_path, ["SYN01"]))
     manifest = tmp_path / "reports" / PERIOD / "manifest.json"
     before = manifest.read_bytes()
+    real = stages.build_period
 
-    def stopped(*_args: object) -> None:
+    def built_then_stopped(*args: Any) -> Any:
+        real(*args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(publish, "swap_in", stopped)
+    monkeypatch.setattr(stages, "build_period", built_then_stopped)
     with pytest.raises(KeyboardInterrupt):
         run(tiny_config(tiny_setup, tmp_path, ["SYN01"], force=True))
     assert not list((tmp_path / "reports").glob(".publish-*"))
     assert manifest.read_bytes() == before
     assert published_agrees_with_manifest(tmp_path / "reports" / PERIOD)
+
+
+@pytest.mark.slow
+def test_a_stop_during_the_swap_waits_for_the_swap_and_the_index(
+        tiny_setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attacker (a reviewer's find): SIGTERM as the new tree is swapped in. Before, it
+    could leave the old tree in ``reports/.publish-<run>/`` or, where there is no
+    exchange, the period missing until the next run. Now the swap, the clean-up and the
+    index are finished first; then the run stops (exit 143 from the command)."""
+    run(tiny_config(tiny_setup, tmp_path, ["SYN01"]))
+    manifest = tmp_path / "reports" / PERIOD / "manifest.json"
+    first = json.loads(manifest.read_text())["run_id"]
+    real = publish.swap_in
+
+    def swap_under_sigterm(*args: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        sum(range(100_000))  # Python code: the handler runs here, and holds the stop
+        real(*args)
+
+    monkeypatch.setattr(publish, "swap_in", swap_under_sigterm)
+    with stopping.handled(), pytest.raises(stopping.Terminated):
+        run(tiny_config(tiny_setup, tmp_path, ["SYN01"], force=True))
+    assert json.loads(manifest.read_text())["run_id"] != first  # this run's, whole
+    assert published_agrees_with_manifest(tmp_path / "reports" / PERIOD)
+    assert not list((tmp_path / "reports").glob(".publish-*"))
+    assert (tmp_path / "reports" / "index.html").is_file()

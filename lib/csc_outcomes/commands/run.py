@@ -34,8 +34,9 @@ warehouse first. An LA whose notebook or render fails is not published; the othe
 are, the failure is listed in the manifest and on the index page, and the run exits 1.
 A leak-scan hit fails the whole run (exit 1): nothing is published. One run at a time
 per reports folder: a second exits 1 at once, naming the run in progress. Ctrl-C (exit
-130) or SIGTERM (exit 143) stops a run within seconds: its kernels are killed, nothing
-more starts, nothing is published and its private folder is removed. Options not
+130) or SIGTERM (exit 143) stops a run within seconds: its kernels and workers are
+stopped, nothing more starts, its private folder is removed and nothing is published
+(a stop during the final swap waits for it and the index). Options not
 given come from parameters/defaults.yaml, or from the schedule's file with --schedule
 (parameters/schedules/<name>.yaml).
 

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -339,8 +339,9 @@ def run_threads(jobs: Sequence[NotebookJob], max_workers: int, progress: Progres
     results: dict[int, NotebookResult] = {}
     workers = max(1, min(int(max_workers), len(jobs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="papermill") as pool:
-        futures = {pool.submit(execute, job): i for i, job in enumerate(jobs)}
-        with cancelled_on_exit(futures, stop_running):
+        futures: dict[Future[NotebookResult], int] = {}
+        with cancelled_on_exit(futures, stop_running):  # the submitting included
+            futures.update({pool.submit(execute, job): i for i, job in enumerate(jobs)})
             for done, fut in enumerate(as_completed(futures), start=1):
                 i = futures[fut]
                 results[i] = fut.result()

@@ -31,7 +31,7 @@ from typing import Any, NoReturn
 
 import nbformat
 
-from csc_outcomes import atomic
+from csc_outcomes import atomic, stopping
 from csc_outcomes.reporting import (
     banner,
     data_quality,
@@ -529,25 +529,20 @@ def build_period(plan: RunPlan, staged: Staged, result: RunResult) -> tuple[Path
 def publish(plan: RunPlan, staged: Staged, titles: Mapping[str, str], result: RunResult) -> None:
     """Swap the period's new tree in at once (``publish`` module), then write the index."""
     work = pub.work_folder(plan.reports_dir, plan.run_id)
-    aside = work / "replaced" / plan.period_end
     try:
         new, _ = build_period(plan, staged, result)
-        kill_point("publish:built")
-        pub.swap_in(new, plan.period_reports, aside)
-        kill_point("publish:swapped")
     except BaseException:
-        # stopped (Ctrl-C): the work folder holds a tree never swapped in, or the one
-        # replaced, beside the published folder; kept only when the published period
-        # is away in it (stopped between the two renames where there is no exchange),
-        # for the next run to put back
-        if plan.period_reports.exists() or not aside.exists():
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)  # stopped (Ctrl-C): a tree never swapped in
         raise
-    shutil.rmtree(work)  # the tree it replaced
-    shutil.rmtree(plan.staging, ignore_errors=True)  # empty folders only by now
-    result.manifest_path = plan.period_reports / "manifest.json"
-    result.index_path = site.build_index(plan.reports_dir, la_names=index_la_names(plan),
-                                         titles=titles)
+    kill_point("publish:built")
+    with stopping.deferred():  # the swap and the index whole: a stop waits for them
+        pub.swap_in(new, plan.period_reports, work / "replaced" / plan.period_end)
+        kill_point("publish:swapped")
+        shutil.rmtree(work)  # the tree it replaced
+        shutil.rmtree(plan.staging, ignore_errors=True)  # empty folders only by now
+        result.manifest_path = plan.period_reports / "manifest.json"
+        result.index_path = site.build_index(plan.reports_dir, la_names=index_la_names(plan),
+                                             titles=titles)
     result.ok = not result.failed
     plan.log(f"published {len(result.reports)} file(s) under {plan.period_reports}; "
              f"index {result.index_path}; {result.timings['total_s']:.1f}s")

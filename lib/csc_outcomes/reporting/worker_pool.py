@@ -81,9 +81,8 @@ def map_in_pool(fn: Callable[[T], R], items: Sequence[T], workers: int,
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker,
                              initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(run_one, fn, item): i for i, item in enumerate(items)}
-        workers_started = worker_processes(pool)  # all, once as many items as workers are in
         try:
+            futures = {pool.submit(run_one, fn, item): i for i, item in enumerate(items)}
             for done, future in enumerate(as_completed(futures), start=1):
                 i = futures[future]
                 try:
@@ -97,7 +96,7 @@ def map_in_pool(fn: Callable[[T], R], items: Sequence[T], workers: int,
             # the pool, broken by its workers' end, fails the items not started rather
             # than run them (leaving ``with pool`` waits for every item submitted). Not
             # ``cancel()``: Python 3.11's pool then fails on a cancelled future as it breaks
-            terminate(workers_started)
+            terminate(worker_processes(pool))
             raise
     return [found[i] for i in range(len(items))]
 
@@ -125,7 +124,7 @@ def cancelled_on_exit(futures: Iterable[Future[Any]], stop_running: Callable[[],
 
 
 def worker_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
-    """The pool's worker processes (all started once ``workers`` items are submitted).
+    """The pool's worker processes, before its ``shutdown``.
 
     Read from the executor's own ``_processes``, which ``shutdown`` empties: there is no
     public way to stop a worker in hand before Python 3.14's ``terminate_workers``."""
