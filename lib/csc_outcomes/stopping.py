@@ -55,10 +55,12 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 
 def check() -> None:
-    """Raise the stop asked for, if any and not on its way up already (a raise Python
-    dropped, or one held by :func:`deferred`)."""
+    """Raise the stop asked for, if any. Called where work goes on, so a stop is there
+    only if its raise did not get through: dropped by Python, held by :func:`deferred`,
+    or turned into another exception and caught (DuckDB answers Ctrl-C in a query with
+    its own ``InterruptException``, and a stage sets an item that raised aside)."""
     stop = _current
-    if stop is not None and stop.kind is not None and not stop.raised:
+    if stop is not None and stop.kind is not None:
         stop.raised = True
         raise stop.kind
 

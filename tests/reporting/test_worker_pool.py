@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from csc_outcomes import stopping
 from csc_outcomes.reporting import worker_pool
 from csc_outcomes.reporting.papermill_runs import run_threads
 
@@ -187,3 +188,26 @@ def test_ctrl_c_does_not_wait_for_the_items_in_hand(tmp_path: Path, ctrl_c_raise
                if "resource_tracker" not in command_of(p)]
     _, left = psutil.wait_procs(workers, timeout=5)
     assert not left, left
+
+
+def interrupted_like_duckdb(item: int) -> int:
+    """Item 0 gets SIGTERM mid-query and answers, as DuckDB does, with an exception of
+    its own (``duckdb.InterruptException``), which the stage sets aside as a failure."""
+    if item == 0:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(100_000))
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("INTERRUPT Error: Interrupted!") from exc
+    return item
+
+
+def test_a_stop_a_library_turned_into_its_own_error_still_stops_the_stage() -> None:
+    """Attacker (found by a double Ctrl-C during the trackers): the stop's exception
+    became another error, set aside as one LA's failure, and the run went on for 20 s
+    to exit 1. Now the stage asks for the stop as each item comes back."""
+    ran: list[int] = []
+    with stopping.handled(), pytest.raises(stopping.Terminated):
+        worker_pool.map_in_processes(interrupted_like_duckdb, [0, 1, 2], workers=1,
+                                     progress=lambda done, total, o: ran.append(o.item))
+    assert ran == []  # asked before the first item's progress, and nothing after it
