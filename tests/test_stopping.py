@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 import weakref
+from types import SimpleNamespace
 
 import pytest
 
@@ -94,3 +95,29 @@ def test_a_signal_the_command_was_started_ignoring_stays_ignored() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_a_command_whose_stop_became_another_error_exits_as_stopped(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """SIGTERM turned into a library's own error (DuckDB's interrupt) that reaches the
+    command: exit 143 and "stopped by SIGTERM", not exit 1 and "failed"."""
+    from csc_outcomes import cli
+
+    def interrupted_query(_args: object) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(100_000))
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("INTERRUPT Error: Interrupted!") from exc
+        return 0
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(parser, "parse_args",
+                        lambda argv: SimpleNamespace(func=interrupted_query, command="x"))
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert cli.main(["x"]) == 143
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert "stopped by SIGTERM" in capsys.readouterr().err

@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def stopped_exit(terminated: bool) -> int:
+    """Say how the command was stopped; its exit code (143 SIGTERM, 130 Ctrl-C)."""
+    by = "stopped by SIGTERM" if terminated else "interrupted"
+    print(f"{by}; nothing half-written was left in place", file=sys.stderr)
+    return 143 if terminated else 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
@@ -61,11 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt as stopped:
-        terminated = isinstance(stopped, stopping.Terminated) or stop.kind is stopping.Terminated
-        by = "stopped by SIGTERM" if terminated else "interrupted"
-        print(f"{by}; nothing half-written was left in place", file=sys.stderr)
-        return 143 if terminated else 130
+        return stopped_exit(isinstance(stopped, stopping.Terminated) or stop.kind is stopping.Terminated)
     except Exception as exc:  # the one place no traceback reaches the user
+        if stop.kind is not None:  # the stop, as a library's own error (DuckDB's interrupt)
+            return stopped_exit(stop.kind is stopping.Terminated)
         if os.environ.get("CSC_OUTCOMES_DEBUG"):
             raise
         note = getattr(args, "failure_note", None)
