@@ -17,6 +17,7 @@ from csc_outcomes.reporting.identifiers import (
     IdentifierSet,
     identifiers_from_warehouse,
     report_dates,
+    spilling,
 )
 from csc_outcomes.warehouse import ingest_into
 
@@ -117,7 +118,30 @@ def test_a_spilling_build_gives_the_same_set_and_keeps_its_folder_private(clean_
         identifiers_from_warehouse(clean_warehouse, spill_dir=spill)
         after = other.execute("SELECT current_setting('memory_limit'), "
                               "current_setting('temp_directory')").fetchone()
-    assert after[0] == before[0] and after[1] != str(spill), "its settings are put back"
+    assert after[0] == before[0], "its memory settings are put back"
+
+
+#: A sort that spills in 20 MB of DuckDB's memory.
+SPILLING_SORT = "SELECT count(*) FROM (SELECT x FROM range(3000000) t(x) ORDER BY hash(x))"
+
+
+def test_spilling_holds_when_duckdb_has_spilled_before_or_inside_it(tmp_path):
+    """A national run failed at its leak scan: "Cannot switch temporary directory after
+    the current one has been used". DuckDB cannot change its spill folder once it has
+    spilled, so neither setting it (spilled before) nor putting it back (spilled inside
+    the block, which the old code did) may fail the build."""
+    for spilled_before in (True, False):
+        folder = tmp_path / str(spilled_before)
+        folder.mkdir()
+        with duckdb.connect(str(folder / "w.duckdb")) as con:
+            con.execute("SET threads = 1; SET memory_limit = '20MB'")
+            if spilled_before:
+                assert con.execute(SPILLING_SORT).fetchone() == (3000000,)
+            with spilling(con, folder / "spill"):
+                con.execute("SET memory_limit = '20MB'")  # so that it spills in here too
+                assert con.execute(SPILLING_SORT).fetchone() == (3000000,)
+            limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            assert limit != "20.0 MiB", "the memory limit is put back"
 
 
 def test_plain_strings_are_ids():

@@ -208,7 +208,12 @@ def spilling(con: duckdb.DuckDBPyConnection, folder: Path | None) -> Iterator[No
 
     The settings are DuckDB's for the whole database, and every connection of a process
     to one file shares it (the workbook stage reads the warehouse while the set is being
-    collected): they are put back when the block ends, not left to the next reader.
+    collected): the memory settings are put back when the block ends, not left to the
+    next reader. The spill folder cannot be: DuckDB refuses to switch its temporary
+    folder once something has spilled there ("Cannot switch temporary directory after
+    the current one has been used"; a national run failed on it at its leak scan). So
+    it stays the instance's, and an instance that has spilled already goes on spilling
+    where it did, beside the database: for a run, in its own private folder too.
     """
     if folder is None:
         yield
@@ -216,11 +221,12 @@ def spilling(con: duckdb.DuckDBPyConnection, folder: Path | None) -> Iterator[No
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)
     con.execute(f"SET memory_limit = '{SPILL_MEMORY}'; SET preserve_insertion_order = false")
-    con.execute("SET temp_directory = $dir", {"dir": str(folder)})
+    with contextlib.suppress(duckdb.NotImplementedException):  # spilled there already
+        con.execute("SET temp_directory = $dir", {"dir": str(folder)})
     try:
         yield
     finally:
-        con.execute("RESET memory_limit; RESET preserve_insertion_order; RESET temp_directory")
+        con.execute("RESET memory_limit; RESET preserve_insertion_order")
 
 
 def id_pairs_sql(sources: Sequence[tuple[str, str]], where: str) -> str:
