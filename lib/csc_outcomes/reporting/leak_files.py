@@ -156,7 +156,8 @@ def sheet_span(xml: str) -> tuple[int, int]:
     """(rows, columns) a sheet's XML spans from A1: the largest row and column its cells'
     and rows' references name, or, where they name none, how many rows and cells a row
     there are (``xml`` a row to a line, as ``office_texts`` reads it)."""
-    rows = max([len(_ROW_NUMBER.findall(xml)), *(int(r) for r in _ROW_NUMBER.findall(xml))])
+    numbered = _ROW_NUMBER.findall(xml)
+    rows = max([len(numbered), *(int(r) for r in numbered)])
     cols = max((len(_CELL_TAG.findall(line)) for line in xml.splitlines()), default=0)
     for letters, row in _CELL_REF.findall(xml):
         rows = max(rows, int(row))
