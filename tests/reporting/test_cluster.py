@@ -15,6 +15,7 @@ import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from distributed import Client, LocalCluster
@@ -100,6 +101,45 @@ def test_a_scheduler_gone_before_the_run_fails_every_notebook(monkeypatch, tmp_p
     assert [(r.job.la_code, r.ok) for r in got] == [("A1", False), ("B2", False)]
     assert got[0].error == ("OSError on the Dask cluster: Timed out trying to connect to "
                             "tcp://10.0.0.5:8786")
+
+
+class KilledWorkers:
+    """``submit_all`` on a cluster whose worker was killed mid-notebook, leaving papermill's
+    folder with a half-run notebook; then the jobs come back, or the run is stopped."""
+
+    def __init__(self, left: Path, *, stop: bool):
+        self.left, self.stop = left, stop
+
+    def __call__(self, client, fn, jobs, **_: object) -> list[NotebookResult]:
+        self.left.mkdir(parents=True)
+        (self.left / "n.ipynb").write_text("{}")  # child-level outputs, half written
+        if self.stop:
+            raise KeyboardInterrupt
+        return [NotebookResult(job=job, ok=True, seconds=0.1) for job in jobs]
+
+
+@pytest.mark.parametrize("stop", [True, False], ids=["stopped", "completed"])
+@pytest.mark.parametrize("address", ["local", "tcp://10.0.0.5:8786"])
+def test_a_local_clusters_killed_workers_leave_no_papermill_folder(monkeypatch, tmp_path,
+                                                                     address, stop) -> None:
+    @contextmanager
+    def connect(address, workers):
+        yield SimpleNamespace(run=lambda *args: None)
+    jobs = [NotebookJob(notebook=tmp_path / "n.ipynb", la_code=la, period_end=PERIOD,
+                        output_path=tmp_path / la / "n.ipynb") for la in ("A1", "B2")]
+    left = tmp_path / "B2" / ".papermill-n.k2j3x"
+    not_ours = tmp_path / "B2" / ".papermill-other.abc12"  # a notebook not in these jobs
+    not_ours.mkdir(parents=True)
+    monkeypatch.setattr(cluster, "connect", connect)
+    monkeypatch.setattr(cluster, "submit_all", KilledWorkers(left, stop=stop))
+    if stop:
+        with pytest.raises(KeyboardInterrupt):
+            cluster.run_notebooks(jobs, address=address)
+    else:
+        assert all(r.ok for r in cluster.run_notebooks(jobs, address=address))
+    # a local cluster's workers are gone with it; a remote one's may still be running
+    assert left.exists() == (address != "local")
+    assert not_ours.is_dir()
 
 
 def free_port() -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,7 @@ from csc_outcomes.reporting.papermill_runs import (
     ProgressFn,
     ensure_kernel,
     execute_job,
+    work_folders,
 )
 
 #: ``--cluster local``: a cluster of this machine's processes, started for the run.
@@ -128,6 +130,11 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, address: str, max_workers: int
     ``max_workers`` is the size of a ``local`` cluster; a remote one has its own workers.
     Every worker first checks that its kernel runs its own Python (``ensure_kernel``).
     A scheduler that cannot be reached fails every job (the run then fails, naming it).
+
+    A ``local`` cluster's workers are gone once it is shut down, however the jobs ended
+    (a stop kills them mid-notebook, a worker that died was replaced): papermill's
+    folders they left are removed then, not at the next run. A remote cluster's workers
+    may still be running a cancelled job, so theirs are left for the next run to clear.
     """
     if not jobs:
         return []
@@ -138,6 +145,10 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, address: str, max_workers: int
                               timeout=timeout, on_error=failed_result, progress=progress)
     except OSError as exc:
         return [failed_result(job, exc) for job in jobs]
+    finally:
+        if address == LOCAL:
+            for folder in work_folders(jobs):
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def check_address(address: str, paths: Sequence[Path] = ()) -> None:

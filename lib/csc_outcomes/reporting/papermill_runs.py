@@ -167,6 +167,15 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+def work_folders(jobs: Iterable[NotebookJob]) -> list[Path]:
+    """Papermill's private folders (``execute_job``) beside ``jobs``' notebooks: what a
+    worker process killed mid-notebook leaves behind (empty or a half-run notebook)."""
+    return sorted({folder for job in jobs
+                   for folder in Path(job.output_path).parent.glob(
+                       f"{WORK_PREFIX}{Path(job.output_path).stem}.*")
+                   if folder.is_dir() and not folder.is_symlink()})
+
+
 # --------------------------------------------------------------------------- execution
 def execute_job(job: NotebookJob, *, kernel_name: str = KERNEL_NAME,
                 timeout: int | None = 1800, fork_server: str | None = None,
