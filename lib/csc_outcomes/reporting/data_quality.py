@@ -27,10 +27,7 @@ import pandas as pd
 from csc_outcomes import warehouse as wh
 from csc_outcomes.ingest import default_qa_path
 from csc_outcomes.reporting import disclosure
-from csc_outcomes.reporting.file_memo import file_version
-
-#: A file's version (``file_memo.file_version``): what is read of it is kept under it.
-Version = tuple[str, tuple[int, ...]]
+from csc_outcomes.reporting.file_memo import FileVersion, file_version
 
 #: What each count means for the figures (one sentence per item).
 MEANINGS: dict[str, str] = {
@@ -75,7 +72,7 @@ def load_qa(path: Path) -> dict[str, Any] | QualityNote:
 
 
 @functools.lru_cache(maxsize=4)
-def _read_qa(version: Version) -> dict[str, Any] | QualityNote:
+def _read_qa(version: FileVersion) -> dict[str, Any] | QualityNote:
     path = Path(version[0])
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -89,7 +86,7 @@ def _read_qa(version: Version) -> dict[str, Any] | QualityNote:
 
 
 @functools.lru_cache(maxsize=4)
-def warehouse_facts(version: Version) -> tuple[dict[str, int], frozenset[str]]:
+def warehouse_facts(version: FileVersion) -> tuple[dict[str, int], frozenset[str]]:
     """Each LA's count of repaired rows and the ingests' input hashes, for one version of
     the warehouse: counted in SQL once, not read row by row for each LA's report."""
     with wh.connect(Path(version[0])) as con:

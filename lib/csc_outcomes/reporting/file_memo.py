@@ -23,6 +23,8 @@ T = TypeVar("T")
 
 #: A memo's file name: a SHA-256 in hex, then this.
 SUFFIX = ".json"
+#: A file's version (:func:`file_version`): what a process keeps of the file is kept under it.
+FileVersion = tuple[str, tuple[int, ...]]
 
 
 def file_identity(path: Path) -> list[int]:
@@ -31,7 +33,7 @@ def file_identity(path: Path) -> list[int]:
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
 
 
-def file_version(path: Path) -> tuple[str, tuple[int, ...]]:
+def file_version(path: Path) -> FileVersion:
     """The file's resolved path and identity (:func:`file_identity`): a key for what this
     process keeps of it in memory (a model it unpickled, a report it parsed)."""
     return str(path.resolve()), tuple(file_identity(path))

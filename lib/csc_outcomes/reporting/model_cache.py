@@ -192,7 +192,7 @@ def untrusted_because(path: Path, cache_dir: Path) -> str | None:
 
 
 #: Entries this process loaded ahead (:func:`hold`), by path and file version.
-_HELD: dict[tuple[str, tuple[int, ...]], Any] = {}
+_HELD: dict[file_memo.FileVersion, Any] = {}
 
 
 def load(path: Path, cache_dir: str | Path) -> Any:
@@ -204,7 +204,7 @@ def load(path: Path, cache_dir: str | Path) -> Any:
             f"refusing to load the cached model {path.name}: {why}. Find out who changed the "
             f"cache's permissions, then remove it with 'csc-outcomes cache clear "
             f"--restricted-dir {Path(cache_dir).parent}' (the models are fitted again)")
-    held = _HELD.get(_version(path))
+    held = _HELD.get(file_memo.file_version(Path(path)))
     if held is not None:
         return held
     with open(path, "rb") as fh:
@@ -219,14 +219,10 @@ def hold(path: Path, cache_dir: str | Path) -> None:
     shared with the others, instead of unpickling 20-140 MB again (0.3-0.5 s in each of
     459 national notebooks). A held entry is the file as it was when held: one replaced
     since (``run --force``) is a new version, read from disk."""
-    version = _version(path)
+    version = file_memo.file_version(Path(path))
     value = load(path, cache_dir)
-    if _version(path) == version:
+    if file_memo.file_version(Path(path)) == version:
         _HELD[version] = value
-
-
-def _version(path: Path) -> tuple[str, tuple[int, ...]]:
-    return file_memo.file_version(Path(path))
 
 
 def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value], *,
