@@ -9,20 +9,25 @@ carry the run's id and time; the reports themselves are byte-identical.)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import signal
 import socket
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
+import nbformat
+import psutil
 import pytest
 from distributed import Client, LocalCluster
 
 from csc_outcomes import cli
 from csc_outcomes.ingest import UsageError
-from csc_outcomes.reporting import cluster
+from csc_outcomes.reporting import cluster, cluster_stop
 from csc_outcomes.reporting.papermill_runs import NotebookJob, NotebookResult
 from csc_outcomes.reporting.run import run
 
@@ -73,7 +78,7 @@ def fake_execute(job: NotebookJob, **_: object) -> NotebookResult:
 
 
 def test_notebook_runs_on_the_cluster_never_raise(client, monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(cluster, "execute_job", fake_execute)
+    monkeypatch.setattr(cluster_stop, "execute_job", fake_execute)
     monkeypatch.setattr(cluster, "ensure_kernel", lambda name: {"name": name})
 
     @contextmanager
@@ -194,3 +199,54 @@ def test_a_local_cluster_publishes_the_same_reports_as_the_default_runner(
         assert page.read_bytes() == theirs.read_bytes(), page.name
     manifest = (tmp_path / "reports" / PERIOD / "manifest.json").read_text()
     assert '"runner": "dask local"' in manifest
+
+
+def kernels_under(proc: psutil.Process) -> list[psutil.Process]:
+    """Notebook kernels among ``proc``'s descendants (a cluster's workers' kernels)."""
+    found = []
+    for p in proc.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any("ipykernel" in part for part in p.cmdline()):
+                found.append(p)
+    return found
+
+
+@pytest.mark.slow
+def test_a_stopped_run_ends_the_notebooks_remote_workers_have_in_hand(
+        tmp_path: Path, ctrl_c_raises: None) -> None:
+    """Attacker: Ctrl-C while two workers of a cluster the run did not start (so not shut
+    down with it) are in a two-minute cell, two more notebooks waiting. Before, each
+    worker ran its notebook to the end and wrote it into the restricted tree after the
+    command had stopped. Now the workers kill their kernels within seconds: nothing
+    left processing or running, nothing written, the waiting notebooks never start."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    nb.cells = [nbformat.v4.new_code_cell("tag = ''", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import pathlib, time\npathlib.Path(tag).touch()\n"
+                                          "time.sleep(120)")]
+    nbformat.write(nb, sleeper := tmp_path / "sleep.ipynb")
+    jobs = [NotebookJob(sleeper, f"L{i}", PERIOD, tmp_path / f"L{i}" / "sleep.ipynb",
+                        parameters={"tag": str(tmp_path / f"started-{i}")}) for i in range(4)]
+    pressed: list[float] = []
+
+    def press_ctrl_c() -> None:
+        while len(list(tmp_path.glob("started-*"))) < 2:
+            time.sleep(0.05)
+        pressed.append(time.monotonic())
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, silence_logs=logging.ERROR) as remote, \
+            Client(remote, set_as_default=False) as watcher:
+        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            cluster.run_notebooks(jobs, address=remote.scheduler_address, timeout=300)
+        assert time.monotonic() - pressed[0] < cluster.STOP_WAIT
+        deadline = time.monotonic() + 15
+        while (any(watcher.processing().values()) or kernels_under(psutil.Process())) \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert all(not keys for keys in watcher.processing().values())
+        assert not kernels_under(psutil.Process())
+    assert sorted(p.name for p in tmp_path.glob("started-*")) == ["started-0", "started-1"]
+    assert not list(tmp_path.glob("L*/sleep.ipynb"))

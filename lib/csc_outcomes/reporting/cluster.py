@@ -17,6 +17,10 @@ is replaced by the scheduler and the job runs again elsewhere, up to
 cluster); after that the job is a failed result naming ``KilledWorker``. An exception
 a job raises is not retried (``retries=0`` unless a caller asks): it is a real error.
 
+Stopping. A stopped run (Ctrl-C, SIGTERM) cancels the jobs not started and has the
+workers kill the kernels of the notebooks in hand (``cluster_stop``), waiting for them
+to end, so that nothing is written after the run has gone.
+
 ``local`` starts a ``LocalCluster`` of ``jobs`` single-threaded worker processes on
 127.0.0.1, with TLS on temporary credentials (``Security.temporary``) so that no other
 local user can submit work to it, and no dashboard.
@@ -24,6 +28,7 @@ local user can submit work to it, and no dashboard.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -33,17 +38,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import dask
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, as_completed, wait
 from distributed.comm import parse_address
 
+from csc_outcomes import stopping
 from csc_outcomes.ingest import UsageError
+from csc_outcomes.reporting.cluster_stop import execute_stoppable, stop_event
 from csc_outcomes.reporting.papermill_runs import (
     KERNEL_NAME,
     NotebookJob,
     NotebookResult,
     ProgressFn,
     ensure_kernel,
-    execute_job,
     work_folders,
 )
 
@@ -53,6 +59,9 @@ LOCAL = "local"
 CONNECT_TIMEOUT = 10
 #: How many workers may die running one job before it fails (a local cluster's setting).
 WORKER_LOSSES = 3
+#: How long a stopped run waits for the notebooks the workers have in hand to end, their
+#: kernels killed (``cluster_stop``), before it goes (seconds).
+STOP_WAIT = 30
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -79,16 +88,29 @@ def connect(address: str, workers: int = 2) -> Iterator[Client]:
 def submit_all(client: Client, fn: Callable[..., Result], items: Sequence[Item], *,
                retries: int = 0, on_error: Callable[[Item, BaseException], Result] | None = None,
                progress: Callable[[int, int, Result], None] | None = None,
-               **kwargs: Any) -> list[Result]:
+               on_stop: Callable[[], None] | None = None, **kwargs: Any) -> list[Result]:
     """``fn(item, **kwargs)`` for each of ``items`` on the cluster; results in their order.
 
     ``fn`` must be importable on the workers (a module-level function of the kit) and
     ``items`` picklable. A job that raises (or whose workers kept dying) becomes
     ``on_error(item, exception)``; without ``on_error`` the other jobs are cancelled
     and the exception is raised. ``progress(done, total, result)`` is called here, on
-    the client, as each job finishes.
+    the client, as each job finishes. Stopped (Ctrl-C, SIGTERM): :func:`stopped`.
     """
-    futures = [client.submit(fn, item, pure=False, retries=retries, **kwargs) for item in items]
+    futures: list[Future] = []
+    try:
+        for item in items:  # a stop while submitting reaches the jobs submitted so far
+            futures.append(client.submit(fn, item, pure=False, retries=retries, **kwargs))
+        return gathered(client, futures, items, on_error, progress)
+    except KeyboardInterrupt:
+        stopped(client, futures, on_stop)
+        raise
+
+
+def gathered(client: Client, futures: list[Future], items: Sequence[Item],
+             on_error: Callable[[Item, BaseException], Result] | None,
+             progress: Callable[[int, int, Result], None] | None) -> list[Result]:
+    """``submit_all``'s results, in the items' order, as the jobs finish."""
     where = {fut.key: i for i, fut in enumerate(futures)}
     results: dict[int, Result] = {}
     with client.as_current():  # as_completed asks for the current client
@@ -101,9 +123,27 @@ def submit_all(client: Client, fn: Callable[..., Result], items: Sequence[Item],
                     client.cancel(futures)
                     raise
                 results[i] = on_error(items[i], exc)
+            stopping.check()
             if progress:
                 progress(done, len(items), results[i])
     return [results[i] for i in range(len(items))]
+
+
+def stopped(client: Client, futures: list[Future], on_stop: Callable[[], None] | None) -> None:
+    """After a stop: the jobs not started are cancelled; with ``on_stop`` (which tells the
+    workers to end the jobs in hand: ``cluster_stop``), those are waited for, up to
+    ``STOP_WAIT`` seconds, so that none writes after the run has cleaned up and gone.
+
+    Dask cannot interrupt a running task, and a cancelled one runs on: without
+    ``on_stop`` (the model fits, which write only complete cache entries) they are left."""
+    if on_stop is not None:
+        on_stop()  # first: a job starting from now on sees it, and does not run
+    running = {key for keys in client.processing().values() for key in keys}
+    client.cancel([f for f in futures if f.key not in running])
+    if on_stop is not None:
+        with client.as_current(), contextlib.suppress(TimeoutError):
+            wait([f for f in futures if f.key in running], timeout=STOP_WAIT)
+    client.cancel(futures)
 
 
 def map_on_cluster(address: str, fn: Callable[..., Result], items: Sequence[Item], *,
@@ -141,8 +181,10 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, address: str, max_workers: int
     try:
         with connect(address, min(max_workers, len(jobs))) as client:
             client.run(ensure_kernel, kernel_name)
-            return submit_all(client, execute_job, jobs, kernel_name=kernel_name,
-                              timeout=timeout, on_error=failed_result, progress=progress)
+            stop = stop_event(client)
+            return submit_all(client, execute_stoppable, jobs, stop=stop.name,
+                              kernel_name=kernel_name, timeout=timeout, on_error=failed_result,
+                              progress=progress, on_stop=stop.set)
     except OSError as exc:
         return [failed_result(job, exc) for job in jobs]
     finally:
