@@ -122,8 +122,45 @@ def test_file_inputs_change_the_key(plan, tmp_path):
     other = dataclasses.replace(plan, config=dataclasses.replace(plan.config, warehouse=copy))
     first = keys_of(other)
     assert first == keys_of(plan), "the same warehouse and QA report elsewhere: the same keys"
-    qa.write_bytes(qa.read_bytes() + b" ")
-    assert keys_of(other) != first
+
+
+def rewrite_qa(qa: Path, change) -> None:
+    """Change the QA report's JSON with ``change(report)``; a new file, as an ingest writes."""
+    report = json.loads(qa.read_text())
+    change(report)
+    qa.unlink()
+    qa.write_text(json.dumps(report, indent=1))
+
+
+def test_the_qa_report_keys_what_the_reports_read_of_it_only(plan, tmp_path):
+    """Attacker (a stranger's review): the QA report's bytes were in every job's key, so
+    a re-ingest of the same returns on another day (the report's ``today``), or of one
+    LA's files, ran every LA's reports again. Now an LA's key takes its own counts and
+    whether the report is the warehouse's, which is what its reports show."""
+    copy = tmp_path / "w" / "warehouse.duckdb"
+    copy.parent.mkdir()
+    shutil.copy2(plan.config.warehouse, copy)
+    qa = data_quality.qa_report_path(copy)
+    shutil.copy2(data_quality.qa_report_path(Path(plan.config.warehouse).resolve()), qa)
+    other = dataclasses.replace(plan, config=dataclasses.replace(plan.config, warehouse=copy))
+    first = keys_of(other)
+    qa.write_bytes(qa.read_bytes() + b" \n")
+    rewrite_qa(qa, lambda r: r.update(today="2031-01-01"))
+    assert keys_of(other) == first, "another day, the same returns: nothing to run"
+
+    def one_more_rejected(report):
+        row = next(f for f in report["files"] if f.get("la_code") == "SYN02")
+        row["rows_rejected"] = int(row.get("rows_rejected") or 0) + 1
+    rewrite_qa(qa, one_more_rejected)
+    keys = keys_of(other)
+    assert keys["SYN02/tiny"] != first["SYN02/tiny"] and keys["SYN01/tiny"] == first["SYN01/tiny"]
+
+    rewrite_qa(qa, lambda r: r.update(input_hash="0" * 64))  # another ingest's: stale
+    stale = keys_of(other)
+    assert stale["SYN01/tiny"] != keys["SYN01/tiny"] and stale["SYN02/tiny"] != keys["SYN02/tiny"]
+    qa.unlink()
+    qa.write_text("{not json")
+    assert keys_of(other)["SYN01/tiny"] not in {first["SYN01/tiny"], stale["SYN01/tiny"]}
 
 
 def test_la_digests_change_with_that_la_only_and_are_memoised(plan, tmp_path):

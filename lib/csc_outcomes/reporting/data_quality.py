@@ -148,6 +148,27 @@ def la_quality(qa_path: str | Path, warehouse: str | Path, la_code: str,
     return table, note
 
 
+def read_by_reports(qa_path: Path) -> dict[str, Any]:
+    """What the reports read of the QA report at ``qa_path`` (:func:`la_quality`), as
+    plain data for a run's report keys: each LA's counts (its repaired rows aside: they
+    are its warehouse content) and the ingest's input hash; or the note shown instead.
+
+    Not the report's bytes: those hold the ingest's day and every LA's files, so keyed by
+    them, a re-ingest of the same returns on another day, or of one LA's files, made
+    every LA's reports run again."""
+    qa = load_qa(qa_path)
+    if isinstance(qa, QualityNote):
+        return {"note": str(qa)}
+    las = sorted({str(f.get("la_code")) for f in qa["files"]})
+    return {"input_hash": qa.get("input_hash"),
+            "las": {la: la_counts(qa, la, 0) for la in las}}
+
+
+def ingest_hashes(warehouse: Path) -> list[str]:
+    """The input hashes of the ingests the warehouse holds (what :func:`stale_note` asks)."""
+    return sorted(warehouse_facts(file_version(warehouse))[1])
+
+
 def qa_report_path(warehouse: str | Path) -> Path:
     """Where the ingest wrote the QA report of the warehouse (beside it)."""
     return default_qa_path(Path(warehouse))

@@ -8,7 +8,9 @@ table (every LA's: the reports show all-LA pools and funnels; a notebook whose m
 says ``"csc_outcomes": {"measures": "own"}`` reads only its LA's rows); the LA's own
 warehouse content (``warehouse.content.la_digests``); the pooled models' keys the
 notebook uses; the published figures' content key; the LA's parameters file and
-practitioners' context file; the QA report; the code (``manifest.tree_hash``) and the
+practitioners' context file; what the reports read of the ingest's QA report (the LA's
+counts, and whether it is the warehouse's: not its bytes, which hold the ingest's day
+and every LA's files); the code (``manifest.tree_hash``) and the
 packages' versions; renderer and its version; the incomplete-data banner and the
 defaults (suppression threshold, RAG thresholds). Digests of large inputs (the
 warehouse's per-LA digests and the pooled models' keys, the QA report; ``plan`` keeps
@@ -106,7 +108,6 @@ def pooled_keys(plan: RunPlan, notebook: str, code: str) -> Any:
 
 def run_parts(plan: RunPlan) -> dict[str, Any]:
     """The key's parts every job of the run shares."""
-    warehouse = Path(plan.config.warehouse).resolve()
     published = paths.published_dir()
     return {
         # the package, its render templates and data contracts (notebooks: each job's bytes)
@@ -115,12 +116,25 @@ def run_parts(plan: RunPlan) -> dict[str, Any]:
         "packages": mf.package_versions(), "renderer": plan.renderer,
         "renderer_version": renderer_version(plan.renderer),
         "published": published_cache.content_key(published) if published.is_dir() else None,
-        "qa_report": memo_digest(plan.restricted_dir, data_quality.qa_report_path(warehouse),
-                                 "qa-report", mf.sha256_file, plan.log, "the QA report's SHA-256"),
         "defaults": {k: v for k, v in plan.defaults.items() if k not in RUN_OPTIONS},
         "banner": plan.incomplete, "period_end": plan.period_end,
         "measures": sha256_json(table.to_csv_text(plan.measures_rows)),
     }
+
+
+def qa_part(plan: RunPlan) -> Callable[[str], Any]:
+    """An LA's part of its reports' keys from the ingest's QA report: its counts, and
+    whether the report is the warehouse's (``data_quality.read_by_reports``); remembered
+    by the two files' identities."""
+    warehouse = Path(plan.config.warehouse).resolve()
+    facts = memo_digest(plan.restricted_dir, data_quality.qa_report_path(warehouse), "qa-read",
+                        data_quality.read_by_reports, plan.log, "what the reports read of the QA report")
+    if facts is None or "note" in facts:
+        return lambda la_code: facts  # no report, or one that cannot be read: the same note
+    hashes = memo_digest(plan.restricted_dir, warehouse, "ingest-hashes", data_quality.ingest_hashes,
+                         plan.log, "the warehouse's ingest hashes") or []
+    stale = bool(hashes) and facts["input_hash"] not in hashes
+    return lambda la_code: {"counts": facts["las"].get(la_code), "stale": stale}
 
 
 def reads_own_measures(notebook: Path) -> bool:
@@ -137,6 +151,7 @@ def job_keys(plan: RunPlan, jobs: Sequence[NotebookJob]) -> dict[str, str]:
     notebooks = {nb: (mf.sha256_file(nb), reads_own_measures(nb),
                       pooled_keys(plan, nb.stem, shared["code"])) for nb in plan.notebooks}
     rows = plan.measures_rows
+    qa = qa_part(plan)
     keys = {}
     for job in jobs:
         digest, own, models = notebooks[job.notebook]
@@ -146,7 +161,7 @@ def job_keys(plan: RunPlan, jobs: Sequence[NotebookJob]) -> dict[str, str]:
             "parameters": {k: v for k, v in job.parameters.items() if k not in PATH_PARAMETERS},
             "la_parameters": dict(plan.la_parameters.get(job.la_code, {})),
             "context": mf.sha256_file(context) if context.is_file() else None,
-            "pooled": models,
+            "pooled": models, "qa": qa(job.la_code),
         }
         if own:
             parts["measures"] = sha256_json(table.to_csv_text(rows[rows["la_code"] == job.la_code]))
