@@ -7,6 +7,7 @@ from attacker import attack, facts_from_views
 
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting import disclosure
+from csc_outcomes.reporting.model_build import fit_or_reason
 
 
 def measures():
@@ -79,12 +80,12 @@ def test_funnel_and_sentence():
 
 def test_fit_or_reason_turns_errors_into_words():
     frame = pd.DataFrame({"a": range(10)})
-    fit, why = ctx.fit_or_reason(lambda f: 1, frame, min_rows=30, what="the model")
+    fit, why = fit_or_reason(lambda f: 1, frame, min_rows=30, what="the model")
     assert fit is None and "Too few records (10)" in why
 
     def boom(f):
         raise ValueError("singular")
-    fit, why = ctx.fit_or_reason(boom, pd.DataFrame({"a": range(50)}), what="the model")
+    fit, why = fit_or_reason(boom, pd.DataFrame({"a": range(50)}), what="the model")
     assert fit is None and "could not be fitted" in why and "Traceback" not in why
 
 

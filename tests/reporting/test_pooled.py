@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from csc_outcomes.reporting import model_cache, pooled, stages
+from csc_outcomes.reporting import model_build, model_cache, pooled, stages
 from csc_outcomes.reporting.config import RunResult
 from csc_outcomes.reporting.pooled import PooledModel, pooled_model, shared_result
 from csc_outcomes.stats.frames import READ_LINEAGE
@@ -106,7 +106,22 @@ def test_built_once_then_read_and_each_key_part_refits(warehouse, toy, tmp_path,
     refits("the specification (options)")
     monkeypatch.setattr(model_cache, "__version__", "99.0")
     refits("the code version (package version; sources: test_model_cache)")
-    assert len(model_cache.entries(cache)) == 5
+    monkeypatch.setattr(model_build, "library_versions", lambda: {"statsmodels": "0.99"})
+    refits("the libraries it is fitted and pickled with")
+    assert len(model_cache.entries(cache)) == 6
+
+
+@pytest.mark.parametrize("step", [pooled.build_model, model_build.build, model_build.fit_or_reason,
+                                  pooled.MODELS["rereferral"].frame, pooled.MODELS["rereferral"].fit])
+def test_every_step_that_builds_a_model_is_in_the_code_its_key_holds(step):
+    """Attacker (a stranger's review): the fit was run through the reports' helpers
+    (``context.fit_or_reason``) and built in ``pooled.build_model``, neither in the
+    modules whose sources the key hashed, so a change to either reused models fitted by
+    the old code. Each step's module must be in the key's module closure."""
+    for name, m in pooled.MODELS.items():
+        closure = model_cache.module_closure(tuple(sorted(m.code())))
+        assert step.__module__ in closure, (name, step.__qualname__)
+    assert "csc_outcomes.reporting.context" not in closure  # the reports' helpers: no refit
 
 
 def test_projected_read_gives_the_frames_of_the_full_read(tiny_setup):

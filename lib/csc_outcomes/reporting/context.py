@@ -16,9 +16,7 @@ periods, suppressed where the rules say so), the LA, the period and its comparat
 
 A view never holds the raw measures: everything it shows, comparator pools included,
 comes from released rows (:func:`disclosure.pool`), so no arithmetic on a report gives
-back a suppressed count. Model helpers (``fit_or_reason``) turn a model that cannot be
-fitted on thin data into a sentence instead of a traceback. Nothing here returns
-child-level rows.
+back a suppressed count. Nothing here returns child-level rows.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import sys
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -42,6 +40,7 @@ from csc_outcomes.measures import table
 from csc_outcomes.measures.catalogue import GROUPS, LEVELS, POLARITIES, catalogue_frame
 from csc_outcomes.measures.inputs import MeasureInputs
 from csc_outcomes.reporting import disclosure
+from csc_outcomes.reporting.model_build import missing_warehouse
 from csc_outcomes.stats.frames import LEVEL_LABELS
 from csc_outcomes.stats.funnel import FunnelResult, funnel_limits
 
@@ -463,19 +462,6 @@ def model_table(table: pd.DataFrame, caption: str, *, label: str = "Term",
     return styled(shown, caption=caption, precision=precision)
 
 
-def fit_or_reason(fit: Callable[..., Any], *args: Any, min_rows: int = 30,
-                  what: str = "the model", **kwargs: Any) -> tuple[Any, str | None]:
-    """Run ``fit(*args, **kwargs)``; on thin data return ``(None, reason)`` not an error."""
-    frame = args[0] if args else None
-    if isinstance(frame, pd.DataFrame) and len(frame) < min_rows:
-        return None, (f"Too few records ({len(frame)}) to fit {what} for this period; "
-                      f"at least {min_rows} are needed.")
-    try:
-        return fit(*args, **kwargs), None
-    except Exception as exc:  # noqa: BLE001 - reported as words, not a traceback
-        return None, f"{what.capitalize()} could not be fitted on this data ({type(exc).__name__})."
-
-
 def show_figure(fig: Any, alt: str, *, dpi: int = 110) -> None:
     """Display a matplotlib figure as a PNG with alt text (works under any backend).
 
@@ -505,6 +491,5 @@ def load_inputs(warehouse: str | Path) -> tuple[MeasureInputs | None, str | None
     """``MeasureInputs`` from the warehouse, or ``(None, reason)`` when it is not there."""
     path = Path(warehouse)
     if not path.is_file():
-        return None, (f"The warehouse ({path.name}) was not found, so the sections that "
-                      "model child-level records are left out of this report.")
+        return None, missing_warehouse(path)
     return MeasureInputs.from_warehouse(path), None

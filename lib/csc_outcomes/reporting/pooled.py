@@ -35,8 +35,7 @@ import pandas as pd
 
 from csc_outcomes import atomic, warehouse
 from csc_outcomes.measures import table
-from csc_outcomes.reporting import file_memo, model_cache
-from csc_outcomes.reporting.context import fit_or_reason, load_inputs
+from csc_outcomes.reporting import file_memo, model_build, model_cache
 from csc_outcomes.stats import frames, proportionality, rereferral, stability
 from csc_outcomes.warehouse.content import projection_digest
 
@@ -69,8 +68,11 @@ class PooledModel:
 
     def code(self) -> tuple[str, ...]:
         """The modules whose source (and what they import of the kit) make the model:
-        the frame's, the fit's and the warehouse reader's."""
-        return (self.frame.__module__, self.fit.__module__, warehouse.read_tables.__module__)
+        the frame's, the fit's, the warehouse reader's, and this one (the models'
+        specifications, :func:`build_model`, and through its imports ``model_build``:
+        the columns read, the frame made, the fit run or refused)."""
+        return (self.frame.__module__, self.fit.__module__, warehouse.read_tables.__module__,
+                __name__)
 
 
 MODELS: dict[str, PooledModel] = {
@@ -135,12 +137,13 @@ def inputs_digest(path: str | Path, reads: Mapping[str, Sequence[str]],
 def model_key(name: str, warehouse_path: str | Path, period_end: Any,
               model_cache_dir: str | Path | None = None) -> str:
     """The cache key of pooled model ``name`` for the period: SHA-256 of its
-    specification, the period end, its inputs' content and the code's version."""
+    specification, the period end, its inputs' content, the code's version and the
+    versions of the libraries it is fitted and pickled with."""
     m = model(name)
     return model_cache.digest({
         "model": m.spec(name), "period_end": table.period_text(period_end),
         "inputs": inputs_digest(warehouse_path, m.reads, model_cache_dir),
-        "code": model_cache.code_version(m.code())})
+        "code": model_cache.code_version(m.code()), "libraries": model_build.library_versions()})
 
 
 def model_keys(warehouse_path: str | Path, period_end: Any, notebook_name: str) -> dict[str, str]:
@@ -168,11 +171,8 @@ def build_model(name: str, warehouse_path: str | Path, period_end: Any) -> Poole
     reads (``warehouse.read_tables(columns=)``), never the whole warehouse."""
     m = model(name)
     if not Path(warehouse_path).is_file():
-        return None, None, load_inputs(warehouse_path)[1]  # the words for a missing warehouse
-    tables, _ = warehouse.read_tables(Path(warehouse_path), columns=m.reads)
-    frame = m.frame(tables, period_end)
-    fit, why = fit_or_reason(m.fit, frame, min_rows=m.min_rows, what=m.what, **m.options)
-    return frame, fit, why
+        return None, None, model_build.missing_warehouse(Path(warehouse_path))
+    return model_build.build(m, Path(warehouse_path), period_end)
 
 
 def pooled_model(name: str, warehouse_path: str | Path, period_end: Any,
