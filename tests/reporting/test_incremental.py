@@ -11,6 +11,7 @@ published bytes as they were.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -25,8 +26,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from csc_outcomes.reporting import data_quality, incremental, stages
+from csc_outcomes.reporting import data_quality, incremental, render_builtin, stages
 from csc_outcomes.reporting import manifest as mf
+from csc_outcomes.reporting.config import RunError
+from csc_outcomes.reporting.identifiers import IdentifierSet
 from csc_outcomes.reporting.plan import prepare
 from csc_outcomes.reporting.run import run
 from csc_outcomes.reporting.workspace import KILL_ENV, clear_debris
@@ -312,3 +315,39 @@ def test_killed_run_resumes_and_reruns_redo_only_what_changed(tiny_setup, tmp_pa
     assert result.reuse == {"SYN01/tiny": incremental.REUSED, "SYN02/tiny": incremental.REUSED}
     assert published_bytes(period) == second
     assert json.loads((period / "manifest.json").read_text())["run_id"] == published, "not republished"
+
+
+@pytest.mark.slow
+def test_a_report_reused_from_a_run_on_a_childs_birthday_is_not_taken_for_a_leak(
+        tiny_setup, tmp_path, monkeypatch):
+    """Attacker (a stranger's review): a report says the day it was produced. Reused by a
+    later run, that day is no longer one of the run's own, and when a child was born on it
+    the leak scan flagged the footer as a date of birth: the run failed, and only
+    ``--force`` (running everything again) got past it. The done record now keeps the
+    days its files were made on, and the scan allows them as it allows the run's own."""
+    birthday = dt.date(2025, 6, 29)
+    ids = IdentifierSet.build(ids=[("C0000123456", "LAchildID")],
+                              dates=[(birthday, "PersonBirthDate")])
+    config = tiny_config(tiny_setup, tmp_path, ["SYN01", "SYN02"], identifiers=ids)
+    # the first run, as if on the child's birthday
+    monkeypatch.setattr(incremental, "made_today", lambda started: {birthday.isoformat()})
+    monkeypatch.setattr(render_builtin, "produced_by",
+                        lambda generated=None: "Produced by csc-outcomes on 29 June 2025.")
+    assert run(config).ok
+    page = tmp_path / "reports" / PERIOD / "SYN02" / "tiny.html"
+    assert "on 29 June 2025." in page.read_text()
+    monkeypatch.undo()
+
+    page.unlink()  # so that the rerun is not "nothing changed" and scans again
+    again = run(config)
+    assert again.ok and not again.leaks
+    assert set(again.reuse.values()) == {incremental.REUSED}
+    assert "on 29 June 2025." in page.read_text()
+
+    for record in (tmp_path / "restricted").rglob(incremental.RECORD):  # as kept before
+        kept = json.loads(record.read_text())
+        kept.pop("made", None)
+        record.write_text(json.dumps(kept))
+    page.unlink()
+    with pytest.raises(RunError, match=r"(?s)date_of_birth.*kept by an earlier run"):
+        run(config)

@@ -21,7 +21,7 @@ and reused the same way, keyed by the LA's warehouse digest, thresholds and code
 
 Done records. Once a job's notebook has run, its executed notebook is kept in
 ``restricted/<period>/done/<LA>/<notebook>/`` (owner-only) with ``record.json``
-(``{key, files: {name: sha256}}``) written last; once its render succeeds, the rendered
+(``{key, files: {name: sha256}, made: [days]}``) written last; once its render succeeds, the rendered
 files join it. These folders are not a killed run's debris (``workspace.clear_debris``
 leaves them), so the next run with the same key reuses them: fully (the rendered files
 are staged as they are: ``reused``), or, when only the notebook had run, by rendering
@@ -36,6 +36,7 @@ anything is rendered or scanned again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pandas as pd
 
 import csc_outcomes
 from csc_outcomes import atomic, paths
@@ -216,8 +218,34 @@ def save(plan: RunPlan, folder: Path, key: str, sources: Mapping[str, Path]) -> 
     for stale in folder.iterdir():
         if stale.name not in files:
             stale.unlink()
-    atomic.write_text(folder / RECORD, json.dumps({"key": key, "files": files}, indent=1),
-                      mode=0o600)
+    made = sorted({*(old.get("made", []) if old and old.get("key") == key else []),
+                   *made_today(plan.started)})
+    atomic.write_text(folder / RECORD, json.dumps({"key": key, "files": files, "made": made},
+                                                  indent=1), mode=0o600)
+
+
+def made_today(started: str | None) -> set[str]:
+    """The days (ISO) a file kept now may carry as the day it was made: the run's start
+    (its manifest's) and today here and in UTC (the rendered footer's "produced on")."""
+    days = {dt.date.today().isoformat(), dt.datetime.now(dt.UTC).date().isoformat()}
+    if started:
+        days.add(pd.Timestamp(started).date().isoformat())
+    return days
+
+
+def made_days(plan: RunPlan) -> frozenset[dt.date]:
+    """Every day the run's kept reports were made on (``record.json``'s ``made``): a
+    report reused from an earlier run says it was produced that day, which the leak scan
+    must not take for a child's date of birth (``identifiers.report_dates`` has this run's
+    days only). Each record's first to last day, every day between."""
+    days: set[dt.date] = set()
+    for la in plan.la_codes:
+        for notebook in plan.notebooks:
+            rec = read_record(done_dir(plan, la, Path(notebook).stem))
+            made = [dt.date.fromisoformat(d) for d in (rec or {}).get("made", [])]
+            if made:
+                days |= {d.date() for d in pd.date_range(min(made), max(made), freq="D")}
+    return frozenset(days)
 
 
 def rendered_names(job: NotebookJob, formats: Iterable[str]) -> list[str]:
