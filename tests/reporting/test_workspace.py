@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from csc_outcomes.reporting import workspace
+from csc_outcomes.reporting import model_cache, workspace
 from csc_outcomes.reporting.config import RunError
 
 
@@ -87,3 +87,20 @@ def test_debris_of_killed_runs_is_cleared_and_nothing_else(tmp_path: Path) -> No
     assert not any(p.exists() for p in debris)
     assert (reports / "2026-03-31" / "SYN01" / "tiny.html").read_text() == "old", "put back"
     assert not list(reports.glob(".publish-*")) and not list(restricted.rglob(".run-*"))
+
+
+def test_a_cache_entry_being_built_keeps_its_temporary_file(tmp_path: Path) -> None:
+    """Attacker (a stranger's review): a run starting while a JupyterLab notebook wrote a
+    model cache entry removed the notebook's temporary file as a killed run's, and the
+    notebook failed (``FileNotFoundError``). A killed build's is still removed."""
+    reports, restricted = tmp_path / "reports", tmp_path / "restricted"
+    folder = model_cache.models_dir(model_cache.cache_root(restricted))
+    folder.mkdir(parents=True)
+    building, killed = "a" * 64, "b" * 64
+    (folder / f"{killed}.lock").touch()  # its builder died: the lock is free
+    for key in (building, killed):
+        (folder / f".{key}.pkl.k2j3.tmp").write_bytes(b"half a pickle")
+    with model_cache.locked(folder / f"{building}.lock"):
+        workspace.clear_debris(reports, restricted)
+        assert (folder / f".{building}.pkl.k2j3.tmp").is_file()
+    assert not (folder / f".{killed}.pkl.k2j3.tmp").exists()

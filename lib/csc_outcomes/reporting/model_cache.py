@@ -271,10 +271,23 @@ def entries(cache_dir: str | Path) -> list[Entry]:
     return sorted(found, key=lambda e: (e.modified, e.key))
 
 
+def being_built(path: Path) -> bool:
+    """Whether ``path`` (an entry, or its temporary file ``.<key>...tmp``) belongs to an
+    entry whose lock is held now: a process is building it."""
+    key = path.name.lstrip(".")[:64]
+    lock = path.parent / f"{key}{LOCK_SUFFIX}"
+    if not KEY.fullmatch(key) or not lock.is_file():
+        return False
+    with locked(lock, wait=False) as free:
+        return not free
+
+
 def clear(cache_dir: str | Path) -> tuple[int, int, int]:
-    """Remove every entry, lock and temporary file of the cache but those of entries
-    being built (their lock held: the builder finishes them); return (entries removed,
-    bytes removed, entries being built and left). Files not named by a key are kept."""
+    """Remove every entry and temporary file of the cache but those of entries being
+    built (their lock held: the builder finishes them); return (entries removed, bytes
+    removed, entries being built and left). Files not named by a key are kept, and so are
+    the empty lock files: removing one while a builder takes it would let a second
+    builder lock a new file of the same name and build the same entry at once."""
     folder = models_dir(cache_dir)
     if not folder.is_dir():
         return 0, 0, 0
@@ -286,7 +299,7 @@ def clear(cache_dir: str | Path) -> tuple[int, int, int]:
     removed = size = 0
     for p in sorted(folder.iterdir()):
         key = p.name.lstrip(".")[:64]
-        if not KEY.fullmatch(key) or key in busy or not p.is_file():
+        if not KEY.fullmatch(key) or key in busy or not p.is_file() or p.suffix == LOCK_SUFFIX:
             continue
         size += p.stat().st_size
         removed += p.name == f"{key}{ENTRY_SUFFIX}"

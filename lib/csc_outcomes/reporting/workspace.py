@@ -4,7 +4,8 @@ and no debris left by runs that were killed.
 - ``make_private`` creates restricted folders ``0700`` (the umask is not trusted with
   child-level data): the restricted root, the period, each LA's folder, ``runs/`` and
   the run's own folder ``restricted/<period>/.run-<run_id>/`` (``RunPlan.workdir``),
-  which holds the input snapshot, the pooled models and the staged reports.
+  which holds the input snapshot, the run's measures rows and the staged reports (the
+  pooled models are in the model cache, ``restricted/cache/models/``).
 - ``snapshot_inputs`` copies the warehouse into ``.run-<id>/inputs/`` at the start,
   and every later stage (notebooks, pooled models, leak scan) reads only the copy
   (``plan.warehouse``; the original stays in ``plan.config``). An ingest that replaces
@@ -16,7 +17,9 @@ and no debris left by runs that were killed.
 - ``clear_debris`` removes what killed runs left (their ``.run-*`` folders, or
   ``.staging-*`` and ``.shared-*`` as older kits named them, papermill's temporary
   folders, atomic writes' temporary files, unfinished publishing folders).
-  Only a run holding the trees' locks calls it, so nothing it removes is in use.
+  Only a run holding the trees' locks calls it, so no run is using what it removes; a
+  notebook building a model cache entry (JupyterLab, papermill by hand) holds that
+  entry's lock instead, and its temporary file is left to it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from csc_outcomes import atomic
+from csc_outcomes.reporting import model_cache
 from csc_outcomes.reporting.config import RunError
 from csc_outcomes.reporting.papermill_runs import WORK_PREFIX
 from csc_outcomes.reporting.plan import RunPlan
@@ -127,7 +131,7 @@ def snapshot_inputs(plan: RunPlan, warehouse_seen: Identity) -> RunPlan:
 
 
 def remove_workdir(plan: RunPlan) -> None:
-    """Remove the run's own folder (input copies, pooled models, what staging is left)."""
+    """Remove the run's own folder (input copies, what staging is left)."""
     shutil.rmtree(plan.workdir, ignore_errors=True)
 
 
@@ -143,7 +147,8 @@ def debris(reports_dir: Path, restricted_dir: Path) -> Iterator[Path]:
             yield from (p for p in executed.parent.glob(f".{executed.stem}.*") if p.is_dir())
     for tree in (restricted_dir, reports_dir):
         if tree.is_dir():
-            yield from (p for p in tree.rglob(f".*{TEMP_SUFFIX}") if p.is_file())
+            yield from (p for p in tree.rglob(f".*{TEMP_SUFFIX}")
+                        if p.is_file() and not model_cache.being_built(p))
     if reports_dir.is_dir():
         yield from reports_dir.glob(f"{PUBLISH_FOLDER}*")
 
