@@ -7,6 +7,7 @@ not, and the frames built from the projected read are those of the full read.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from csc_outcomes.cli import main
 from csc_outcomes.reporting import model_build, model_cache, pooled, stages
 from csc_outcomes.reporting.config import RunResult
 from csc_outcomes.reporting.pooled import PooledModel, pooled_model, shared_result
@@ -170,7 +172,8 @@ def test_a_notebook_given_the_runs_key_reads_that_entry_without_hashing(tiny_set
 def test_the_run_stage_fits_before_the_notebooks_and_records_keys(warehouse, toy, tmp_path):
     lines: list[str] = []
     plan = SimpleNamespace(notebooks=(Path("toy_report.ipynb"), Path("cohort.ipynb")),
-                           config=SimpleNamespace(cluster=None, jobs=2, force=False),
+                           config=SimpleNamespace(cluster=None, jobs=2, force=False,
+                                                  warehouse=warehouse),
                            warehouse=warehouse, la_codes=("SYN01",),
                            period_end=PERIOD, restricted_dir=tmp_path / "restricted",
                            log=lines.append)
@@ -186,6 +189,41 @@ def test_the_run_stage_fits_before_the_notebooks_and_records_keys(warehouse, toy
     plan.config.force = True  # run --force: fitted again, the entry replaced
     stages.fit_pooled_models(plan, result)
     assert len(toy.calls) == 2 and lines[-1].startswith("the toy model: fitted on 40 rows")
+
+
+def test_the_run_stage_removes_the_entries_it_superseded_and_only_those(warehouse, toy, tmp_path,
+                                                                          capsys):
+    """Attacker (a stranger's review): entries fitted on a warehouse since corrected were
+    never removed, so child-level frames of superseded data piled up until 'cache clear',
+    and 'cache list' did not say what an entry was. Now the stage describes each entry it
+    uses and removes the others of the same model, period and warehouse file."""
+    lines: list[str] = []
+    plan = SimpleNamespace(notebooks=(Path("toy_report.ipynb"),),
+                           config=SimpleNamespace(cluster=None, jobs=1, force=False,
+                                                  warehouse=warehouse),
+                           warehouse=warehouse, la_codes=("SYN01",), period_end=PERIOD,
+                           restricted_dir=tmp_path / "restricted", log=lines.append)
+    cache = model_cache.cache_root(plan.restricted_dir)
+    result = RunResult(PERIOD, ["SYN01"], ["toy_report"], ["html"], "builtin")
+    stages.fit_pooled_models(plan, result)
+    old_key = result.models["toy"]
+    other_period = dataclasses.replace(result)  # the same model for another period: kept
+    stages.fit_pooled_models(SimpleNamespace(**{**vars(plan), "period_end": "2025-03-31"}),
+                             other_period)
+    by_notebook = "ab" * 32  # built in JupyterLab alone: not described, kept
+    model_cache.fetch(cache, by_notebook, lambda: "a notebook's fit")
+    changed(warehouse, "UPDATE cin_episodes SET CINreferralDate = CINreferralDate - 1 "
+                       f"WHERE {FIRST_EPISODE}")
+    stages.fit_pooled_models(plan, result)
+    new_key = result.models["toy"]
+    assert new_key != old_key
+    assert {e.key for e in model_cache.entries(cache)} == {
+        new_key, other_period.models["toy"], by_notebook}
+    assert lines[-1] == f"the toy model: removed 1 superseded cache entry ({old_key[:12]})"
+    assert main(["cache", "list", "--restricted-dir", str(plan.restricted_dir)]) == 0
+    listed = capsys.readouterr().out
+    assert f"{new_key}" in listed and f"toy model, period ending {PERIOD}, {warehouse.resolve()}" in listed
+    assert f"{by_notebook}" in listed and "built by a notebook" in listed
 
 
 def test_too_thin_or_without_warehouse_says_why(warehouse, tmp_path, monkeypatch):

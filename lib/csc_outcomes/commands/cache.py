@@ -18,9 +18,14 @@ pooled models' cache").
 The entries hold child-level frames: the folder is owner-only (0700, files 0600),
 inside the restricted tree, never published.
 
-  list    each entry: its key, size and when it was written
-  clear   remove every entry, with its lock and any temporary file a killed build
-          left; an entry being built at that moment is left to its builder
+  list    each entry: its key, size, when it was written, and what it is (the model,
+          period end and warehouse) when a run fitted or used it
+  clear   remove every entry, with any temporary file a killed build left; an entry
+          being built at that moment is left to its builder
+
+A run removes the entries it has superseded itself: those of the same model, period
+end and warehouse file fitted on an earlier version of the warehouse (a correction, a
+re-ingest). An entry built by a notebook alone stays until 'cache clear'.
 
 Exit codes: 0 done (also when the cache is empty or absent); 2 usage error.
 """
@@ -64,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         found = model_cache.entries(cache)
         for e in found:
             when = dt.datetime.fromtimestamp(e.modified).isoformat(timespec="seconds")
-            print(f"{e.key}  {size_text(e.size):>10}  {when}")
+            what = (f"{e.about.get('model')} model, period ending {e.about.get('period_end')}, "
+                    f"{e.about.get('warehouse')}" if e.about else "built by a notebook")
+            print(f"{e.key}  {size_text(e.size):>10}  {when}  {what}")
         print(f"cache: {len(found)} model(s), {size_text(sum(e.size for e in found))} "
               f"in {model_cache.models_dir(cache)}")
         return 0

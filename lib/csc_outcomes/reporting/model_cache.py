@@ -17,6 +17,13 @@ reads it. A process killed mid-build leaves no entry, only a temporary file name
 ``.<key>.pkl.*.tmp`` (which :func:`clear` and the next run's
 ``workspace.clear_debris`` remove); the kernel releases its lock.
 ``csc-outcomes cache list|clear`` shows and empties the cache.
+
+Superseded entries. An entry holds child-level frames, so one the run will never ask
+for again is not kept: the run's model stage describes each entry it fits or finds
+(``<key>.about``: the model, the period end and the warehouse file), and removes the
+other described entries of the same model, period and warehouse (:func:`supersede`),
+those of a warehouse since corrected or re-ingested. An entry built by a notebook alone
+(JupyterLab) is not described, and stays until ``cache clear``.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import ast
 import fcntl
 import hashlib
+import json
 import os
 import pickle
 import re
@@ -46,6 +54,8 @@ MODELS_FOLDER = "models"
 ENTRY_SUFFIX = ".pkl"
 LOCK_SUFFIX = ".lock"
 MEMO_SUFFIX = ".json"
+#: What an entry is (model, period end, warehouse), beside it: ``<key>.about``.
+ABOUT_SUFFIX = ".about"
 #: A key: a SHA-256 in hex (anything else is refused, so a key is never a path).
 KEY = re.compile(r"[0-9a-f]{64}")
 #: The package whose modules a code version hashes.
@@ -62,6 +72,7 @@ class Entry:
     path: Path
     size: int
     modified: float  # seconds since the epoch
+    about: Mapping[str, str] | None = None  # what it is, when the run described it
 
 
 def cache_root(restricted_dir: str | Path) -> Path:
@@ -265,10 +276,36 @@ def entries(cache_dir: str | Path) -> list[Entry]:
     folder = models_dir(cache_dir)
     found = []
     for p in folder.glob(f"*{ENTRY_SUFFIX}") if folder.is_dir() else []:
-        if KEY.fullmatch(p.name.removesuffix(ENTRY_SUFFIX)):
+        key = p.name.removesuffix(ENTRY_SUFFIX)
+        if KEY.fullmatch(key):
             st = p.stat()
-            found.append(Entry(p.name.removesuffix(ENTRY_SUFFIX), p, st.st_size, st.st_mtime))
+            found.append(Entry(key, p, st.st_size, st.st_mtime, about_entry(folder, key)))
     return sorted(found, key=lambda e: (e.modified, e.key))
+
+
+def about_entry(folder: Path, key: str) -> dict[str, str] | None:
+    """What the run said entry ``key`` is (:func:`supersede`), or None."""
+    try:
+        about = json.loads((folder / f"{key}{ABOUT_SUFFIX}").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {str(k): str(v) for k, v in about.items()} if isinstance(about, dict) else None
+
+
+def supersede(cache_dir: str | Path, key: str, about: Mapping[str, str]) -> list[str]:
+    """Describe entry ``key`` as ``about`` (model, period end, warehouse), then remove
+    every other entry described the same, but one being built; the keys removed."""
+    folder = private_folder(cache_dir)
+    about = {str(k): str(v) for k, v in about.items()}
+    atomic.write_text(folder / f"{key}{ABOUT_SUFFIX}", json.dumps(about, sort_keys=True),
+                      mode=0o600)
+    removed = []
+    for entry in entries(cache_dir):
+        if entry.key != key and entry.about == about and not being_built(entry.path):
+            entry.path.unlink(missing_ok=True)
+            (folder / f"{entry.key}{ABOUT_SUFFIX}").unlink(missing_ok=True)
+            removed.append(entry.key)
+    return removed
 
 
 def being_built(path: Path) -> bool:

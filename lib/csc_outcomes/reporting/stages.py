@@ -147,6 +147,13 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
                            f"'csc-outcomes cache clear --restricted-dir {plan.restricted_dir}' "
                            "removes what is cached")
     result.models = {f.name: f.key for f in fitted}
+    for f in fitted:  # the entries of an earlier version of this warehouse are not kept
+        gone = model_cache.supersede(model_cache.cache_root(plan.restricted_dir), f.key, {
+            "model": f.name, "period_end": plan.period_end,
+            "warehouse": str(Path(plan.config.warehouse).resolve())})
+        if gone:
+            plan.log(f"{pooled.model(f.name).what}: removed {len(gone)} superseded cache "
+                     f"entr{'y' if len(gone) == 1 else 'ies'} ({', '.join(k[:12] for k in gone)})")
     result.timings.update(pooled_models_s=round(time.perf_counter() - t0, 3),
                           pooled_each_s={f.name: f.seconds for f in fitted})
 
