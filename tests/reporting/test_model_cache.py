@@ -173,12 +173,29 @@ def test_an_entry_others_could_have_written_is_never_unpickled(tmp_path, loosen)
     target = {"models folder 0777": (entry.parent, 0o777), "cache folder 0777": (cache, 0o777),
               "entry 0644": (entry, 0o644)}[loosen]
     os.chmod(*target)
-    with pytest.raises(model_cache.UntrustedEntry, match="cache clear --restricted-dir"):
+    why = "others can read it" if loosen == "entry 0644" else "others could have written it"
+    with pytest.raises(model_cache.UntrustedEntry, match=f"{why}.*cache clear --restricted-dir"):
         model_cache.fetch(cache, KEY, lambda: "never built")
     assert not mark.exists()
     os.chmod(target[0], 0o700 if target[0].is_dir() else 0o600)
     model_cache.fetch(cache, KEY, lambda: "unused")  # the same tree, owner-only again: read
     assert mark.exists(), "the check, not the pickle, was what stopped it"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not a pickle"])
+def test_a_damaged_entry_is_built_again_not_a_failed_fit(tmp_path, damage):
+    """Attacker (a stranger's review): a truncated entry failed the run as "the pooled
+    models could not be fitted (UnpicklingError)". It is the user's own file, so it is
+    built again under its lock and replaced; the run goes on."""
+    cache, counter = tmp_path / "cache", tmp_path / "count"
+    model_cache.fetch(cache, KEY, counted_build(counter, {"fit": "x" * 5000}))
+    entry = model_cache.entry_path(cache, KEY)
+    entry.write_bytes(entry.read_bytes()[:1000] if damage == "truncated" else b"not a pickle")
+    with pytest.raises(model_cache.DamagedEntry, match=f"{entry.name} could not be read"):
+        model_cache.load(entry, cache)
+    value, built = model_cache.fetch(cache, KEY, counted_build(counter, {"fit": "again"}))
+    assert (value, built) == ({"fit": "again"}, True) and counter.read_text().count("built") == 2
+    assert model_cache.load(entry, cache) == {"fit": "again"}
 
 
 def test_refresh_builds_again_and_replaces_the_entry(tmp_path):

@@ -29,6 +29,7 @@ those of a warehouse since corrected or re-ingested. An entry built by a noteboo
 from __future__ import annotations
 
 import ast
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -197,8 +198,11 @@ def untrusted_because(path: Path, cache_dir: Path) -> str | None:
         if st.st_uid != me:
             return f"{full} belongs to user id {st.st_uid}, not to you ({me})"
         loose = st.st_mode & (0o077 if full == path else 0o022)
-        if loose:
+        if loose & 0o022:
             return f"{full} has mode {stat.filemode(st.st_mode)}: others could have written it"
+        if loose:  # an entry others can read: child-level frames open to them
+            return (f"{full} has mode {stat.filemode(st.st_mode)}: others can read it (it "
+                    "holds child-level records and must be yours alone, 0600)")
     return None
 
 
@@ -219,7 +223,17 @@ def load(path: Path, cache_dir: str | Path) -> Any:
     if held is not None:
         return held
     with open(path, "rb") as fh:
-        return pickle.load(fh)
+        try:
+            return pickle.load(fh)
+        except (EOFError, pickle.UnpicklingError, ValueError, AttributeError, ImportError,
+                IndexError, TypeError) as exc:  # what a truncated or damaged pickle raises
+            raise DamagedEntry(f"the cached model {path.name} could not be read "
+                               f"({type(exc).__name__}: {exc})") from exc
+
+
+class DamagedEntry(RuntimeError):
+    """An entry that is this user's alone but cannot be unpickled (a truncated file, a
+    pickle of classes the code no longer has): :func:`fetch` builds it again."""
 
 
 def hold(path: Path, cache_dir: str | Path) -> None:
@@ -239,15 +253,19 @@ def hold(path: Path, cache_dir: str | Path) -> None:
 def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value], *,
           refresh: bool = False) -> tuple[Value, bool]:
     """The value cached under ``key``, built (``build()``) under the entry's lock when
-    missing, or always when ``refresh`` (``run --force``: the entry is replaced); and
-    whether this call built it. See the module docstring."""
+    missing or damaged (:class:`DamagedEntry`: it is replaced), or always when
+    ``refresh`` (``run --force``: the entry is replaced); and whether this call built it.
+    An entry others could write or read is never loaded (:class:`UntrustedEntry`).
+    See the module docstring."""
     path = entry_path(cache_dir, key)
     if path.is_file() and not refresh:
-        return load(path, cache_dir), False
+        with contextlib.suppress(DamagedEntry):  # built again below, under the lock
+            return load(path, cache_dir), False
     folder = private_folder(cache_dir)
     with locked(folder / f"{key}{LOCK_SUFFIX}"):
         if path.is_file() and not refresh:  # built by whoever held the lock before us
-            return load(path, cache_dir), False
+            with contextlib.suppress(DamagedEntry):
+                return load(path, cache_dir), False
         value = build()
         with atomic.atomic_path(path, mode=0o600) as tmp, open(tmp, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
