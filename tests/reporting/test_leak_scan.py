@@ -99,6 +99,37 @@ def test_leak_scan_finds_small_counts_and_dob_columns_in_csv(tmp_path):
     assert any(x.rule == "dob_column" and x.file.endswith("children.csv") for x in leaks)
 
 
+def test_small_counts_in_the_count_columns_of_page_tables_and_workbook_sheets(tmp_path):
+    """Attacker (a stranger's review): a report table showing a count of 2 (a notebook
+    cell displaying raw counts) was published: the rule read CSVs only, and a run
+    publishes none. Now the count columns of every HTML table and workbook sheet are
+    read: 1 to 5 is a finding on its line; c, 0, 6 and other columns are not; a number in
+    a sentence is not read (it would be every year and rank a report shows)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    (tmp_path / "report.html").write_text(
+        "<html><body>\n<p>In SYN01, 2 children of one heritage were re-referred.</p>\n"
+        "<table><thead><tr><th></th><th>Ethnicity</th><th>Count</th><th>Rate</th></tr></thead>\n"
+        "<tbody>\n<tr><th>0</th><td>Gypsy/Roma</td><td>2</td><td>4</td></tr>\n"
+        "<tr><th>1</th><td>White</td><td>c</td><td>3</td></tr>\n"
+        "<tr><th>2</th><td>Mixed</td><td>0</td><td>1</td></tr>\n"
+        "<tr><th>3</th><td>Other</td><td> 6 </td><td>2</td></tr>\n"
+        "</tbody></table>\n<table><tr><td>Numerator</td><td>Denominator</td></tr>\n"
+        "<tr><td>40</td><td>5.0</td></tr></table></body></html>\n", encoding="utf-8")
+    book = openpyxl.Workbook()
+    book.active.title = "Measures"
+    for row in (["About these figures"], [], ["Measure", "Numerator", "Denominator"],
+                ["rereferrals", "c", 120], ["cla_missing", 3, 41]):
+        book.active.append(row)
+    book.save(tmp_path / "workbook.xlsx")
+    small = sorted((x.file.rsplit("/", 1)[-1], x.line, x.location, x.detail)
+                   for x in scan(tmp_path) if x.rule == "small_count")
+    assert small == [
+        ("report.html", 5, "", "an unsuppressed count from 1 to 5 in column 'Count'"),
+        ("report.html", 11, "", "an unsuppressed count from 1 to 5 in column 'Denominator'"),
+        ("workbook.xlsx", 5, "sheet Measures",
+         "an unsuppressed count from 1 to 5 in column 'Numerator'")]
+
+
 def test_leak_scan_clean_files_find_nothing(tmp_path):
     (tmp_path / "index.html").write_text(
         "<html><p>Period ending 31/03/2025: 1,234 referrals (22.6%), c suppressed.</p>"

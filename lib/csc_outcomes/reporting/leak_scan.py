@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from csc_outcomes.reporting import leak_tables
 from csc_outcomes.reporting.disclosure import DEFAULT_THRESHOLD
 from csc_outcomes.reporting.identifiers import IdentifierSet
 from csc_outcomes.reporting.leak_files import file_texts
@@ -113,8 +114,9 @@ def scan(paths: Iterable[str | Path] | str | Path,
     ``date_of_birth``): ``upn_shape`` (a capital letter and 12 digits, or 11 digits and a
     letter, standing alone); ``dob_near_identifier`` (any date within 60 characters of an
     id or UPN on the same line); in CSVs ``dob_column`` (a column named like a date of
-    birth) and ``small_count`` (1 to 5 in a ``numerator``, ``denominator`` or ``count``
-    column); ``unscannable`` (a file or payload that cannot be read).
+    birth); ``small_count`` (1 to 5 in a ``numerator``, ``denominator`` or ``count``
+    column of a CSV, an HTML table or a workbook sheet: ``leak_tables``);
+    ``unscannable`` (a file or payload that cannot be read).
 
     ``jobs`` > 1 scans files in that many forked processes when there are at least
     ``PARALLEL_FROM`` (a national run publishes hundreds of pages); the leaks are the
@@ -182,7 +184,25 @@ def scan_file(path: Path, ids: IdentifierSet, shown: frozenset[dt.date]) -> list
         text = texts[0][1]
         leaks.extend(_scan_csv(name, text if path.suffix.lower() == ".csv"
                                else text.replace("\t", ",")))
+    leaks.extend(_scan_tables(name, path.suffix.lower(), texts))
     return leaks
+
+
+def _scan_tables(file: str, suffix: str, texts: list[tuple[str, str]]) -> list[Leak]:
+    """Small counts in the count columns of a page's tables and a workbook's sheets."""
+    if suffix in {".html", ".htm"}:
+        tables = [("", t) for _, text in texts for t in leak_tables.html_tables(text)]
+    elif suffix == ".xlsx":
+        tables = [(where, leak_tables.sheet_table(text)) for where, text in texts
+                  if where.startswith("sheet ")]
+    else:
+        return []
+    return [Leak(file, line, None, "*", "small_count",
+                 f"an unsuppressed count from 1 to {DEFAULT_THRESHOLD} in column {column!r}",
+                 where)
+            for where, table in tables
+            for line, column in leak_tables.small_counts(table, SMALL_COUNT_COLUMNS,
+                                                          _is_small_count)]
 
 
 def to_leak(file: str, hit: Hit, location: str) -> Leak:

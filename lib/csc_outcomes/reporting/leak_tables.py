@@ -1,0 +1,109 @@
+"""Small counts in the tables of published pages and workbooks.
+
+Why. The leak scan's small-count rule read CSV files only, and a run publishes none: a
+table of a report (HTML) or a workbook sheet (.xlsx) showing a count from 1 to 5 in a
+``numerator``, ``denominator`` or ``count`` column was never caught. Disclosure control
+shows such counts as ``c``; a table that shows one anyway (a notebook cell displaying
+raw counts) is what this finds. Sentences are not read for numbers: a number in words
+is indistinguishable from every year, rank and page number a report shows.
+
+A table here is its rows of cell texts, each with its line. A row naming one of the
+count columns is a header; the rows after it, to the next header, are its data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+
+#: A table: (line, cell texts) for each of its rows.
+Table = list[tuple[int, list[str]]]
+
+
+class _Tables(HTMLParser):
+    """Every ``<table>``'s rows of ``<th>``/``<td>`` texts, with the line each row starts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[Table] = []
+        self._open: list[Table] = []  # tables nest: a cell's own table is another
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._open.append([])
+        elif tag == "tr" and self._open:
+            self._row = []
+            self._open[-1].append((self.getpos()[0], self._row))
+        elif tag in {"td", "th"} and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"td", "th"} and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr":
+            self._row = None
+        elif tag == "table" and self._open:
+            self.tables.append(self._open.pop())
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+_TABLE_TAG = re.compile(r"<(/?)table\b", re.IGNORECASE)
+
+
+def html_tables(text: str) -> list[Table]:
+    """The tables of an HTML page, each row's line the page's.
+
+    Only the outermost ``<table>...</table>`` spans are parsed: a report is mostly its
+    figures' base64 payloads, which parsing whole took 7 s over a national run's pages."""
+    tables: list[Table] = []
+    for start, end in _outer_spans(text):
+        parser = _Tables()
+        parser.feed(text[start:end])
+        parser.close()
+        first = text.count("\n", 0, start)  # the span's first line is the page's first + this
+        tables += [[(line + first, cells) for line, cells in t] for t in parser.tables]
+    return tables
+
+
+def _outer_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each outermost table element; an unclosed one runs to the end."""
+    depth, start = 0, 0
+    for tag in _TABLE_TAG.finditer(text):
+        if not tag.group(1):
+            if depth == 0:
+                start = tag.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                yield start, text.find(">", tag.end()) + 1 or len(text)
+    if depth:
+        yield start, len(text)
+
+
+def sheet_table(text: str) -> Table:
+    """A workbook sheet as ``leak_files.workbook_texts`` gives it (its title, then a row
+    of tab-separated cells a line) as one table; lines numbered as the sheet's rows."""
+    return [(i, line.split("\t")) for i, line in enumerate(text.split("\n")[1:], start=1)]
+
+
+def small_counts(table: Table, columns: frozenset[str],
+                 is_small: Callable[[str], bool]) -> Iterator[tuple[int, str]]:
+    """``(line, column)`` of each cell from 1 to the threshold (``is_small``) under a
+    header naming one of ``columns`` (compared in lower case, spaces trimmed)."""
+    counted: dict[int, str] = {}
+    for line, cells in table:
+        named = {i: c for i, c in enumerate(cells) if c.strip().lower() in columns}
+        if named:
+            counted = named
+            continue
+        for i, header in counted.items():
+            if i < len(cells) and is_small(cells[i]):
+                yield line, header
