@@ -228,6 +228,27 @@ def test_a_tampered_or_forced_record_is_not_reused(plan, tmp_path):
     assert (folder / incremental.RECORD).is_file(), "done records are not debris"
 
 
+def test_the_days_reused_reports_were_made_are_those_recorded_of_this_runs_reuse(plan, tmp_path):
+    """Attacker (a second review): the days allowed were every day between a record's
+    first and last, of every record, stale ones included: a record saved on two days far
+    apart let any child's date of birth between them through, in every report."""
+    job = stages.notebook_jobs(plan)[0]
+    jid = incremental.job_id(job)
+    html = tmp_path / "tiny.html"
+    html.write_text("<p>report</p>")
+    folder = incremental.done_dir(plan, job.la_code, job.name)
+    keyed = dataclasses.replace(plan, job_keys={jid: "k1"})
+    incremental.save(keyed, folder, "k1", {"tiny.html": html})
+    record = json.loads((folder / incremental.RECORD).read_text())
+    record["made"] = ["2026-01-10", "2026-12-01"]
+    (folder / incremental.RECORD).write_text(json.dumps(record))
+    days = incremental.made_days(keyed, {jid: incremental.REUSED})
+    assert days == {dt.date(2026, 1, 10), dt.date(2026, 12, 1)}, "the days recorded, none between"
+    assert incremental.made_days(keyed, {jid: incremental.RENDERED}) == set(), "rendered today"
+    stale = dataclasses.replace(plan, job_keys={jid: "k2"})
+    assert incremental.made_days(stale, {jid: incremental.REUSED}) == set(), "another key's"
+
+
 DRIVER = """
 import json, sys
 from pathlib import Path
@@ -330,7 +351,9 @@ def test_a_report_reused_from_a_run_on_a_childs_birthday_is_not_taken_for_a_leak
                               dates=[(birthday, "PersonBirthDate")])
     config = tiny_config(tiny_setup, tmp_path, ["SYN01", "SYN02"], identifiers=ids)
     # the first run, as if on the child's birthday
-    monkeypatch.setattr(incremental, "made_today", lambda started: {birthday.isoformat()})
+    monkeypatch.setattr(incremental, "made_today", lambda: {birthday.isoformat()})
+    run_days = stages.report_dates
+    monkeypatch.setattr(stages, "report_dates", lambda *a, **k: run_days(*a, **k) | {birthday})
     monkeypatch.setattr(render_builtin, "produced_by",
                         lambda generated=None: "Produced by csc-outcomes on 29 June 2025.")
     assert run(config).ok

@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import pandas as pd
 
 import csc_outcomes
 from csc_outcomes import atomic, paths
@@ -219,32 +218,31 @@ def save(plan: RunPlan, folder: Path, key: str, sources: Mapping[str, Path]) -> 
         if stale.name not in files:
             stale.unlink()
     made = sorted({*(old.get("made", []) if old and old.get("key") == key else []),
-                   *made_today(plan.started)})
+                   *made_today()})
     atomic.write_text(folder / RECORD, json.dumps({"key": key, "files": files, "made": made},
                                                   indent=1), mode=0o600)
 
 
-def made_today(started: str | None) -> set[str]:
-    """The days (ISO) a file kept now may carry as the day it was made: the run's start
-    (its manifest's) and today here and in UTC (the rendered footer's "produced on")."""
-    days = {dt.date.today().isoformat(), dt.datetime.now(dt.UTC).date().isoformat()}
-    if started:
-        days.add(pd.Timestamp(started).date().isoformat())
-    return days
+def made_today() -> set[str]:
+    """The days (ISO) a file kept now may carry as the day it was made: today here and in
+    UTC (the rendered footer's "produced on" is the renderer's local day)."""
+    return {dt.date.today().isoformat(), dt.datetime.now(dt.UTC).date().isoformat()}
 
 
-def made_days(plan: RunPlan) -> frozenset[dt.date]:
-    """Every day the run's kept reports were made on (``record.json``'s ``made``): a
-    report reused from an earlier run says it was produced that day, which the leak scan
-    must not take for a child's date of birth (``identifiers.report_dates`` has this run's
-    days only). Each record's first to last day, every day between."""
+def made_days(plan: RunPlan, reuse: Mapping[str, str]) -> frozenset[dt.date]:
+    """The days the reports this run reuses whole were made on (their records' ``made``):
+    a reused report says it was produced that day, which the leak scan must not take for
+    a child's date of birth (``identifiers.report_dates`` has this run's days only). Only
+    the days recorded, of the records this run reuses under its own keys (``reuse``:
+    ``job_id`` -> what was reused): never the days between, nor a stale record's."""
     days: set[dt.date] = set()
-    for la in plan.la_codes:
-        for notebook in plan.notebooks:
-            rec = read_record(done_dir(plan, la, Path(notebook).stem))
-            made = [dt.date.fromisoformat(d) for d in (rec or {}).get("made", [])]
-            if made:
-                days |= {d.date() for d in pd.date_range(min(made), max(made), freq="D")}
+    for job, how in reuse.items():
+        if how != REUSED or "/" not in job:
+            continue
+        la, name = job.split("/", 1)
+        rec = read_record(done_dir(plan, la, name))
+        if rec and rec.get("key") == (plan.job_keys or {}).get(job):
+            days |= {dt.date.fromisoformat(d) for d in rec.get("made", [])}
     return frozenset(days)
 
 

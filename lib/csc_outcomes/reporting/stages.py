@@ -471,7 +471,7 @@ def leak_scan(plan: RunPlan, result: RunResult,
         except Exception as exc:  # noqa: BLE001 - a missing, locked or corrupt warehouse
             fail(plan, result, f"could not read child identifiers from {plan.warehouse} for "
                                f"the leak scan ({type(exc).__name__}: {exc}); nothing was published")
-    shown = report_dates(plan.period_end, plan.started) | incremental.made_days(plan)
+    shown = report_dates(plan.period_end, plan.started) | incremental.made_days(plan, result.reuse)
     leaks = scan([plan.staging], ids, shown_dates=shown, jobs=plan.config.jobs)
     result.timings["leak_scan_s"] = round(time.perf_counter() - t0, 3)
     plan.log(f"leak scan: {len(leaks)} finding(s) in {result.timings['leak_scan_s']:.0f} s")
