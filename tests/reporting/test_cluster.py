@@ -250,3 +250,19 @@ def test_a_stopped_run_ends_the_notebooks_remote_workers_have_in_hand(
         assert not kernels_under(psutil.Process())
     assert sorted(p.name for p in tmp_path.glob("started-*")) == ["started-0", "started-1"]
     assert not list(tmp_path.glob("L*/sleep.ipynb"))
+
+
+def test_a_stop_is_not_held_by_a_scheduler_that_does_not_answer(monkeypatch) -> None:
+    """Attacker (a second review): Ctrl-C with the scheduler frozen (SIGSTOP) hung the run
+    for good: telling the workers waits on the scheduler, and the signals after the first
+    are only recorded. Now the stop gives the scheduler ``STOP_WAIT`` seconds, then goes."""
+    monkeypatch.setattr(cluster, "STOP_WAIT", 1)
+    frozen = threading.Event()
+
+    def never_answers(*args: object, **kwargs: object) -> None:
+        frozen.wait(60)
+    client = SimpleNamespace(processing=never_answers, cancel=never_answers)
+    t0 = time.perf_counter()
+    cluster.stopped(client, [], never_answers)
+    assert time.perf_counter() - t0 < 5
+    frozen.set()

@@ -32,6 +32,7 @@ import contextlib
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,7 +61,7 @@ CONNECT_TIMEOUT = 10
 #: How many workers may die running one job before it fails (a local cluster's setting).
 WORKER_LOSSES = 3
 #: How long a stopped run waits for the notebooks the workers have in hand to end, their
-#: kernels killed (``cluster_stop``), before it goes (seconds).
+#: kernels killed (``cluster_stop``), before it goes, whatever the scheduler does (seconds).
 STOP_WAIT = 30
 
 Item = TypeVar("Item")
@@ -131,19 +132,30 @@ def gathered(client: Client, futures: list[Future], items: Sequence[Item],
 
 def stopped(client: Client, futures: list[Future], on_stop: Callable[[], None] | None) -> None:
     """After a stop: the jobs not started are cancelled; with ``on_stop`` (which tells the
-    workers to end the jobs in hand: ``cluster_stop``), those are waited for, up to
-    ``STOP_WAIT`` seconds, so that none writes after the run has cleaned up and gone.
+    workers to end the jobs in hand: ``cluster_stop``), those are waited for, so that none
+    writes after the run has cleaned up and gone. All of it within ``STOP_WAIT`` seconds:
+    a scheduler that does not answer (frozen, cut off) must not hold the stop, and the
+    signals after the first are only recorded (``stopping``), so nothing else would end it.
 
     Dask cannot interrupt a running task, and a cancelled one runs on: without
     ``on_stop`` (the model fits, which write only complete cache entries) they are left."""
-    if on_stop is not None:
-        on_stop()  # first: a job starting from now on sees it, and does not run
-    running = {key for keys in client.processing().values() for key in keys}
-    client.cancel([f for f in futures if f.key not in running])
-    if on_stop is not None:
-        with client.as_current(), contextlib.suppress(TimeoutError):
-            wait([f for f in futures if f.key in running], timeout=STOP_WAIT)
-    client.cancel(futures)
+    ending = threading.Thread(target=end_jobs, args=(client, futures, on_stop),
+                              name="csc-outcomes-stop", daemon=True)
+    ending.start()
+    ending.join(STOP_WAIT)
+
+
+def end_jobs(client: Client, futures: list[Future], on_stop: Callable[[], None] | None) -> None:
+    """:func:`stopped`'s work, which may wait on the scheduler."""
+    with contextlib.suppress(Exception):  # a scheduler gone: nothing left to end there
+        if on_stop is not None:
+            on_stop()  # first: a job starting from now on sees it, and does not run
+        running = {key for keys in client.processing().values() for key in keys}
+        client.cancel([f for f in futures if f.key not in running])
+        if on_stop is not None:
+            with client.as_current(), contextlib.suppress(TimeoutError):
+                wait([f for f in futures if f.key in running], timeout=STOP_WAIT)
+        client.cancel(futures)
 
 
 def map_on_cluster(address: str, fn: Callable[..., Result], items: Sequence[Item], *,
