@@ -14,6 +14,7 @@ import zipfile
 
 import legacy_leak_scan
 import nbformat
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -128,6 +129,24 @@ def test_small_counts_in_the_count_columns_of_page_tables_and_workbook_sheets(tm
         ("report.html", 11, "", "an unsuppressed count from 1 to 5 in column 'Denominator'"),
         ("workbook.xlsx", 5, "sheet Measures",
          "an unsuppressed count from 1 to 5 in column 'Numerator'")]
+
+
+@pytest.mark.parametrize("page, line", [
+    # a MultiIndex display: pandas merges the repeated index cell over the rows below it
+    (pd.DataFrame({"la": ["E1", "E1", "E2"], "ethnicity": ["Asian", "Black", "White"],
+                   "count": [40, 2, 55]}).set_index(["la", "ethnicity"]).to_html(), 20),
+    (("<table><tr><th colspan=2>Area</th><th>Count</th></tr>\n"
+      "<tr><td>E1</td><td>North</td><td>3</td></tr></table>"), 2),
+    ("<table><tr><th>Group<th>Count<tr><td>White<td>3</table>", 1),  # end tags left out
+    (pd.DataFrame([[40, 9, 3, 50]], columns=pd.MultiIndex.from_product(
+        [["A", "B"], ["count", "rate"]])).to_html(), 17),
+], ids=["rowspan", "colspan", "unclosed", "two-count-columns"])
+def test_small_counts_under_merged_cells_and_left_out_end_tags(tmp_path, page, line):
+    """Attacker (a second review): rows under a merged cell, a column after a merged
+    header and cells whose end tags HTML lets a page leave out were read out of place,
+    and their small counts missed. The table is read as a grid, as a reader sees it."""
+    (tmp_path / "t.html").write_text(page, encoding="utf-8")
+    assert [(x.rule, x.line) for x in scan(tmp_path)] == [("small_count", line)]
 
 
 def test_leak_scan_clean_files_find_nothing(tmp_path):

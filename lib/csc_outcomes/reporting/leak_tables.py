@@ -21,37 +21,107 @@ from html.parser import HTMLParser
 Table = list[tuple[int, list[str]]]
 
 
+class _Grid:
+    """One table being read: its rows as a grid, a merged cell's text in every place it
+    covers (``rowspan``, ``colspan``), as a reader sees it under its column's header."""
+
+    def __init__(self) -> None:
+        self.rows: Table = []
+        self.row: list[str] | None = None
+        self.below: dict[int, tuple[int, str]] = {}  # column -> (rows still covered, text)
+
+    def start_row(self, line: int) -> None:
+        self.end_row()
+        self.row = []
+        self.rows.append((line, self.row))
+
+    def end_row(self) -> None:
+        """Fill the columns cells of rows above still cover, to the row's end."""
+        if self.row is not None:
+            while any(col >= len(self.row) for col in self.below):
+                if not self._fill_from_above():
+                    self.row.append("")
+            self.row = None
+
+    def place(self, text: str, colspan: int, rowspan: int) -> None:
+        if self.row is None:  # a cell outside any row: a row of its own
+            self.start_row(0)
+        assert self.row is not None
+        while self._fill_from_above():
+            pass
+        for _ in range(colspan):
+            if rowspan > 1:
+                self.below[len(self.row)] = (rowspan - 1, text)
+            self.row.append(text)
+
+    def _fill_from_above(self) -> bool:
+        assert self.row is not None
+        col = len(self.row)
+        if col not in self.below:
+            return False
+        left, text = self.below.pop(col)
+        if left > 1:
+            self.below[col] = (left - 1, text)
+        self.row.append(text)
+        return True
+
+
 class _Tables(HTMLParser):
-    """Every ``<table>``'s rows of ``<th>``/``<td>`` texts, with the line each row starts."""
+    """Every ``<table>``'s rows of ``<th>``/``<td>`` texts, with the line each row starts;
+    cells and rows whose end tags HTML lets a page leave out are ended by what follows."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tables: list[Table] = []
-        self._open: list[Table] = []  # tables nest: a cell's own table is another
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
+        self._open: list[_Grid] = []  # tables nest: a cell's own table is another
+        self._cell: tuple[list[str], int, int] | None = None  # text, colspan, rowspan
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
-            self._open.append([])
+            self._end_cell()
+            self._open.append(_Grid())
         elif tag == "tr" and self._open:
-            self._row = []
-            self._open[-1].append((self.getpos()[0], self._row))
-        elif tag in {"td", "th"} and self._row is not None:
-            self._cell = []
+            self._end_cell()
+            self._open[-1].start_row(self.getpos()[0])
+        elif tag in {"td", "th"} and self._open:
+            self._end_cell()
+            spans = dict(attrs)
+            self._cell = ([], _span(spans.get("colspan")), _span(spans.get("rowspan")))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in {"td", "th"} and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr":
-            self._row = None
+        if tag in {"td", "th"}:
+            self._end_cell()
+        elif tag == "tr" and self._open:
+            self._end_cell()
+            self._open[-1].end_row()
         elif tag == "table" and self._open:
-            self.tables.append(self._open.pop())
+            self._end_cell()
+            grid = self._open.pop()
+            grid.end_row()
+            self.tables.append(grid.rows)
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
-            self._cell.append(data)
+            self._cell[0].append(data)
+
+    def close(self) -> None:
+        super().close()
+        while self._open:  # tables the page left open
+            self.handle_endtag("table")
+
+    def _end_cell(self) -> None:
+        if self._cell is not None and self._open:
+            text, colspan, rowspan = self._cell
+            self._open[-1].place(" ".join("".join(text).split()), colspan, rowspan)
+        self._cell = None
+
+
+def _span(value: str | None) -> int:
+    """A ``colspan``/``rowspan`` as a count of 1 to 1000 (1 when absent or not a number)."""
+    try:
+        return min(max(int(str(value).strip()), 1), 1000)
+    except ValueError:
+        return 1
 
 
 _TABLE_TAG = re.compile(r"<(/?)table\b", re.IGNORECASE)
