@@ -182,19 +182,25 @@ def test_an_entry_others_could_have_written_is_never_unpickled(tmp_path, loosen)
     assert mark.exists(), "the check, not the pickle, was what stopped it"
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not a pickle"])
-def test_a_damaged_entry_is_built_again_not_a_failed_fit(tmp_path, damage):
+@pytest.mark.parametrize("damage", ["truncated", "not a pickle", "pandas' own error"])
+def test_a_damaged_entry_is_built_again_not_a_failed_fit(tmp_path, damage, monkeypatch):
     """Attacker (a stranger's review): a truncated entry failed the run as "the pooled
     models could not be fitted (UnpicklingError)". It is the user's own file, so it is
     built again under its lock and replaced; the run goes on."""
     cache, counter = tmp_path / "cache", tmp_path / "count"
     model_cache.fetch(cache, KEY, counted_build(counter, {"fit": "x" * 5000}))
     entry = model_cache.entry_path(cache, KEY)
-    entry.write_bytes(entry.read_bytes()[:1000] if damage == "truncated" else b"not a pickle")
+    if damage == "pandas' own error":  # a second review's: bytes that unpickle into a bad frame
+        def assertion(fh):
+            raise AssertionError("Number of manager items must equal union of block items")
+        monkeypatch.setattr(model_cache.pickle, "load", assertion)
+    else:
+        entry.write_bytes(entry.read_bytes()[:1000] if damage == "truncated" else b"not a pickle")
     with pytest.raises(model_cache.DamagedEntry, match=f"{entry.name} could not be read"):
         model_cache.load(entry, cache)
     value, built = model_cache.fetch(cache, KEY, counted_build(counter, {"fit": "again"}))
     assert (value, built) == ({"fit": "again"}, True) and counter.read_text().count("built") == 2
+    monkeypatch.undo()
     assert model_cache.load(entry, cache) == {"fit": "again"}
 
 

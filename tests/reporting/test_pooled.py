@@ -222,8 +222,8 @@ def test_the_run_stage_removes_the_entries_it_superseded_and_only_those(warehous
     assert lines[-1] == f"the toy model: removed 1 superseded cache entry ({old_key[:12]})"
     assert main(["cache", "list", "--restricted-dir", str(plan.restricted_dir)]) == 0
     listed = capsys.readouterr().out
-    assert f"{new_key}" in listed and f"toy model, period ending {PERIOD}, {warehouse.resolve()}" in listed
-    assert f"{by_notebook}" in listed and "built by a notebook" in listed
+    assert f"{new_key}" in listed and f"the toy model, period ending {PERIOD}, {warehouse.resolve()}" in listed
+    assert f"{by_notebook}" in listed and "not described (built by a notebook" in listed
 
 
 def test_too_thin_or_without_warehouse_says_why(warehouse, tmp_path, monkeypatch):

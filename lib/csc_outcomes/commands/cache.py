@@ -69,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
         found = model_cache.entries(cache)
         for e in found:
             when = dt.datetime.fromtimestamp(e.modified).isoformat(timespec="seconds")
-            what = (f"{e.about.get('model')} model, period ending {e.about.get('period_end')}, "
-                    f"{e.about.get('warehouse')}" if e.about else "built by a notebook")
+            what = (f"{e.about.get('what') or e.about.get('model')}, period ending "
+                    f"{e.about.get('period_end')}, {e.about.get('warehouse')}" if e.about else
+                    "not described (built by a notebook, or by a run stopped before its "
+                    "models were all fitted)")
             print(f"{e.key}  {size_text(e.size):>10}  {when}  {what}")
         print(f"cache: {len(found)} model(s), {size_text(sum(e.size for e in found))} "
               f"in {model_cache.models_dir(cache)}")

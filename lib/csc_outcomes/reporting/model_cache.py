@@ -225,8 +225,7 @@ def load(path: Path, cache_dir: str | Path) -> Any:
     with open(path, "rb") as fh:
         try:
             return pickle.load(fh)
-        except (EOFError, pickle.UnpicklingError, ValueError, AttributeError, ImportError,
-                IndexError, TypeError) as exc:  # what a truncated or damaged pickle raises
+        except Exception as exc:  # a damaged pickle raises almost anything
             raise DamagedEntry(f"the cached model {path.name} could not be read "
                                f"({type(exc).__name__}: {exc})") from exc
 

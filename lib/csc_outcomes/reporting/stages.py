@@ -141,6 +141,8 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
         fitted = pooled.fit_models(names, plan.warehouse, plan.period_end,
                                    model_cache.cache_root(plan.restricted_dir),
                                    log=plan.log, mapper=mapper, refresh=plan.config.force)
+    except model_cache.UntrustedEntry as exc:  # a permissions problem, not a fit
+        fail(plan, result, f"{exc}; nothing was published")
     except Exception as exc:  # noqa: BLE001 - any failure: nothing is published, named here
         fail(plan, result, f"the pooled models could not be fitted ({type(exc).__name__}: "
                            f"{exc}); nothing was published. 'run --force' fits them again; "
@@ -149,7 +151,7 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
     result.models = {f.name: f.key for f in fitted}
     for f in fitted:  # the entries of an earlier version of this warehouse are not kept
         gone = model_cache.supersede(model_cache.cache_root(plan.restricted_dir), f.key, {
-            "model": f.name, "period_end": plan.period_end,
+            "model": f.name, "what": pooled.model(f.name).what, "period_end": plan.period_end,
             "warehouse": str(Path(plan.config.warehouse).resolve())})
         if gone:
             plan.log(f"{pooled.model(f.name).what}: removed {len(gone)} superseded cache "
