@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -154,3 +157,18 @@ def published_agrees_with_manifest(period_dir: Path) -> bool:
         listed = {r["path"]: r["sha256"] for r in man["published"]}
     assert on_disk == listed, f"on disk {sorted(on_disk)}, in the manifest {sorted(listed)}"
     return True
+
+
+def ctrl_c_once_started(folder: Path, count: int) -> list[float]:
+    """Press Ctrl-C (SIGINT to the main thread) once ``count`` ``started-*`` files are in
+    ``folder`` (the notebooks touch them as they start); the list gets the moment pressed."""
+    pressed: list[float] = []
+
+    def press() -> None:
+        while len(list(folder.glob("started-*"))) < count:
+            time.sleep(0.05)
+        pressed.append(time.monotonic())
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    threading.Thread(target=press, daemon=True).start()
+    return pressed

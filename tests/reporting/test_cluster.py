@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import signal
 import socket
 import threading
 import time
@@ -31,7 +30,7 @@ from csc_outcomes.reporting import cluster, cluster_stop
 from csc_outcomes.reporting.papermill_runs import NotebookJob, NotebookResult
 from csc_outcomes.reporting.run import run
 
-from conftest import PERIOD, tiny_config
+from conftest import PERIOD, ctrl_c_once_started, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -227,18 +226,10 @@ def test_a_stopped_run_ends_the_notebooks_remote_workers_have_in_hand(
     nbformat.write(nb, sleeper := tmp_path / "sleep.ipynb")
     jobs = [NotebookJob(sleeper, f"L{i}", PERIOD, tmp_path / f"L{i}" / "sleep.ipynb",
                         parameters={"tag": str(tmp_path / f"started-{i}")}) for i in range(4)]
-    pressed: list[float] = []
-
-    def press_ctrl_c() -> None:
-        while len(list(tmp_path.glob("started-*"))) < 2:
-            time.sleep(0.05)
-        pressed.append(time.monotonic())
-        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, silence_logs=logging.ERROR) as remote, \
             Client(remote, set_as_default=False) as watcher:
-        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        pressed = ctrl_c_once_started(tmp_path, 2)
         with pytest.raises(KeyboardInterrupt):
             cluster.run_notebooks(jobs, address=remote.scheduler_address, timeout=300)
         assert time.monotonic() - pressed[0] < cluster.STOP_WAIT

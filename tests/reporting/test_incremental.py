@@ -117,14 +117,19 @@ def test_file_inputs_change_the_key(plan, tmp_path):
     keys = keys_of(moved)
     assert keys["SYN02/tiny"] != base["SYN02/tiny"] and keys["SYN01/tiny"] == base["SYN01/tiny"]
 
+    other, _ = warehouse_elsewhere(plan, tmp_path)
+    assert keys_of(other) == keys_of(plan), "the same warehouse and QA report elsewhere: the same keys"
+
+
+def warehouse_elsewhere(plan, tmp_path):
+    """``plan`` reading a copy of its warehouse and QA report in another folder, and the
+    copy's QA report."""
     copy = tmp_path / "w" / "warehouse.duckdb"
     copy.parent.mkdir()
     shutil.copy2(plan.config.warehouse, copy)
     qa = data_quality.qa_report_path(copy)
     shutil.copy2(data_quality.qa_report_path(Path(plan.config.warehouse).resolve()), qa)
-    other = dataclasses.replace(plan, config=dataclasses.replace(plan.config, warehouse=copy))
-    first = keys_of(other)
-    assert first == keys_of(plan), "the same warehouse and QA report elsewhere: the same keys"
+    return dataclasses.replace(plan, config=dataclasses.replace(plan.config, warehouse=copy)), qa
 
 
 def rewrite_qa(qa: Path, change) -> None:
@@ -140,12 +145,7 @@ def test_the_qa_report_keys_what_the_reports_read_of_it_only(plan, tmp_path):
     a re-ingest of the same returns on another day (the report's ``today``), or of one
     LA's files, ran every LA's reports again. Now an LA's key takes its own counts and
     whether the report is the warehouse's, which is what its reports show."""
-    copy = tmp_path / "w" / "warehouse.duckdb"
-    copy.parent.mkdir()
-    shutil.copy2(plan.config.warehouse, copy)
-    qa = data_quality.qa_report_path(copy)
-    shutil.copy2(data_quality.qa_report_path(Path(plan.config.warehouse).resolve()), qa)
-    other = dataclasses.replace(plan, config=dataclasses.replace(plan.config, warehouse=copy))
+    other, qa = warehouse_elsewhere(plan, tmp_path)
     first = keys_of(other)
     qa.write_bytes(qa.read_bytes() + b" \n")
     rewrite_qa(qa, lambda r: r.update(today="2031-01-01"))

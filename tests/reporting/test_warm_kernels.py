@@ -27,6 +27,8 @@ from csc_outcomes.reporting import kernel_stub, model_cache, warm_kernels
 from csc_outcomes.reporting.papermill_runs import NotebookJob, run_notebooks
 from csc_outcomes.reporting.warm_kernels import WarmKernelManager, notebook_imports
 
+from conftest import ctrl_c_once_started
+
 KERNELSPEC = {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
               "language_info": {"name": "python"}}
 
@@ -324,15 +326,7 @@ def test_ctrl_c_kills_the_running_notebooks_and_starts_no_more(
                        "import pathlib, time\npathlib.Path(tag).touch()\ntime.sleep(120)")
     jobs = [NotebookJob(sleeper, f"L{i}", "2026-03-31", tmp_path / f"L{i}" / "sleep.ipynb",
                         parameters={"tag": str(tmp_path / f"started-{i}")}) for i in range(6)]
-    pressed: list[float] = []
-
-    def press_ctrl_c() -> None:
-        while len(list(tmp_path.glob("started-*"))) < 2:
-            time.sleep(0.05)
-        pressed.append(time.monotonic())
-        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
-
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
+    pressed = ctrl_c_once_started(tmp_path, 2)
     with pytest.raises(KeyboardInterrupt):
         run_notebooks(jobs, max_workers=2, progress=None, warm=warm, timeout=300)
     assert time.monotonic() - pressed[0] < 30

@@ -44,7 +44,6 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,7 @@ from csc_outcomes import warehouse as wh
 from csc_outcomes.measures import table
 from csc_outcomes.paths import repo_root
 from csc_outcomes.reporting import file_memo
+from csc_outcomes.reporting.model_build import library_versions
 from csc_outcomes.reporting.papermill_runs import NotebookResult
 
 #: 2: relative paths only; raw input files, warehouse content hash, coverage, the run's
@@ -180,13 +180,7 @@ def code_version(repo: str | Path | None = None) -> dict[str, Any]:
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
     """Python's version and each distribution's (None when not installed)."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return library_versions(names)
 
 
 # volatile bits in text outputs: memory addresses, temp paths, timings

@@ -12,7 +12,7 @@ key also holds the versions of the libraries a fit is computed and pickled with
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -71,10 +71,10 @@ def fit_or_reason(fit: Callable[..., Any], *args: Any, min_rows: int = 30,
         return None, f"{what.capitalize()} could not be fitted on this data ({type(exc).__name__})."
 
 
-def library_versions() -> dict[str, str | None]:
-    """Python's version and each of :data:`LIBRARIES`' (None when not installed)."""
+def library_versions(names: Iterable[str] = LIBRARIES) -> dict[str, str | None]:
+    """Python's version and each distribution's of ``names`` (None when not installed)."""
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in LIBRARIES:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
