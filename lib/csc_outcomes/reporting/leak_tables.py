@@ -30,39 +30,38 @@ class _Grid:
         self.row: list[str] | None = None
         self.below: dict[int, tuple[int, str]] = {}  # column -> (rows still covered, text)
 
-    def start_row(self, line: int) -> None:
+    def start_row(self, line: int) -> list[str]:
         self.end_row()
         self.row = []
         self.rows.append((line, self.row))
+        return self.row
 
     def end_row(self) -> None:
         """Fill the columns cells of rows above still cover, to the row's end."""
         if self.row is not None:
             while any(col >= len(self.row) for col in self.below):
-                if not self._fill_from_above():
+                if not self._fill_from_above(self.row):
                     self.row.append("")
             self.row = None
 
     def place(self, text: str, colspan: int, rowspan: int) -> None:
-        if self.row is None:  # a cell outside any row: a row of its own
-            self.start_row(0)
-        assert self.row is not None
-        while self._fill_from_above():
+        # a cell outside any row: a row of its own
+        row = self.row if self.row is not None else self.start_row(0)
+        while self._fill_from_above(row):
             pass
         for _ in range(colspan):
             if rowspan > 1:
-                self.below[len(self.row)] = (rowspan - 1, text)
-            self.row.append(text)
+                self.below[len(row)] = (rowspan - 1, text)
+            row.append(text)
 
-    def _fill_from_above(self) -> bool:
-        assert self.row is not None
-        col = len(self.row)
+    def _fill_from_above(self, row: list[str]) -> bool:
+        col = len(row)
         if col not in self.below:
             return False
         left, text = self.below.pop(col)
         if left > 1:
             self.below[col] = (left - 1, text)
-        self.row.append(text)
+        row.append(text)
         return True
 
 

@@ -149,15 +149,23 @@ def fit_pooled_models(plan: RunPlan, result: RunResult) -> None:
                            f"'csc-outcomes cache clear --restricted-dir {plan.restricted_dir}' "
                            "removes what is cached")
     result.models = {f.name: f.key for f in fitted}
-    for f in fitted:  # the entries of an earlier version of this warehouse are not kept
-        gone = model_cache.supersede(model_cache.cache_root(plan.restricted_dir), f.key, {
-            "model": f.name, "what": pooled.model(f.name).what, "period_end": plan.period_end,
-            "warehouse": str(Path(plan.config.warehouse).resolve())})
-        if gone:
-            plan.log(f"{pooled.model(f.name).what}: removed {len(gone)} superseded cache "
-                     f"entr{'y' if len(gone) == 1 else 'ies'} ({', '.join(k[:12] for k in gone)})")
+    drop_superseded(plan, fitted)
     result.timings.update(pooled_models_s=round(time.perf_counter() - t0, 3),
                           pooled_each_s={f.name: f.seconds for f in fitted})
+
+
+def drop_superseded(plan: RunPlan, fitted: Sequence[pooled.Fitted]) -> None:
+    """Describe each entry the run uses, and remove the entries it supersedes: the same
+    model, period and warehouse file, fitted on an earlier version of the warehouse
+    (``model_cache.supersede``): child-level frames no run will ask for again."""
+    for f in fitted:
+        what = pooled.model(f.name).what
+        gone = model_cache.supersede(model_cache.cache_root(plan.restricted_dir), f.key, {
+            "model": f.name, "what": what, "period_end": plan.period_end,
+            "warehouse": str(Path(plan.config.warehouse).resolve())})
+        if gone:
+            plan.log(f"{what}: removed {len(gone)} superseded cache "
+                     f"entr{'y' if len(gone) == 1 else 'ies'} ({', '.join(k[:12] for k in gone)})")
 
 
 #: Fewest LAs for which a run fits its pooled models side by side, in processes of their
