@@ -28,7 +28,7 @@ from csc_outcomes.reporting.identifiers import (
 from csc_outcomes.reporting.leak_scan import scan, scan_for_leaks
 from csc_outcomes.reporting.run import run
 
-from conftest import FRONT, PERIOD, tiny_config
+from conftest import BODY, FRONT, PERIOD, make_notebook, tiny_config
 
 IDS = {"CH10234", "A123456789012"}
 
@@ -636,3 +636,19 @@ def test_a_line_without_a_year_is_not_read_for_dates(tmp_path, monkeypatch):
     text = "no year on this line 12/06\nborn 15/06/2012 here\n" + " " * 5000
     assert [h.rule for h in lt.text_hits(text, HELD)] == ["date_of_birth"]
     assert calls == ["born 15/06/2012 here"]
+
+
+@pytest.mark.slow
+def test_a_pdf_report_is_refused_for_small_counts_in_its_tables(tiny_setup, tmp_path):
+    """Attacker (a second review): a notebook displaying a count of 2, published as PDF
+    alone, passed: a PDF's text has lost its tables' columns. The tables of the notebook
+    each PDF was rendered from are read instead, and the finding names the PDF."""
+    notebooks = tmp_path / "notebooks"
+    raw = 'pd.DataFrame({"Group": ["Asian", "Black"], "Count": [40, 2]}).set_index("Group")'
+    make_notebook(notebooks, body=[*BODY, ("code", raw)])
+    config = tiny_config(tiny_setup, tmp_path / "out", notebooks_dir=notebooks, formats=("pdf",))
+    with pytest.raises(RunError, match=r"SYN01/tiny\.pdf \(a table of its notebook's cell \d+, "
+                                       r"line \d+\): small_count: \* an unsuppressed count "
+                                       r"from 1 to 5 in column 'Count'"):
+        run(config)
+    assert not (tmp_path / "out" / "reports" / PERIOD).exists()

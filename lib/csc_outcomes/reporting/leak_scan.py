@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import multiprocessing
 import re
 from collections.abc import Iterable
@@ -203,6 +204,30 @@ def _scan_tables(file: str, suffix: str, texts: list[tuple[str, str]]) -> list[L
             for where, table in tables
             for line, column in leak_tables.small_counts(table, SMALL_COUNT_COLUMNS,
                                                           _is_small_count)]
+
+
+def notebook_table_leaks(shown_as: Path, notebook: Path) -> list[Leak]:
+    """Small counts in the count columns of the HTML tables among ``notebook``'s outputs,
+    as leaks of ``shown_as``: the PDF rendered from it, whose text has lost its tables'
+    columns, so that its own scan cannot read them."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError) as exc:
+        return [Leak(str(shown_as), None, None, shown_as.suffix, "unscannable",
+                     f"{DETAILS['unscannable']}: its notebook {notebook.name} could not be "
+                     f"read for its tables ({type(exc).__name__})")]
+    leaks = []
+    for index, cell in enumerate(cells):
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html")
+            text = "".join(html) if isinstance(html, list) else str(html or "")
+            leaks += [Leak(str(shown_as), None, None, "*", "small_count",
+                           f"an unsuppressed count from 1 to {DEFAULT_THRESHOLD} in column "
+                           f"{column!r}", f"a table of its notebook's cell {index}, line {line}")
+                      for table in leak_tables.html_tables(text)
+                      for line, column in leak_tables.small_counts(
+                          table, SMALL_COUNT_COLUMNS, _is_small_count)]
+    return leaks
 
 
 def to_leak(file: str, hit: Hit, location: str) -> Leak:

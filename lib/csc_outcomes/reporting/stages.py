@@ -54,7 +54,7 @@ from csc_outcomes.reporting.identifiers import (
     identifiers_from_warehouse,
     report_dates,
 )
-from csc_outcomes.reporting.leak_scan import scan
+from csc_outcomes.reporting.leak_scan import notebook_table_leaks, scan
 from csc_outcomes.reporting.papermill_runs import (
     NotebookJob,
     NotebookResult,
@@ -483,6 +483,8 @@ def leak_scan(plan: RunPlan, result: RunResult,
                                f"the leak scan ({type(exc).__name__}: {exc}); nothing was published")
     shown = report_dates(plan.period_end, plan.started) | incremental.made_days(plan, result.reuse)
     leaks = scan([plan.staging], ids, shown_dates=shown, jobs=plan.config.jobs)
+    for pdf in sorted(plan.staging.glob("*/*.pdf")):  # its tables, from its notebook's outputs
+        leaks += notebook_table_leaks(pdf, plan.period_restricted / pdf.parent.name / f"{pdf.stem}.ipynb")
     result.timings["leak_scan_s"] = round(time.perf_counter() - t0, 3)
     plan.log(f"leak scan: {len(leaks)} finding(s) in {result.timings['leak_scan_s']:.0f} s")
     if leaks:
