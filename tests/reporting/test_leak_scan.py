@@ -25,7 +25,7 @@ from csc_outcomes.reporting.identifiers import (
     identifiers_from_warehouse,
     report_dates,
 )
-from csc_outcomes.reporting.leak_scan import scan, scan_for_leaks
+from csc_outcomes.reporting.leak_scan import notebook_table_leaks, scan, scan_for_leaks
 from csc_outcomes.reporting.run import run
 
 from conftest import BODY, FRONT, PERIOD, make_notebook, tiny_config
@@ -140,7 +140,15 @@ def test_small_counts_in_the_count_columns_of_page_tables_and_workbook_sheets(tm
     ("<table><tr><th>Group<th>Count<tr><td>White<td>3</table>", 1),  # end tags left out
     (pd.DataFrame([[40, 9, 3, 50]], columns=pd.MultiIndex.from_product(
         [["A", "B"], ["count", "rate"]])).to_html(), 17),
-], ids=["rowspan", "colspan", "unclosed", "two-count-columns"])
+    # a third review: a data row mentioning a count column's name is data, not a header
+    (("<table><tr><th>Measure</th><th>Unit</th><th>Numerator</th></tr>\n"
+      "<tr><td>referrals</td><td>count</td><td>40</td></tr>\n"
+      "<tr><td>missing</td><td>count</td><td>3</td></tr></table>"), 3),
+    (pd.DataFrame({"numerator": [3]}, index=["SYN01"]).T.to_html(), 9),  # the other way round
+    ("<table><tr><th>Count (n)</th></tr>\n<tr><td>2 (40%)</td></tr></table>", 2),
+    ("<table><!-- </table> --><tr><th>count&#8203;</th></tr>\n<tr><td>2</td></tr></table>", 2),
+], ids=["rowspan", "colspan", "unclosed", "two-count-columns", "unit-column", "transposed",
+        "n-and-share", "comment"])
 def test_small_counts_under_merged_cells_and_left_out_end_tags(tmp_path, page, line):
     """Attacker (a second review): rows under a merged cell, a column after a merged
     header and cells whose end tags HTML lets a page leave out were read out of place,
@@ -636,6 +644,26 @@ def test_a_line_without_a_year_is_not_read_for_dates(tmp_path, monkeypatch):
     text = "no year on this line 12/06\nborn 15/06/2012 here\n" + " " * 5000
     assert [h.rule for h in lt.text_hits(text, HELD)] == ["date_of_birth"]
     assert calls == ["born 15/06/2012 here"]
+
+
+def test_a_pdfs_tables_are_read_from_what_its_notebook_shows(tmp_path):
+    """Attacker (a third review): a Markdown table (an LA's context file shown with
+    ``ctx.say``) is a table in the PDF too, and was not read; an output the render removes
+    by tag was read, and would have blocked a report that does not show it."""
+    table = "| Team | Count |\n|---|---|\n| Fostering east | 2 |\n"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(table),
+                nbformat.v4.new_code_cell("ctx.say(text)", outputs=[nbformat.v4.new_output(
+                    "display_data", data={"text/markdown": table})]),
+                nbformat.v4.new_code_cell("qa", metadata={"tags": ["remove-output"]},
+                                          outputs=[nbformat.v4.new_output(
+                                              "display_data", data={"text/markdown": table})]),
+                nbformat.v4.new_markdown_cell(table, metadata={"tags": ["remove-cell"]})]
+    nbformat.write(nb, str(tmp_path / "tiny.ipynb"))
+    found = notebook_table_leaks(tmp_path / "tiny.pdf", tmp_path / "tiny.ipynb")
+    assert [(x.file.rsplit("/", 1)[-1], x.rule, x.location.split(",")[0]) for x in found] == [
+        ("tiny.pdf", "small_count", "a table of its notebook's cell 0"),
+        ("tiny.pdf", "small_count", "a table of its notebook's cell 1")]
 
 
 @pytest.mark.slow

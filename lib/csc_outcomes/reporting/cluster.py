@@ -33,6 +33,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,14 +140,17 @@ def stopped(client: Client, futures: list[Future], on_stop: Callable[[], None] |
 
     Dask cannot interrupt a running task, and a cancelled one runs on: without
     ``on_stop`` (the model fits, which write only complete cache entries) they are left."""
-    ending = threading.Thread(target=end_jobs, args=(client, futures, on_stop),
+    deadline = time.monotonic() + STOP_WAIT
+    ending = threading.Thread(target=end_jobs, args=(client, futures, on_stop, deadline),
                               name="csc-outcomes-stop", daemon=True)
     ending.start()
     ending.join(STOP_WAIT)
 
 
-def end_jobs(client: Client, futures: list[Future], on_stop: Callable[[], None] | None) -> None:
-    """:func:`stopped`'s work, which may wait on the scheduler."""
+def end_jobs(client: Client, futures: list[Future], on_stop: Callable[[], None] | None,
+             deadline: float) -> None:
+    """:func:`stopped`'s work, which may wait on the scheduler; its waiting ends by
+    ``deadline`` (``time.monotonic``)."""
     with contextlib.suppress(Exception):  # a scheduler gone: nothing left to end there
         if on_stop is not None:
             on_stop()  # first: a job starting from now on sees it, and does not run
@@ -154,7 +158,8 @@ def end_jobs(client: Client, futures: list[Future], on_stop: Callable[[], None] 
         client.cancel([f for f in futures if f.key not in running])
         if on_stop is not None:
             with client.as_current(), contextlib.suppress(TimeoutError):
-                wait([f for f in futures if f.key in running], timeout=STOP_WAIT)
+                wait([f for f in futures if f.key in running],
+                     timeout=max(0.1, deadline - time.monotonic()))
         client.cancel(futures)
 
 

@@ -22,8 +22,9 @@ and reused the same way, keyed by the LA's warehouse digest, thresholds and code
 Done records. Once a job's notebook has run, its executed notebook is kept in
 ``restricted/<period>/done/<LA>/<notebook>/`` (owner-only) with ``record.json``
 (``{key, files: {name: sha256}, made: [days]}``) written last; once its render
-succeeds, the rendered files join it (``made``: the days they were made, which their
-footers show and the leak scan allows when they are reused: :func:`made_days`). These folders are not a killed run's debris (``workspace.clear_debris``
+succeeds, the rendered files join it (``made``: the days the record was saved on, the
+notebook's run and each render among them, which the leak scan allows when the files
+are reused, since a footer shows its render's day: :func:`made_days`). These folders are not a killed run's debris (``workspace.clear_debris``
 leaves them), so the next run with the same key reuses them: fully (the rendered files
 are staged as they are: ``reused``), or, when only the notebook had run, by rendering
 it again (``rendered``). A record whose files are missing or do not hash right is

@@ -20,16 +20,19 @@ import io
 import json
 import multiprocessing
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import mistune
 
 from csc_outcomes.reporting import leak_tables
 from csc_outcomes.reporting.disclosure import DEFAULT_THRESHOLD
 from csc_outcomes.reporting.identifiers import IdentifierSet
 from csc_outcomes.reporting.leak_files import file_texts
 from csc_outcomes.reporting.leak_text import Hit, text_hits
+from csc_outcomes.reporting.render_builtin import REMOVE_CELL_TAGS, REMOVE_OUTPUT_TAGS
 
 __all__ = [
     "DOB_COLUMN_PATTERN",
@@ -207,27 +210,52 @@ def _scan_tables(file: str, suffix: str, texts: list[tuple[str, str]]) -> list[L
 
 
 def notebook_table_leaks(shown_as: Path, notebook: Path) -> list[Leak]:
-    """Small counts in the count columns of the HTML tables among ``notebook``'s outputs,
-    as leaks of ``shown_as``: the PDF rendered from it, whose text has lost its tables'
-    columns, so that its own scan cannot read them."""
+    """Small counts in the count columns of the tables ``notebook`` shows (its outputs'
+    HTML and Markdown, its Markdown cells; not what the render removes by tag), as leaks
+    of ``shown_as``: the PDF rendered from it, whose text has lost its tables' columns,
+    so that its own scan cannot read them."""
     try:
         cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError) as exc:
         return [Leak(str(shown_as), None, None, shown_as.suffix, "unscannable",
                      f"{DETAILS['unscannable']}: its notebook {notebook.name} could not be "
                      f"read for its tables ({type(exc).__name__})")]
-    leaks = []
-    for index, cell in enumerate(cells):
-        for output in cell.get("outputs", []):
-            html = output.get("data", {}).get("text/html")
-            text = "".join(html) if isinstance(html, list) else str(html or "")
-            leaks += [Leak(str(shown_as), None, None, "*", "small_count",
-                           f"an unsuppressed count from 1 to {DEFAULT_THRESHOLD} in column "
-                           f"{column!r}", f"a table of its notebook's cell {index}, line {line}")
-                      for table in leak_tables.html_tables(text)
-                      for line, column in leak_tables.small_counts(
-                          table, SMALL_COUNT_COLUMNS, _is_small_count)]
-    return leaks
+    return [Leak(str(shown_as), None, None, "*", "small_count",
+                 f"an unsuppressed count from 1 to {DEFAULT_THRESHOLD} in column {column!r}",
+                 f"a table of its notebook's cell {index}, line {line}")
+            for index, cell in enumerate(cells)
+            for html in shown_html(cell)
+            for table in leak_tables.html_tables(html)
+            for line, column in leak_tables.small_counts(table, SMALL_COUNT_COLUMNS,
+                                                          _is_small_count)]
+
+
+def shown_html(cell: dict) -> Iterator[str]:
+    """What a notebook cell shows, as HTML: its outputs' HTML and Markdown (a Markdown
+    table is a table in a PDF too), or its own Markdown; nothing of a cell or an output
+    the render removes by tag (``render_builtin``)."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    if tags & REMOVE_CELL_TAGS:
+        return
+    if cell.get("cell_type") == "markdown":
+        yield markdown_html(_joined(cell.get("source", "")))
+    if tags & REMOVE_OUTPUT_TAGS:
+        return
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "text/html" in data:
+            yield _joined(data["text/html"])
+        if "text/markdown" in data:
+            yield markdown_html(_joined(data["text/markdown"]))
+
+
+def markdown_html(text: str) -> str:
+    """Markdown as HTML, its tables as tables."""
+    return str(_MARKDOWN(text))
+
+
+def _joined(value: object) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 def to_leak(file: str, hit: Hit, location: str) -> Leak:
@@ -259,9 +287,15 @@ def _scan_csv(file: str, text: str) -> list[Leak]:
     return leaks
 
 
+#: Markdown to HTML, tables included (mistune: what nbconvert renders Markdown with).
+_MARKDOWN = mistune.create_markdown(plugins=["table"])
+#: A count as a table shows it: the number, perhaps with its share in brackets ("2 (40%)").
+_COUNT_CELL = re.compile(r"\s*([0-9]+(?:[.,]0+)?)\s*(?:\(.*\))?\s*")
+
+
 def _is_small_count(cell: str) -> bool:
-    try:
-        num = float(cell.strip())
-    except ValueError:
+    match = _COUNT_CELL.fullmatch(cell)
+    if not match:
         return False
+    num = float(match.group(1).replace(",", "."))
     return num.is_integer() and 1 <= num <= DEFAULT_THRESHOLD

@@ -124,6 +124,12 @@ def _span(value: str | None) -> int:
 
 
 _TABLE_TAG = re.compile(r"<(/?)table\b", re.IGNORECASE)
+#: An HTML comment (a ``</table>`` inside one ends nothing), and what blanks it.
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+#: What a header cell's text loses before it is compared: a note in brackets ("Count
+#: (n)"), zero-width and other format characters, a plural "s".
+_HEADER_NOISE = re.compile(r"\(.*?\)|[\u200b-\u200f\u2060\ufeff]")
 
 
 def html_tables(text: str) -> list[Table]:
@@ -132,6 +138,7 @@ def html_tables(text: str) -> list[Table]:
     Only the outermost ``<table>...</table>`` spans are parsed: a report is mostly its
     figures' base64 payloads, which parsing whole took 7 s over a national run's pages."""
     tables: list[Table] = []
+    text = _COMMENT.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group()), text)  # lines kept
     for start, end in _outer_spans(text):
         parser = _Tables()
         parser.feed(text[start:end])
@@ -163,16 +170,42 @@ def sheet_table(text: str) -> Table:
     return [(i, line.split("\t")) for i, line in enumerate(text.split("\n")[1:], start=1)]
 
 
+def column_name(cell: str) -> str:
+    """A header cell's text as compared with the count columns' names."""
+    name = " ".join(_HEADER_NOISE.sub("", cell).split()).lower()
+    return name[:-1] if name.endswith("s") and name[:-1] in {"count", "numerator", "denominator"} else name
+
+
 def small_counts(table: Table, columns: frozenset[str],
                  is_small: Callable[[str], bool]) -> Iterator[tuple[int, str]]:
-    """``(line, column)`` of each cell from 1 to the threshold (``is_small``) under a
-    header naming one of ``columns`` (compared in lower case, spaces trimmed)."""
+    """``(line, column)`` of each cell from 1 to the threshold (``is_small``) in a count
+    column (a header cell naming one of ``columns``: :func:`column_name`) or in a row
+    whose label (first filled cell) names one (a table shown the other way round).
+
+    The header is the first row naming a count column with no number in it; a later row
+    replaces it only when it is such a row naming as many count columns. A data row that
+    only mentions one (a unit column saying ``count``) is data: taken for a header, it
+    turned the rest of the kit's own workbook sheet off."""
     counted: dict[int, str] = {}
     for line, cells in table:
-        named = {i: c for i, c in enumerate(cells) if c.strip().lower() in columns}
-        if named:
+        named = {i: c for i, c in enumerate(cells) if column_name(c) in columns}
+        numbers = any(_is_number(c) for c in cells)
+        if named and not numbers and len(named) >= len(counted):
             counted = named
             continue
         for i, header in counted.items():
             if i < len(cells) and is_small(cells[i]):
                 yield line, header
+        label = next((i for i, c in enumerate(cells) if c.strip()), None)
+        if label is not None and label not in counted and column_name(cells[label]) in columns:
+            for i, cell in enumerate(cells[label + 1:], start=label + 1):
+                if i not in counted and is_small(cell):
+                    yield line, cells[label].strip()
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.strip().replace(",", ""))
+    except ValueError:
+        return False
+    return bool(cell.strip())
