@@ -159,9 +159,11 @@ def read_by_reports(qa_path: Path) -> dict[str, Any]:
     qa = load_qa(qa_path)
     if isinstance(qa, QualityNote):
         return {"note": str(qa)}
-    las = sorted({str(f.get("la_code")) for f in qa["files"]})
+    by_la: dict[str, list[Any]] = {}
+    for f in qa["files"]:  # one pass, not one per LA over every LA's files
+        by_la.setdefault(str(f.get("la_code")), []).append(f)
     return {"input_hash": qa.get("input_hash"),
-            "las": {la: la_counts(qa, la, 0) for la in las}}
+            "las": {la: la_counts({"files": files}, la, 0) for la, files in sorted(by_la.items())}}
 
 
 def ingest_hashes(warehouse: Path) -> list[str]:

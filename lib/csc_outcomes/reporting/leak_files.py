@@ -26,13 +26,16 @@ import importlib.util
 import json
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import mistune
 from pypdf import PdfReader
 
-__all__ = ["IMAGE_SUFFIXES", "FileTexts", "file_texts"]
+from csc_outcomes.reporting.render_builtin import REMOVE_CELL_TAGS, REMOVE_OUTPUT_TAGS
+
+__all__ = ["IMAGE_SUFFIXES", "FileTexts", "file_texts", "shown_html"]
 
 #: Files holding pixels or glyphs only, skipped (when they are binary, as such files are).
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff",
@@ -40,6 +43,8 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".
 _OFFICE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".docx", ".pptx", ".odt", ".ods", ".odp"})
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)')
+#: Markdown to HTML, tables included (mistune: what nbconvert renders Markdown with).
+_MARKDOWN = mistune.create_markdown(plugins=["table"])
 #: Why an .xlsx cannot be read fully without python-calamine.
 NO_CALAMINE = ("python-calamine is not installed, so its cells (dates typed as dates among "
                "them) cannot be read; install python-calamine to publish .xlsx files")
@@ -223,3 +228,27 @@ def output_texts(where: str, output: Mapping[str, Any]) -> list[tuple[str, str]]
     if "traceback" in output:
         out.append((f"{where} traceback", "\n".join(output["traceback"])))
     return out
+
+
+def shown_html(cell: Mapping[str, Any]) -> Iterator[str]:
+    """What a notebook cell shows, as HTML: its outputs' HTML and Markdown (a Markdown
+    table is a table in a PDF too), or its own Markdown; nothing of a cell or an output
+    the render removes by tag (``render_builtin``)."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    if tags & REMOVE_CELL_TAGS:
+        return
+    if cell.get("cell_type") == "markdown":
+        yield markdown_html(_joined(cell.get("source", "")))
+    if tags & REMOVE_OUTPUT_TAGS:
+        return
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "text/html" in data:
+            yield _joined(data["text/html"])
+        if "text/markdown" in data:
+            yield markdown_html(_joined(data["text/markdown"]))
+
+
+def markdown_html(text: str) -> str:
+    """Markdown as HTML, its tables as tables."""
+    return str(_MARKDOWN(text))

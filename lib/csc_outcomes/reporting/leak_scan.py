@@ -20,19 +20,16 @@ import io
 import json
 import multiprocessing
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import mistune
-
 from csc_outcomes.reporting import leak_tables
 from csc_outcomes.reporting.disclosure import DEFAULT_THRESHOLD
 from csc_outcomes.reporting.identifiers import IdentifierSet
-from csc_outcomes.reporting.leak_files import file_texts
+from csc_outcomes.reporting.leak_files import file_texts, shown_html
 from csc_outcomes.reporting.leak_text import Hit, text_hits
-from csc_outcomes.reporting.render_builtin import REMOVE_CELL_TAGS, REMOVE_OUTPUT_TAGS
 
 __all__ = [
     "DOB_COLUMN_PATTERN",
@@ -230,34 +227,6 @@ def notebook_table_leaks(shown_as: Path, notebook: Path) -> list[Leak]:
                                                           _is_small_count)]
 
 
-def shown_html(cell: dict) -> Iterator[str]:
-    """What a notebook cell shows, as HTML: its outputs' HTML and Markdown (a Markdown
-    table is a table in a PDF too), or its own Markdown; nothing of a cell or an output
-    the render removes by tag (``render_builtin``)."""
-    tags = set(cell.get("metadata", {}).get("tags", []))
-    if tags & REMOVE_CELL_TAGS:
-        return
-    if cell.get("cell_type") == "markdown":
-        yield markdown_html(_joined(cell.get("source", "")))
-    if tags & REMOVE_OUTPUT_TAGS:
-        return
-    for output in cell.get("outputs", []):
-        data = output.get("data", {})
-        if "text/html" in data:
-            yield _joined(data["text/html"])
-        if "text/markdown" in data:
-            yield markdown_html(_joined(data["text/markdown"]))
-
-
-def markdown_html(text: str) -> str:
-    """Markdown as HTML, its tables as tables."""
-    return str(_MARKDOWN(text))
-
-
-def _joined(value: object) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
 def to_leak(file: str, hit: Hit, location: str) -> Leak:
     """A text hit as a leak of ``file``, masked, with where it was found."""
     where = "; ".join(x for x in (location, hit.via) if x)
@@ -287,8 +256,6 @@ def _scan_csv(file: str, text: str) -> list[Leak]:
     return leaks
 
 
-#: Markdown to HTML, tables included (mistune: what nbconvert renders Markdown with).
-_MARKDOWN = mistune.create_markdown(plugins=["table"])
 #: A count as a table shows it: the number, perhaps with its share in brackets ("2 (40%)").
 _COUNT_CELL = re.compile(r"\s*([0-9]+(?:[.,]0+)?)\s*(?:\(.*\))?\s*")
 
