@@ -57,9 +57,17 @@ FRESH_KERNELS_HELP = (
     "process that has already imported the notebooks' libraries (pandas, matplotlib, the "
     "kit), which saves seconds a notebook; the reports are the same either way")
 
+NO_PREPARE_HELP = (
+    "let each notebook work out its report's tables, charts and sentences itself. By "
+    "default the run works them out first, in --jobs worker processes (on the cluster with "
+    "--cluster), and each notebook shows what was worked out for it, which costs little "
+    "more than a trivial notebook; the reports are the same either way")
+
 
 def add_cluster(parser: argparse.ArgumentParser) -> None:
-    """``--cluster ADDRESS|local`` (``reporting.cluster``) and ``--fresh-kernels``
-    (``reporting.warm_kernels``): how the notebooks run, the same on every command."""
+    """``--cluster ADDRESS|local`` (``reporting.cluster``), ``--fresh-kernels``
+    (``reporting.warm_kernels``) and ``--no-prepare`` (``reporting.sections``): how the
+    notebooks run, the same on every command."""
     parser.add_argument("--cluster", metavar="ADDRESS", default=None, help=CLUSTER_HELP)
     parser.add_argument("--fresh-kernels", action="store_true", help=FRESH_KERNELS_HELP)
+    parser.add_argument("--no-prepare", action="store_true", help=NO_PREPARE_HELP)

@@ -118,7 +118,8 @@ def run_demo(args: argparse.Namespace) -> int:
     config = RunConfig(period_end=table.period_text(period_end), warehouse=warehouse,
                        measures_path=measures_path, reports_dir=args.reports_dir,
                        formats=tuple(args.formats or ["html"]), jobs=args.jobs,
-                       cluster=args.cluster, warm_kernels=not args.fresh_kernels)
+                       cluster=args.cluster, warm_kernels=not args.fresh_kernels,
+                       prepare=not args.no_prepare)
     try:
         run(config)
     except RunError as err:

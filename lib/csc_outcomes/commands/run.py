@@ -173,7 +173,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         notebooks=_all_or(option("notebooks", args.notebooks)),
         notebooks_dir=args.notebooks_dir, parameters_dir=Path(params_dir),
         renderer=option("renderer", args.renderer, "auto"), progress=not args.quiet,
-        force=args.force, warm_kernels=not args.fresh_kernels,
+        force=args.force, warm_kernels=not args.fresh_kernels, prepare=not args.no_prepare,
         cluster=args.cluster)
 
 

@@ -62,6 +62,9 @@ class RunConfig:
     #: fork each notebook's kernel from a process that has imported the notebooks'
     #: libraries (``reporting.warm_kernels``); ``False``: start each from scratch
     warm_kernels: bool = True
+    #: work each report's sections out before its notebook, in worker processes
+    #: (``reporting.sections``); ``False``: each notebook works its own out
+    prepare: bool = True
 
 
 @dataclass

@@ -31,7 +31,7 @@ from typing import Any, Self
 
 import numpy as np
 import pandas as pd
-from IPython.display import Image, Markdown, display
+from IPython.display import Image, Markdown
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
@@ -39,7 +39,7 @@ from csc_outcomes import calendar
 from csc_outcomes.measures import table
 from csc_outcomes.measures.catalogue import GROUPS, LEVELS, POLARITIES, catalogue_frame
 from csc_outcomes.measures.inputs import MeasureInputs
-from csc_outcomes.reporting import disclosure
+from csc_outcomes.reporting import disclosure, outputs
 from csc_outcomes.reporting.model_build import missing_warehouse
 from csc_outcomes.stats.frames import LEVEL_LABELS
 from csc_outcomes.stats.funnel import FunnelResult, funnel_limits
@@ -479,12 +479,12 @@ def show_figure(fig: Any, alt: str, *, dpi: int = 110) -> None:
         fig.savefig(buf, format="png", dpi=dpi)
     if (pyplot := sys.modules.get("matplotlib.pyplot")) is not None:
         pyplot.close(fig)
-    display(Image(data=buf.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
+    outputs.show(Image(data=buf.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
 
 
 def say(text: str) -> None:
     """Display markdown text (a sentence with numbers in it)."""
-    display(Markdown(text))
+    outputs.show(Markdown(text))
 
 
 def load_inputs(warehouse: str | Path) -> tuple[MeasureInputs | None, str | None]:

@@ -74,7 +74,8 @@ RAN, RENDERED, REUSED = "ran", "rendered", "reused"
 #: Parameters that are the run's own paths, not inputs (their content is keyed instead),
 #: and the pooled models' keys (keyed apart, ``model_keys``, before the stage computes them).
 PATH_PARAMETERS = frozenset({"warehouse", "measures_path", "output_dir", "cache_dir",
-                             "parameters_dir", "qa_report", "model_cache", "model_keys"})
+                             "parameters_dir", "qa_report", "model_cache", "model_keys",
+                             "prepared"})
 #: ``defaults.yaml`` keys that choose what a run does, not what a report holds.
 RUN_OPTIONS = frozenset({"period_end", "notebooks", "formats", "jobs", "renderer",
                          "warehouse", "measures", "reports_dir", "restricted_dir"})

@@ -309,7 +309,9 @@ def run_notebooks(jobs: Sequence[NotebookJob], *, max_workers: int = 2,
                                           timeout=timeout)
     ensure_kernel(kernel_name)
     notebooks = dict.fromkeys(Path(job.notebook) for job in jobs) if warm else {}
-    held = warm_kernels.held_models(job.parameters for job in jobs) if warm else []
+    # a notebook given its prepared sections reads no model (``reporting.sections``)
+    held = (warm_kernels.held_models(job.parameters for job in jobs
+                                     if not job.parameters.get("prepared")) if warm else [])
     with (warm_kernels.run_kernels() as token, quiet_once_stopped(token) as stop,
           warm_kernels.fork_server(notebooks, held) if warm else nullcontext() as server):
         return run_threads(jobs, max_workers, progress,

@@ -64,6 +64,7 @@ from csc_outcomes.reporting.papermill_runs import (
 )
 from csc_outcomes.reporting.parameters import display_subtitle, load_la_parameters
 from csc_outcomes.reporting.plan import RunPlan
+from csc_outcomes.reporting.prepare_stage import prepare_sections
 from csc_outcomes.reporting.tracker_rating import ThresholdError, thresholds_for
 from csc_outcomes.reporting.tracker_write import write_tracker
 from csc_outcomes.reporting.workspace import kill_point
@@ -241,6 +242,7 @@ def execute_notebooks(plan: RunPlan, result: RunResult) -> list[NotebookResult]:
              + (f"; on the Dask cluster {plan.config.cluster}" if plan.config.cluster else ""))
     t0 = time.perf_counter()
     try:
+        to_run = prepare_sections(plan, result, to_run)
         ran = run_notebooks(to_run, max_workers=plan.config.jobs,
                                  kernel_name=plan.config.kernel_name,
                                  progress=incremental.keeper(
