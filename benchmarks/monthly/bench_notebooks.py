@@ -12,11 +12,14 @@ Steps. (1) A demo data set (synthetic LAs, warehouse, measures for one period en
 ``--data``, built once and reused. (2) A warm-up: each report notebook once for the
 first LA, which reads DfE's published figures and fits the pooled models into the
 run's shared folder as a report run does before its notebooks (timed, reported apart,
-not in the means). (3) In one run of the runner, LA by LA: the floor notebook (a parameters cell and
+not in the means). (3) Each report's sections worked out ahead, as a run's prepare stage
+does (``reporting.prepare_stage``), here one after another (timed, reported apart: the
+first of each notebook reads the shared inputs). (4) In one run of the runner, LA by LA,
+each report notebook given its prepared file: the floor notebook (a parameters cell and
 one trivial cell), then each report notebook, one at a time (``--jobs``); then the
 floor again with each kernel started from scratch (the floor as issue 9 measured it,
 before the runner forked its kernels warm: context, not the target).
-(4) The mean wall time of each, its ratio to the floor, the slowest cells (papermill's
+(5) The mean wall time of each, its ratio to the floor, the slowest cells (papermill's
 per-cell durations) and the machine's load average before and after, appended to
 ``RESULTS.md`` beside this file (unless ``--no-record``).
 
@@ -29,6 +32,7 @@ and the notebooks (``paths.notebooks_dir``) are then that version's.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -111,6 +115,27 @@ def jobs_for(notebook: Path, la_codes: list[str], data: Path, work: Path) -> lis
     return jobs
 
 
+def prepare_sections(notebooks: list[Path], la_codes: list[str], data: Path,
+                     work: Path) -> tuple[dict[str, list[float]], dict[tuple[str, str], Any]]:
+    """Each report's sections worked out ahead, one after another in this process, as a
+    run's prepare stage does in its workers (``prepare_stage``): the seconds each took
+    (after the first of each notebook, which read the shared inputs), and each job given
+    its file (``prepared``)."""
+    from csc_outcomes.reporting.prepare_stage import PARAMETER, items_for, prepare_job
+
+    seconds: dict[str, list[float]] = {}
+    given = {}
+    for nb in notebooks:
+        for job, item in items_for(work / "shared", jobs_for(nb, la_codes, data, work)):
+            t0 = time.perf_counter()
+            if (error := prepare_job(item)) is not None:
+                raise SystemExit(f"bench_notebooks: {nb.stem} {job.la_code}: {error}")
+            seconds.setdefault(nb.stem, []).append(time.perf_counter() - t0)
+            given[(nb.stem, job.la_code)] = dataclasses.replace(
+                job, parameters={**job.parameters, PARAMETER: item[2]})
+    return seconds, given
+
+
 def run(jobs: list[Any], workers: int, *, warm: bool = True) -> list[Any]:
     """Run ``jobs`` through the kit's runner (``warm``: kernels forked from its server, as
     a run does; ``False``: each started from scratch, ``run --fresh-kernels``); stop on the
@@ -151,12 +176,13 @@ def measure(data: Path, las: int, workers: int, names: list[str]) -> dict[str, A
         warm = {nb.stem: run(jobs_for(nb, la_codes[:1], data, work), 1)[0].seconds
                 for nb in report_nbs}
         out: dict[str, Any] = {"warm_up": warm, "la_codes": la_codes, "load_before": os.getloadavg()}
+        out["prepare"], prepared = prepare_sections(report_nbs, la_codes, data, work)
         # one run of the runner, LA by LA, the floor first each time: the floor and the
         # reports share one fork server and the same moments of a machine whose speed
         # drifts (a shared VM's: 30% between minutes), rather than a block each
         groups = [("floor", floor_nb, work / "floor"), *((nb.stem, nb, work) for nb in report_nbs)]
-        jobs = [(name, job) for la in la_codes for name, nb, where in groups
-                for job in jobs_for(nb, [la], data, where)]
+        jobs = [(name, prepared.get((name, la), job)) for la in la_codes
+                for name, nb, where in groups for job in jobs_for(nb, [la], data, where)]
         results = run([job for _, job in jobs], workers)
         out["floor"] = [r.seconds for (name, _), r in zip(jobs, results, strict=True) if name == "floor"]
         out["notebooks"] = {}
@@ -190,6 +216,14 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPUs{mem}, Python {platform.python_version()}"
 
 
+def ahead(seconds: list[float] | None) -> str:
+    """A report's seconds worked out ahead: the first (shared inputs read), the others' mean."""
+    if not seconds:
+        return "-"
+    rest = f"; {statistics.mean(seconds[1:]):.2f}" if len(seconds) > 1 else ""
+    return f"{seconds[0]:.2f}{rest}"
+
+
 def report(figures: dict[str, Any], label: str, workers: int) -> str:
     """The run's figures as a Markdown section."""
     floor = statistics.mean(figures["floor"])
@@ -200,19 +234,20 @@ def report(figures: dict[str, Any], label: str, workers: int) -> str:
               f"load average (1, 5, 15 min) before {lb[0]:.2f}, {lb[1]:.2f}, {lb[2]:.2f}, "
               f"after {la[0]:.2f}, {la[1]:.2f}, {la[2]:.2f}.\n"),
              ("| notebook | mean s | min s | max s | ratio to floor | ratio to the floor from scratch "
-              "| warm-up s | slowest cells (index: s) |"),
-             "|---|---|---|---|---|---|---|---|",
+              "| warm-up s | worked out ahead, s (first; mean of the others) "
+              "| slowest cells (index: s) |"),
+             "|---|---|---|---|---|---|---|---|---|",
              (f"| floor (trivial) | {floor:.2f} | {min(figures['floor']):.2f} | "
-              f"{max(figures['floor']):.2f} | 1.00 | {floor / scratch:.2f} | - | - |"),
+              f"{max(figures['floor']):.2f} | 1.00 | {floor / scratch:.2f} | - | - | - |"),
              (f"| floor, kernel started from scratch (`--fresh-kernels`) | {scratch:.2f} | "
               f"{min(figures['floor_scratch']):.2f} | {max(figures['floor_scratch']):.2f} | "
-              f"{scratch / floor:.2f} | 1.00 | - | - |")]
+              f"{scratch / floor:.2f} | 1.00 | - | - | - |")]
     for name, nb in figures["notebooks"].items():
         secs = nb["seconds"]
         slow = sorted(nb["cells"].items(), key=lambda kv: -kv[1])[:3]
         lines.append(f"| {name} | {statistics.mean(secs):.2f} | {min(secs):.2f} | {max(secs):.2f} | "
                      f"{statistics.mean(secs) / floor:.2f} | {statistics.mean(secs) / scratch:.2f} | "
-                     f"{figures['warm_up'][name]:.1f} | "
+                     f"{figures['warm_up'][name]:.1f} | {ahead(figures['prepare'].get(name))} | "
                      + ", ".join(f"{i}: {s:.2f}" for i, s in slow) + " |")
     return "\n".join(lines) + "\n"
 

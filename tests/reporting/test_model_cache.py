@@ -232,3 +232,22 @@ def test_a_held_entry_is_the_loaded_object_until_its_file_is_replaced(tmp_path, 
     os.chmod(entry, 0o644)
     with pytest.raises(model_cache.UntrustedEntry):
         model_cache.load(entry, cache)
+
+
+def test_holding_only_some_entries_lets_go_of_the_others(tmp_path, monkeypatch):
+    """A worker preparing report after report holds the models of the report in hand:
+    one it held before and still needs is the same object, one it no longer needs is
+    let go of (read from disk again)."""
+    monkeypatch.setattr(model_cache, "_HELD", {})
+    cache = tmp_path / "cache"
+    other = "b" * 64
+    model_cache.fetch(cache, KEY, lambda: {"fit": "kept"})
+    model_cache.fetch(cache, other, lambda: {"fit": "let go"})
+    kept, gone = model_cache.entry_path(cache, KEY), model_cache.entry_path(cache, other)
+    model_cache.hold_only([kept, gone], cache)
+    first = model_cache.load(kept, cache)
+    assert model_cache.load(gone, cache) is model_cache.load(gone, cache)
+    model_cache.hold_only([kept], cache)
+    assert model_cache.load(kept, cache) is first
+    assert model_cache.load(gone, cache) is not model_cache.load(gone, cache)
+    assert len(model_cache._HELD) == 1

@@ -249,6 +249,18 @@ def hold(path: Path, cache_dir: str | Path) -> None:
         _HELD[version] = value
 
 
+def hold_only(paths: Iterable[Path], cache_dir: str | Path) -> None:
+    """Hold the entries at ``paths`` (each loaded once, :func:`hold`) and let go of every
+    other entry this process holds: a worker preparing report after report keeps the
+    models of the report in hand, not every model it has read."""
+    wanted = {file_memo.file_version(Path(p)): Path(p) for p in paths}
+    for version in [v for v in _HELD if v not in wanted]:
+        del _HELD[version]
+    for version, path in wanted.items():
+        if version not in _HELD:
+            hold(path, cache_dir)
+
+
 def fetch(cache_dir: str | Path, key: str, build: Callable[[], Value], *,
           refresh: bool = False) -> tuple[Value, bool]:
     """The value cached under ``key``, built (``build()``) under the entry's lock when

@@ -31,7 +31,7 @@ def formatter() -> DisplayFormatter:
     from IPython.core.getipython import get_ipython  # noqa: PLC0415 - cheap, here for clarity
 
     shell = get_ipython()
-    if shell is not None:
+    if shell is not None and shell.display_formatter is not None:
         return shell.display_formatter
     if not _FORMATTER:
         _FORMATTER.append(DisplayFormatter())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from csc_outcomes.reporting import worker_pool
@@ -24,6 +25,7 @@ from csc_outcomes.reporting.plan import RunPlan
 from csc_outcomes.reporting.sections import prepare, prepared_path
 from csc_outcomes.reporting.sections.prepared import sections_of
 from csc_outcomes.reporting.sections.report import PARAMETERS
+from csc_outcomes.reporting.workspace import kill_point
 
 #: The notebook parameter that names a report's prepared file.
 PARAMETER = "prepared"
@@ -40,9 +42,10 @@ def prepare_job(item: Item) -> str | None:
     return None
 
 
-def items_for(plan: RunPlan, jobs: Sequence[NotebookJob]) -> list[tuple[NotebookJob, Item]]:
+def items_for(shared_dir: Path, jobs: Sequence[NotebookJob]) -> list[tuple[NotebookJob, Item]]:
     """Each job whose notebook has a sections module and a ``prepared`` parameter, with
-    what its preparation needs: the parameters papermill gives the notebook."""
+    what its preparation needs: the parameters papermill gives the notebook, and its file
+    in ``shared_dir`` (the run's shared folder)."""
     declared: dict[str, set[str]] = {}
     out = []
     for job in jobs:
@@ -54,8 +57,7 @@ def items_for(plan: RunPlan, jobs: Sequence[NotebookJob]) -> list[tuple[Notebook
         if declared[name]:
             parameters = {k: v for k, v in job.parameters.items()
                           if k in declared[name] and k in PARAMETERS}
-            out.append((job, (name, parameters, str(prepared_path(plan.shared_dir, job.la_code,
-                                                                  name)))))
+            out.append((job, (name, parameters, str(prepared_path(shared_dir, job.la_code, name)))))
     # one notebook after another: a worker holds the models of the one in hand
     return sorted(out, key=lambda pair: pair[1][0])
 
@@ -76,7 +78,7 @@ def mapped(plan: RunPlan, items: list[Item]) -> list[str | None]:
 def prepare_sections(plan: RunPlan, result: RunResult,
                      jobs: Sequence[NotebookJob]) -> list[NotebookJob]:
     """``jobs``, each prepared one given its file (``prepared``); see the module docstring."""
-    pairs = items_for(plan, jobs) if plan.config.prepare else []
+    pairs = items_for(plan.shared_dir, jobs) if plan.config.prepare else []
     if not pairs:
         return list(jobs)
     t0 = time.perf_counter()
@@ -92,6 +94,7 @@ def prepare_sections(plan: RunPlan, result: RunResult,
             plan.log(f"report sections of {job.la_code} {job.notebook.stem} could not be worked "
                      f"out ahead ({error[:300]}): its notebook works them out itself")
     result.timings["prepare_s"] = round(time.perf_counter() - t0, 3)
+    kill_point("prepared")
     plan.log(f"report sections: {len(given)} of {len(pairs)} worked out in "
              f"{result.timings['prepare_s']:.1f} s")
     return [given.get(id(job), job) for job in jobs]

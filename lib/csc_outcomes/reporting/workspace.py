@@ -56,7 +56,8 @@ Identity = tuple[int, int, int, int] | None
 def kill_point(name: str) -> None:
     """Die here, at once and uncleanly (``SIGKILL``), when ``CSC_OUTCOMES_KILL_AT`` is ``name``.
 
-    The tests kill runs at named points (``render``: after the render; ``publish:built``,
+    The tests kill runs at named points (``prepared``: after the report sections were
+    worked out; ``render``: after the render; ``publish:built``,
     ``publish:aside``, ``publish:swapped``: during the publishing) to check what a power
     cut or an OOM kill leaves behind.
     """

@@ -71,7 +71,7 @@ def attendance_model_note(r: Report) -> None:
 def attendance_model(r: Report) -> None:
     """The Tobit model's coefficient of moves on attendance, as a chart and a table."""
     terms, fit, _ = r.model("stability")
-    if fit is None:
+    if fit is None or terms is None:
         return
     coefs = fit.coef_table()
     coefs = coefs[coefs["term"] != "const"] if "term" in coefs else coefs

@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from csc_outcomes import atomic
-from csc_outcomes.reporting import model_cache, outputs, plots
+from csc_outcomes.reporting import model_cache, outputs, plots, published_data
 from csc_outcomes.reporting.sections.report import Report, as_json
 
 #: The prepared files' folder under the run's shared folder.
@@ -69,6 +69,7 @@ def prepare(notebook: str, parameters: Mapping[str, Any], path: str | Path) -> P
     if module is None:
         raise LookupError(f"no sections module for the notebook {notebook!r}")
     report = Report(as_json(parameters))
+    warm_process()
     hold_models(report)
     made = work_out(report, module.SECTIONS)
     record = {"format": FORMAT, "notebook": notebook, "parameters": report.parameters,
@@ -79,18 +80,30 @@ def prepare(notebook: str, parameters: Mapping[str, Any], path: str | Path) -> P
     return target
 
 
-def hold_models(report: Report) -> None:
-    """Hold the report's cached models in this process, once each (``model_cache.hold``)."""
-    cache_dir = report.get("model_cache")
-    for key in (report.get("model_keys") or {}).values():
-        path = model_cache.entry_path(cache_dir, key) if cache_dir else None
-        if path is not None and path.is_file():
-            _hold(str(path), str(cache_dir), path.stat().st_mtime_ns)
-
-
 @cache
-def _hold(path: str, cache_dir: str, _version: int) -> None:
-    model_cache.hold(Path(path), cache_dir)
+def warm_process() -> None:
+    """Read DfE's published figures once for every report this process prepares, and
+    work out what each asks of them, as the run's fork server does for its kernels."""
+    published_data.warm()
+
+
+def hold_models(report: Report) -> None:
+    """Hold the report's cached models in this process, and only those
+    (``model_cache.hold_only``): the next report of the same notebook reads none again."""
+    cache_dir = report.get("model_cache")
+    if not cache_dir:
+        return
+    paths = [model_cache.entry_path(cache_dir, key)
+             for key in (report.get("model_keys") or {}).values()]
+    model_cache.hold_only([p for p in paths if p.is_file()], cache_dir)
+
+
+def well_formed(sections: Any) -> bool:
+    """Whether ``sections`` maps each section's name to a list of display bundles."""
+    return isinstance(sections, dict) and all(
+        isinstance(kept, list) and all(isinstance(b, dict) and isinstance(b.get("data"), dict)
+                                       and isinstance(b.get("metadata", {}), dict) for b in kept)
+        for kept in sections.values())
 
 
 def ready(report: Report) -> dict[str, list[outputs.Bundle]] | None:
@@ -108,7 +121,7 @@ def ready(report: Report) -> dict[str, list[outputs.Bundle]] | None:
         except (OSError, ValueError) as exc:
             why = f"it cannot be read ({type(exc).__name__}: {exc})"
     if why is None and not (isinstance(record, dict) and record.get("format") == FORMAT
-                            and isinstance(record.get("sections"), dict)):
+                            and well_formed(record.get("sections"))):
         why = "it is not a prepared file of this version"
     if why is None and record.get("parameters") != as_json(report.parameters):
         why = "it was made for other parameters"

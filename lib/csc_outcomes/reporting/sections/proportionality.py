@@ -84,12 +84,13 @@ def needs_odds_ratios(r: Report) -> None:
         return
     top, shown_of = largest
     assessments, _, _ = r.model("proportionality")
+    rows = 0 if assessments is None else len(assessments)
     ctx.show_figure(plots.coef_plot(top, title=f"Needs associated with a higher level of "
                                                f"intervention ({shown_of})"),
                     "Odds ratios of a higher level of intervention for the assessment factors, "
                     "with 95% confidence intervals")
     show(ctx.model_table(top, caption=f"Proportionality model ({shown_of} factors): "
-                                      f"{len(assessments):,} assessments, all LAs",
+                                      f"{rows:,} assessments, all LAs",
                          label="Assessment factor",
                          columns=["label", "odds_ratio", "ci_lower", "ci_upper"], precision=2))
 

@@ -71,7 +71,7 @@ def model_note(r: Report) -> None:
 def closure_odds_ratios(r: Report) -> None:
     """Odds ratios of re-referral by level of intervention, as a chart and a table."""
     closures, fit, _ = r.model("rereferral")
-    if fit is None:
+    if fit is None or closures is None:
         return
     ors = fit.odds_ratios()
     ctx.show_figure(plots.coef_plot(ors, title="Odds of re-referral within 12 months of closure"),
