@@ -5,7 +5,8 @@ from __future__ import annotations
 from csc_outcomes.reporting import benchmarks, data_quality, plots, tracker_summary, trends
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting.outputs import show
-from csc_outcomes.reporting.sections.common import ask, practice_context, source
+from csc_outcomes.reporting.sections import common
+from csc_outcomes.reporting.sections.common import practice_context, source
 from csc_outcomes.reporting.sections.report import Report
 
 #: The headline measures, one sentence each.
@@ -49,7 +50,7 @@ def published_comparators(r: Report) -> None:
 
 def what_the_numbers_say(r: Report) -> None:
     """The headline measures, one sentence each."""
-    ctx.say("\n".join(f"- {r.view.sentence(m)}" for m in HEADLINE))
+    common.bullets(r, HEADLINE)
 
 
 def rag_summary(r: Report) -> None:
@@ -73,7 +74,7 @@ def trend_panels(r: Report) -> None:
 
 def questions(r: Report) -> None:
     """Questions to explore, over every measure."""
-    ask(r)
+    common.ask(r)
 
 
 def quality(r: Report) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from csc_outcomes.reporting import benchmarks, plots, published_funnel
+from csc_outcomes.reporting import benchmarks, plots
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting.outputs import show
-from csc_outcomes.reporting.sections.common import ask, bullets, practice_context, source
+from csc_outcomes.reporting.sections import common
+from csc_outcomes.reporting.sections.common import practice_context, source
 from csc_outcomes.reporting.sections.report import Report
 
 LEVELS = ["in_care"]
@@ -13,59 +14,42 @@ LEVELS = ["in_care"]
 
 def headlines(r: Report) -> None:
     """The in-care measures, one sentence each."""
-    bullets(r, ["cla_at_period_end", "cla_3plus_placements", "cla_long_term_stability",
+    common.bullets(r, ["cla_at_period_end", "cla_3plus_placements", "cla_long_term_stability",
                 "cla_attendance_rate", "cla_missing"])
 
 
 def in_care_grid(r: Report) -> None:
     """Children in care: performance and outcomes beside the comparators."""
-    show(ctx.styled(ctx.grid_display(r.view.grid_table(levels=LEVELS)),
-                    caption=f"Children in care: performance and outcomes, {r.view.name} and "
-                            "comparators"))
+    common.level_grid(r, LEVELS, "Children in care")
 
 
 def published_comparators(r: Report) -> None:
     """Children in care beside England, the region and statistical neighbours."""
-    show(ctx.styled(benchmarks.display_table(r.bench, r.view.name, levels=LEVELS),
-                    caption=f"Children in care: {r.view.name} beside England, its region and its "
-                            "statistical neighbours (published figures)"))
-    ctx.say(benchmarks.definition_notes(r.bench, levels=LEVELS))
+    common.level_comparators(r, LEVELS, "Children in care")
     ctx.say(benchmarks.sentences(r.bench, r.view.name, ["cla_at_period_end", "cla_3plus_placements",
                                                         "cla_long_term_stability",
                                                         "cla_attendance_rate"]))
 
 
 def placements_funnel(r: Report) -> None:
-    """Three or more placements: every LA's published figure in a funnel (a bar chart of
-    the comparators where DfE has none)."""
-    view = r.view
-    funnel = published_funnel.best_funnel(view, "cla_3plus_placements", r.pub)
-    if funnel is None:
-        ctx.show_figure(view.comparison_chart("cla_3plus_placements"),
-                        "Bar chart of children in care with 3 or more placements for this LA and "
-                        "its comparators")
-    else:
-        fig = plots.funnel_plot(funnel, highlight=r.la_code,
-                                title="Children in care with 3+ placements in the year",
-                                xlabel="Children looked after at the period end",
-                                ylabel="Share with 3+ placements")
-        ctx.show_figure(fig, "Funnel plot of the share of children in care with 3 or more "
-                             "placements, one point per LA (published) and this LA's own figure")
-    ctx.say(view.funnel_sentence(funnel))
+    """Three or more placements: every LA's published figure in a funnel."""
+    common.funnel(
+        r, "cla_3plus_placements", title="Children in care with 3+ placements in the year",
+        xlabel="Children looked after at the period end", ylabel="Share with 3+ placements",
+        chart_alt="Bar chart of children in care with 3 or more placements for this LA and its "
+                  "comparators",
+        funnel_alt="Funnel plot of the share of children in care with 3 or more placements, one "
+                   "point per LA (published) and this LA's own figure")
 
 
 def placements_table(r: Report) -> None:
     """Three or more placements: the LA and its comparators."""
-    show(ctx.styled(r.view.comparison_table("cla_3plus_placements"),
-                    caption=f"{r.view.label('cla_3plus_placements')}: {r.view.name} and its "
-                            f"{r.view.comparator_label}"))
+    common.comparison_table(r, "cla_3plus_placements")
 
 
 def attendance_model_note(r: Report) -> None:
     """Why the attendance model could not be fitted, if it could not."""
-    _, _, why = r.model("stability")
-    if why:
-        ctx.say(why)
+    common.why_not_fitted(r, "stability")
 
 
 def attendance_model(r: Report) -> None:
@@ -87,7 +71,7 @@ def attendance_model(r: Report) -> None:
 
 def questions(r: Report) -> None:
     """Questions to explore about children in care."""
-    ask(r, levels=LEVELS)
+    common.ask(r, levels=LEVELS)
 
 
 SECTIONS = (practice_context, headlines, in_care_grid, published_comparators, placements_funnel,

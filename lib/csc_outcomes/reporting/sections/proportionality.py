@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from csc_outcomes.reporting import benchmarks, odds_words, plots, published_funnel
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting import observed_expected as oe
+from csc_outcomes.reporting import odds_words, plots
 from csc_outcomes.reporting.labels import factor_term_labels
 from csc_outcomes.reporting.outputs import show
-from csc_outcomes.reporting.sections.common import ask, bullets, practice_context, source
+from csc_outcomes.reporting.sections import common
+from csc_outcomes.reporting.sections.common import practice_context, source
 from csc_outcomes.reporting.sections.report import Report
 from csc_outcomes.stats import proportionality
 
@@ -20,29 +21,22 @@ TOP_FACTORS = 12
 
 def headlines(r: Report) -> None:
     """The at-risk measures, one sentence each."""
-    bullets(r, ["assessments_within_45wd", "cpp_second_or_subsequent", "cin_closures_sustained_12m"])
+    common.bullets(r, ["assessments_within_45wd", "cpp_second_or_subsequent", "cin_closures_sustained_12m"])
 
 
 def at_risk_grid(r: Report) -> None:
     """Children at risk of harm: performance and outcomes beside the comparators."""
-    show(ctx.styled(ctx.grid_display(r.view.grid_table(levels=LEVELS)),
-                    caption=f"Children at risk of harm: performance and outcomes, {r.view.name} "
-                            "and comparators"))
+    common.level_grid(r, LEVELS, "Children at risk of harm")
 
 
 def published_comparators(r: Report) -> None:
     """Children at risk of harm beside England, the region and statistical neighbours."""
-    show(ctx.styled(benchmarks.display_table(r.bench, r.view.name, levels=LEVELS),
-                    caption=f"Children at risk of harm: {r.view.name} beside England, its region "
-                            "and its statistical neighbours (published figures)"))
-    ctx.say(benchmarks.definition_notes(r.bench, levels=LEVELS))
+    common.level_comparators(r, LEVELS, "Children at risk of harm")
 
 
 def model_note(r: Report) -> None:
     """Why the proportionality model could not be fitted, if it could not."""
-    _, _, why = r.model("proportionality")
-    if why:
-        ctx.say(why)
+    common.why_not_fitted(r, "proportionality")
 
 
 def observed_and_expected(r: Report) -> None:
@@ -103,25 +97,18 @@ def needs_in_words(r: Report) -> None:
 
 def assessments_funnel(r: Report) -> None:
     """Assessments within 45 working days: every LA's published figure in a funnel."""
-    view = r.view
-    funnel = published_funnel.best_funnel(view, "assessments_within_45wd", r.pub)
-    if funnel is None:
-        ctx.show_figure(view.comparison_chart("assessments_within_45wd"),
-                        "Bar chart of assessments within 45 working days for this LA and its "
-                        "comparators")
-    else:
-        ctx.show_figure(plots.funnel_plot(funnel, highlight=r.la_code,
-                                          title="Assessments within 45 working days",
-                                          xlabel="Assessments authorised in the year",
-                                          ylabel="Share within 45 working days"),
-                        "Funnel plot of assessments within 45 working days, one point per LA "
-                        "(published) and this LA's own figure")
-    ctx.say(view.funnel_sentence(funnel))
+    common.funnel(
+        r, "assessments_within_45wd", title="Assessments within 45 working days",
+        xlabel="Assessments authorised in the year", ylabel="Share within 45 working days",
+        chart_alt="Bar chart of assessments within 45 working days for this LA and its "
+                  "comparators",
+        funnel_alt="Funnel plot of assessments within 45 working days, one point per LA "
+                   "(published) and this LA's own figure")
 
 
 def questions(r: Report) -> None:
     """Questions to explore about children at risk of harm."""
-    ask(r, levels=LEVELS)
+    common.ask(r, levels=LEVELS)
 
 
 SECTIONS = (practice_context, headlines, at_risk_grid, published_comparators, model_note,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from csc_outcomes import atomic
-from csc_outcomes.reporting import benchmarks, odds_words, plots, published_funnel
+from csc_outcomes.reporting import benchmarks, odds_words, plots
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting.outputs import show
-from csc_outcomes.reporting.sections.common import ask, bullets, practice_context, source
+from csc_outcomes.reporting.sections import common
+from csc_outcomes.reporting.sections.common import practice_context, source
 from csc_outcomes.reporting.sections.report import Report
 
 MEASURES = ["referrals", "rereferrals_within_12m", "referrals_nfa", "cin_closures_sustained_12m"]
@@ -19,7 +20,7 @@ TRACKER = "rereferral_tracker.csv"
 
 def headlines(r: Report) -> None:
     """Referrals, re-referrals and sustained closures, one sentence each."""
-    bullets(r, ["referrals", "rereferrals_within_12m", "cin_closures_sustained_12m"])
+    common.bullets(r, ["referrals", "rereferrals_within_12m", "cin_closures_sustained_12m"])
 
 
 def measures_table(r: Report) -> None:
@@ -41,31 +42,22 @@ def published_comparators(r: Report) -> None:
 
 def rereferrals_funnel(r: Report) -> None:
     """Re-referral rates against referrals: every LA's published figure in a funnel."""
-    view = r.view
-    funnel = published_funnel.best_funnel(view, "rereferrals_within_12m", r.pub)
-    if funnel is None:
-        ctx.show_figure(view.comparison_chart("rereferrals_within_12m"),
-                        "Bar chart of re-referrals within 12 months for this LA and its comparators")
-    else:
-        fig = plots.funnel_plot(funnel, highlight=r.la_code, title="Re-referrals within 12 months",
-                                xlabel="Referrals in the year", ylabel="Re-referral rate")
-        ctx.show_figure(fig, "Funnel plot of re-referral rates against referrals, one point per "
-                             "LA (published) and this LA's own figure")
-    ctx.say(view.funnel_sentence(funnel))
+    common.funnel(
+        r, "rereferrals_within_12m", title="Re-referrals within 12 months",
+        xlabel="Referrals in the year", ylabel="Re-referral rate",
+        chart_alt="Bar chart of re-referrals within 12 months for this LA and its comparators",
+        funnel_alt="Funnel plot of re-referral rates against referrals, one point per LA "
+                   "(published) and this LA's own figure")
 
 
 def rereferrals_table(r: Report) -> None:
     """Re-referrals within 12 months: the LA and its comparators."""
-    show(ctx.styled(r.view.comparison_table("rereferrals_within_12m"),
-                    caption=f"{r.view.label('rereferrals_within_12m')}: {r.view.name} and its "
-                            f"{r.view.comparator_label}"))
+    common.comparison_table(r, "rereferrals_within_12m")
 
 
 def model_note(r: Report) -> None:
     """Why the re-referral model could not be fitted, if it could not."""
-    _, _, why = r.model("rereferral")
-    if why:
-        ctx.say(why)
+    common.why_not_fitted(r, "rereferral")
 
 
 def closure_odds_ratios(r: Report) -> None:
@@ -103,7 +95,7 @@ def case_review_tracker(r: Report) -> None:
 
 def questions(r: Report) -> None:
     """Questions to explore about referrals and closures."""
-    ask(r, MEASURES)
+    common.ask(r, MEASURES)
 
 
 SECTIONS = (practice_context, headlines, measures_table, published_comparators,
