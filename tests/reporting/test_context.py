@@ -235,7 +235,7 @@ def test_the_notebooks_imports_leave_the_heavy_libraries_out() -> None:
     import sys
 
     imports = notebook_imports()
-    assert any("reporting import context" in i for i in imports)  # the list is real
+    assert any("reporting.sections import" in i for i in imports)  # the list is real
     code = "\n".join([*imports, "import sys",
                       f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -252,7 +252,7 @@ def test_show_figure_closes_a_pyplot_figure_and_takes_a_plain_one(monkeypatch) -
     from matplotlib.figure import Figure
 
     shown: list[tuple[bytes, dict]] = []
-    monkeypatch.setattr(ctx, "display", lambda obj, metadata: shown.append((obj.data, metadata)))
+    monkeypatch.setattr(ctx.outputs, "show", lambda obj, metadata: shown.append((obj.data, metadata)))
     fig = plt.figure()
     fig.add_subplot().plot([0, 1], [1, 0])
     ctx.show_figure(fig, "a line")

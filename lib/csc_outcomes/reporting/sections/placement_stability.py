@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csc_outcomes.measures.catalogue import LEVELS as CATALOGUE_LEVELS
 from csc_outcomes.reporting import benchmarks, plots
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting.outputs import show
@@ -20,12 +21,12 @@ def headlines(r: Report) -> None:
 
 def in_care_grid(r: Report) -> None:
     """Children in care: performance and outcomes beside the comparators."""
-    common.level_grid(r, LEVELS, "Children in care")
+    common.level_grid(r, LEVELS, CATALOGUE_LEVELS["in_care"])
 
 
 def published_comparators(r: Report) -> None:
     """Children in care beside England, the region and statistical neighbours."""
-    common.level_comparators(r, LEVELS, "Children in care")
+    common.level_comparators(r, LEVELS, CATALOGUE_LEVELS["in_care"])
     ctx.say(benchmarks.sentences(r.bench, r.view.name, ["cla_at_period_end", "cla_3plus_placements",
                                                         "cla_long_term_stability",
                                                         "cla_attendance_rate"]))
@@ -35,7 +36,7 @@ def placements_funnel(r: Report) -> None:
     """Three or more placements: every LA's published figure in a funnel."""
     common.funnel(
         r, "cla_3plus_placements", title="Children in care with 3+ placements in the year",
-        xlabel="Children looked after at the period end", ylabel="Share with 3+ placements",
+        xlabel=r.view.label("cla_at_period_end"), ylabel="Share with 3+ placements",
         chart_alt="Bar chart of children in care with 3 or more placements for this LA and its "
                   "comparators",
         funnel_alt="Funnel plot of the share of children in care with 3 or more placements, one "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from csc_outcomes.measures.catalogue import LEVELS as CATALOGUE_LEVELS
 from csc_outcomes.reporting import context as ctx
 from csc_outcomes.reporting import observed_expected as oe
 from csc_outcomes.reporting import odds_words, plots
@@ -26,12 +27,12 @@ def headlines(r: Report) -> None:
 
 def at_risk_grid(r: Report) -> None:
     """Children at risk of harm: performance and outcomes beside the comparators."""
-    common.level_grid(r, LEVELS, "Children at risk of harm")
+    common.level_grid(r, LEVELS, CATALOGUE_LEVELS["at_risk"])
 
 
 def published_comparators(r: Report) -> None:
     """Children at risk of harm beside England, the region and statistical neighbours."""
-    common.level_comparators(r, LEVELS, "Children at risk of harm")
+    common.level_comparators(r, LEVELS, CATALOGUE_LEVELS["at_risk"])
 
 
 def model_note(r: Report) -> None:

@@ -43,7 +43,7 @@ def published_comparators(r: Report) -> None:
 def rereferrals_funnel(r: Report) -> None:
     """Re-referral rates against referrals: every LA's published figure in a funnel."""
     common.funnel(
-        r, "rereferrals_within_12m", title="Re-referrals within 12 months",
+        r, "rereferrals_within_12m", title=r.view.label("rereferrals_within_12m"),
         xlabel="Referrals in the year", ylabel="Re-referral rate",
         chart_alt="Bar chart of re-referrals within 12 months for this LA and its comparators",
         funnel_alt="Funnel plot of re-referral rates against referrals, one point per LA "
