@@ -25,10 +25,9 @@ from csc_outcomes.reporting.plan import RunPlan
 from csc_outcomes.reporting.sections import prepare, prepared_path
 from csc_outcomes.reporting.sections.prepared import sections_of
 from csc_outcomes.reporting.sections.report import PARAMETERS
+from csc_outcomes.reporting.sections.report import PREPARED as PARAMETER
 from csc_outcomes.reporting.workspace import kill_point
 
-#: The notebook parameter that names a report's prepared file.
-PARAMETER = "prepared"
 Item = tuple[str, dict[str, Any], str]
 
 

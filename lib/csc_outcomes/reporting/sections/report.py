@@ -20,6 +20,9 @@ PARAMETERS = ("la_code", "period_end", "warehouse", "measures_path", "output_dir
               "comparators", "suppression_threshold", "parameters_dir", "qa_report",
               "cache_dir", "like", "model_cache", "model_keys")
 
+#: The notebook parameter naming the report's prepared sections (set by a run).
+PREPARED = "prepared"
+
 
 class NoMeasures(RuntimeError):
     """The measures file has no row for the report's LA and period."""
@@ -49,7 +52,7 @@ class Report:
     def from_namespace(cls, namespace: Mapping[str, Any]) -> Report:
         """The report a notebook's parameters cell describes (pass ``globals()``)."""
         return cls({k: namespace[k] for k in PARAMETERS if k in namespace},
-                   str(namespace.get("prepared") or ""))
+                   str(namespace.get(PREPARED) or ""))
 
     def get(self, name: str, default: Any = "") -> Any:
         """A parameter, or ``default`` when the notebook does not declare it."""
