@@ -15,6 +15,7 @@ the reconciliation LAs do by hand every year.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -62,14 +63,26 @@ def quartile_band(value: float, values: Any) -> Any:
     return int(np.searchsorted(cuts, value, side="left")) + 1
 
 
-def own_value(released: pd.DataFrame, la_code: str, measure_id: str, period: Any,
-              population: float) -> tuple[float, str]:
+#: An LA's released rows by (measure, period end), each as a plain mapping (:func:`own_rows`).
+OwnRows = Mapping[tuple[str, pd.Timestamp], Mapping[Any, Any]]
+
+
+def own_rows(released: pd.DataFrame, la_code: str) -> OwnRows:
+    """The LA's released rows by (measure, period end), the first of each kept: looked
+    up for each measure twice a report (a filter of the table each time cost a
+    millisecond and a half, thousands of times a national run)."""
+    mine = released[released["la_code"] == la_code]
+    out: dict[tuple[str, pd.Timestamp], Mapping[Any, Any]] = {}
+    for row in mine.to_dict("records"):
+        out.setdefault((str(row["measure_id"]), pd.Timestamp(row["period_end"]).normalize()), row)
+    return out
+
+
+def own_value(own: OwnRows, measure_id: str, period: Any, population: float) -> tuple[float, str]:
     """The LA's released figure (per 10,000 for a count) and its display string."""
-    r = released[(released["la_code"] == la_code) & (released["measure_id"] == measure_id)
-                 & (released["period_end"] == pd.Timestamp(period).normalize())]
-    if r.empty:
+    row = own.get((measure_id, pd.Timestamp(period).normalize()))
+    if row is None:
         return float("nan"), disclosure.NOT_AVAILABLE
-    row = r.iloc[0]
     if row["status"] != "shown":
         return float("nan"), str(row["status"])
     value = float(row["value"])
@@ -94,34 +107,47 @@ def area_value(rows: pd.DataFrame, code: str | None) -> float:
     return float(hit.iloc[0]) if len(hit) and pd.notna(hit.iloc[0]) else float("nan")
 
 
-def comparator_row(pub: Published, released: pd.DataFrame, la_code: str, period_end: Any,
+def published_part(pub: Published, measure_id: str, stand_in: str | None) -> dict[str, Any]:
+    """What :func:`comparator_row` shows of the published figures alone for a measure
+    and a stand-in (England, the region, the neighbours' median and range, every LA's
+    values for the quartile band): the same for every report of the LA and for every
+    synthetic LA standing in for it, so worked out once a process (``Published.once``)."""
+    def work() -> dict[str, Any]:
+        rows = pub.latest_rated(measure_id)
+        region_code, region_name = pub.region_of(stand_in) if stand_in else ("", "")
+        near = rows[rows["area_code"].isin(pub.neighbours_of(stand_in) if stand_in else [])]["value"].dropna()
+        return {"england": area_value(rows, ENGLAND), "region": area_value(rows, region_code),
+                "region_name": region_name, "neighbours_median": near.median(),
+                "neighbours_min": near.min(), "neighbours_max": near.max(),
+                "neighbours_n": len(near),
+                "la_values": rows.loc[rows["geographic_level"] == LA_LEVEL, "value"]}
+    return dict(pub.once(("comparators' published part", measure_id, stand_in), work))
+
+
+def comparator_row(pub: Published, own: OwnRows, la_code: str, period_end: Any,
                    stand_in: str | None, measure_id: str) -> dict[str, Any]:
-    """One measure's row of :func:`comparators` (``released``: at least the LA's rows)."""
+    """One measure's row of :func:`comparators` (``own``: the LA's rows, :func:`own_rows`)."""
     year = pub.latest_year(measure_id)
     rows = pub.latest_rated(measure_id)
     kind, count = CATALOGUE[measure_id].kind, rates.is_count(measure_id)
     is_real = la_code in pub.la_codes()
     # only a real LA has a child population: a synthetic one's counts get no rate
     population = pub.population(la_code, report_year(period_end)) if is_real else float("nan")
-    la_value, la_shown = own_value(released, la_code, measure_id, period_end, population)
-    region_code, region_name = pub.region_of(stand_in) if stand_in else ("", "")
-    near = rows[rows["area_code"].isin(pub.neighbours_of(stand_in) if stand_in else [])]["value"].dropna()
+    la_value, la_shown = own_value(own, measure_id, period_end, population)
+    part = published_part(pub, measure_id, stand_in)
     la_published = area_value(rows, la_code) if is_real else float("nan")
     diff, word = float("nan"), ""
     if is_real and year is not None:
-        computed, _ = own_value(released, la_code, measure_id, f"{year}-03-31",
-                                pub.population(la_code, year))
+        computed, _ = own_value(own, measure_id, f"{year}-03-31", pub.population(la_code, year))
         diff, word = reconcile(computed, la_published, kind)
         symbol = rows.loc[rows["area_code"] == la_code, "symbol"]
         if pd.isna(la_published) and len(symbol) and symbol.iloc[0]:
             word = f"published as {symbol.iloc[0]} (a DfE symbol, not a number)"
     band_value = la_value if pd.notna(la_value) else la_published
+    la_values = part.pop("la_values")
     return {"measure_id": measure_id, "label": CATALOGUE[measure_id].label, "kind": kind,
-            "per_10k": count, "la_value": la_value, "la_shown": la_shown,
-            "england": area_value(rows, ENGLAND), "region": area_value(rows, region_code),
-            "region_name": region_name, "neighbours_median": near.median(),
-            "neighbours_min": near.min(), "neighbours_max": near.max(), "neighbours_n": len(near),
-            "quartile_band": quartile_band(band_value, rows.loc[rows["geographic_level"] == LA_LEVEL, "value"]),
+            "per_10k": count, "la_value": la_value, "la_shown": la_shown, **part,
+            "quartile_band": quartile_band(band_value, la_values),
             "published_year": year, "la_published": la_published, "difference": diff,
             "reconciliation": word, "note": measure_notes().get(measure_id, "")}
 
@@ -137,11 +163,11 @@ def comparators(view_or_measures: Any, la_code: str, period_end: Any, like: str 
     """
     pub = published or load_published()
     released = released_of(view_or_measures, threshold)
-    mine = released[released["la_code"] == la_code]  # cut once, not once a measure
+    own = own_rows(released, la_code)  # cut once, not once a measure
     stand_in = pub.stand_in(la_code, like)
     ids = [m for m in CATALOGUE if pub.latest_year(m) is not None]
-    out = pd.DataFrame([comparator_row(pub, mine, la_code, period_end, stand_in, m)
-                        for m in ids], columns=COLUMNS)
+    out = pd.DataFrame([comparator_row(pub, own, la_code, period_end, stand_in, m) for m in ids],
+                       columns=COLUMNS)
     out["quartile_band"] = out["quartile_band"].astype("Int64")
     out["published_year"] = out["published_year"].astype("Int64")
     out["neighbours_n"] = out["neighbours_n"].astype(int)

@@ -65,6 +65,12 @@ def fmt(value: Any, kind: str) -> str:
     return disclosure.format_value(value, kind)
 
 
+#: Funnels over the LAs' released figures (``ReportView.funnel``), by measure, period,
+#: threshold and every figure that went in; at most :data:`_FUNNELS_KEPT` at a time.
+_FUNNELS: dict[tuple[Any, ...], FunnelResult] = {}
+_FUNNELS_KEPT = 256
+
+
 @dataclass
 class Figures:
     """One LA's released figures for a period beside its comparators'.
@@ -95,8 +101,10 @@ class Figures:
         # run), so as plain dicts: a frame's column lookup each time took 40 s
         self._labels: dict[Any, Any] = self._info["label"].to_dict()
         self._lookups: dict[pd.Timestamp, tuple[pd.DataFrame, dict[tuple[Any, Any], int]]] = {}
-        self._slices: dict[tuple[pd.Timestamp, str], pd.DataFrame] = {}
+        self._slices: dict[tuple[pd.Timestamp, str], disclosure.PoolRows] = {}
         self._all_las: list[str] | None = None
+        self._kinds: dict[Any, Any] | None = None
+        self._previous: list[pd.Timestamp | None] = []
 
     @classmethod
     def from_measures(cls, measures: pd.DataFrame, la_code: str, period_end: Any, *,
@@ -129,7 +137,13 @@ class Figures:
 
         Twelve-month rolling measures overlap heavily month to month, so the same
         period a year before is the fair comparison; otherwise the latest earlier one.
+        Worked out once a view: every row of a report's grid and every rule asks.
         """
+        if not self._previous:
+            self._previous.append(self._previous_period())
+        return self._previous[0]
+
+    def _previous_period(self) -> pd.Timestamp | None:
         periods = {pd.Timestamp(p) for p in self.released["period_end"].unique()}
         year_before = calendar.add_years(self.period, -1) + pd.offsets.MonthEnd(0)
         if year_before in periods:
@@ -147,8 +161,14 @@ class Figures:
 
     def kind(self, measure_id: str) -> str:
         """count, rate or ratio: as the release decided it (the catalogue's)."""
-        kinds = self.released.loc[self.released["measure_id"] == measure_id, "kind"]
-        return str(kinds.iloc[0]) if len(kinds) else str(self._info["kind"].get(measure_id, "rate"))
+        if self._kinds is None:  # asked for each measure of each rule and table of a report
+            self._kinds = {}
+            for mid, kind in zip(self.released["measure_id"].tolist(),
+                                 self.released["kind"].tolist(), strict=True):
+                self._kinds.setdefault(mid, kind)
+        if measure_id in self._kinds:
+            return str(self._kinds[measure_id])
+        return str(self._info["kind"].get(measure_id, "rate"))
 
     def label(self, measure_id: str) -> str:
         return str(self._labels.get(measure_id, measure_id))
@@ -163,7 +183,8 @@ class Figures:
         if p not in self._lookups:
             rows = self.rows(p)
             first: dict[tuple[Any, Any], int] = {}
-            for pos, key in enumerate(zip(rows["measure_id"], rows["la_code"], strict=True)):
+            keys = zip(rows["measure_id"].tolist(), rows["la_code"].tolist(), strict=True)
+            for pos, key in enumerate(keys):
                 first.setdefault(key, pos)
             self._lookups[p] = (rows, first)
         rows, first = self._lookups[p]
@@ -184,9 +205,8 @@ class Figures:
         p = self.period if period is None else pd.Timestamp(period)
         key = (p, measure_id)
         if key not in self._slices:
-            rows = self.rows(p)
-            self._slices[key] = rows[rows["measure_id"] == measure_id]
-        return disclosure.pool(self._slices[key], measure_id, las, p)
+            self._slices[key] = disclosure.PoolRows.of(self.released, measure_id, p)
+        return self._slices[key].pool(measure_id, las)
 
     def all_las(self) -> list[str]:
         if self._all_las is None:
@@ -331,6 +351,10 @@ class ReportView(Figures):
         a count or a ratio, when fewer than three LAs have a shown figure, and when the
         pooled rate is 0% or 100% (no spread to draw limits around). Only shown rows go
         in, so neither the points nor the centre line carry a suppressed count.
+
+        The same for every LA's report of the period, so kept in this process by what
+        went into it (:data:`_FUNNELS`; shared: callers copy before changing it): a
+        national run's reports asked for each of them 153 times, exact limits each time.
         """
         if self.kind(measure_id) != "rate":
             return None
@@ -342,8 +366,13 @@ class ReportView(Figures):
         num, den = r["numerator"].astype(float), r["denominator"].astype(float)
         if not 0 < num.sum() < den.sum():
             return None
-        res = funnel_limits(num, den, units=r.index)
-        return disclosure.mark_released(res, self.threshold)
+        key = (measure_id, self.period, self.threshold, tuple(r.index), tuple(num), tuple(den))
+        if key not in _FUNNELS:
+            if len(_FUNNELS) >= _FUNNELS_KEPT:
+                _FUNNELS.clear()
+            _FUNNELS[key] = disclosure.mark_released(funnel_limits(num, den, units=r.index),
+                                                     self.threshold)
+        return _FUNNELS[key]
 
     def funnel_sentence(self, res: Any) -> str:
         """Where the LA sits on the funnel, in words: how far from the centre line and

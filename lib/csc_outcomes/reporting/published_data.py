@@ -12,7 +12,7 @@ real LA it stands in for (``like:`` in its parameters): :meth:`Published.stand_i
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,8 +92,10 @@ class Published:
 
     def latest_year(self, measure_id: str) -> int | None:
         """The latest year the files publish the measure for, or None."""
-        years = self.measure(measure_id)["year"].dropna()
-        return int(years.max()) if len(years) else None
+        def work() -> int | None:
+            years = self.measure(measure_id)["year"].dropna()
+            return int(years.max()) if len(years) else None
+        return self.once(("latest year", measure_id), work)
 
     def latest_rated(self, measure_id: str) -> pd.DataFrame:
         """:meth:`rated_measure`'s rows of the latest year, cut once (``worked_out``): each
@@ -104,8 +106,20 @@ class Published:
             self.worked_out[key] = rows[rows["year"] == self.latest_year(measure_id)]
         return self.worked_out[key]
 
+    def once(self, key: Hashable, work: Callable[[], Any]) -> Any:
+        """``work()``, worked out on the first call for ``key`` and kept in
+        :attr:`worked_out`: for what every LA's report asks of these figures alone (a
+        region, a name, a population: each a filter of a whole table, asked thousands of
+        times a national run)."""
+        if key not in self.worked_out:
+            self.worked_out[key] = work()
+        return self.worked_out[key]
+
     def region_of(self, la_code: str) -> tuple[str, str]:
         """``(region_code, region_name)`` of a current LA."""
+        return self.once(("region of", la_code), lambda: self._region_of(la_code))
+
+    def _region_of(self, la_code: str) -> tuple[str, str]:
         row = self.regions[self.regions["la_code"] == la_code]
         if row.empty:
             raise ValueError(f"{la_code!r} is not an LA in DfE's published files")
@@ -113,22 +127,28 @@ class Published:
 
     def neighbours_of(self, la_code: str) -> list[str]:
         """The LA's ten statistical neighbours, closest first."""
-        mine = self.neighbours[self.neighbours["la_code"] == la_code].sort_values("rank")
-        return list(mine["neighbour_code"])
+        def work() -> tuple[str, ...]:
+            mine = self.neighbours[self.neighbours["la_code"] == la_code].sort_values("rank")
+            return tuple(mine["neighbour_code"])
+        return list(self.once(("neighbours of", la_code), work))
 
     def area_name(self, code: str) -> str:
         """An area's published name (the code itself when unknown)."""
-        names = self.table.loc[self.table["area_code"] == code, "area_name"]
-        return str(names.iloc[-1]) if len(names) else code
+        def work() -> str:
+            names = self.table.loc[self.table["area_code"] == code, "area_name"]
+            return str(names.iloc[-1]) if len(names) else code
+        return str(self.once(("area name", code), work))
 
     def population(self, area_code: str, year: int) -> float:
         """Children aged 0 to 17 in the area in ``year``, or the nearest year published
         (the files carry populations for fewer years than some measures)."""
-        pops = self.populations[self.populations["area_code"] == area_code].dropna()
-        if pops.empty:
-            return float("nan")
-        gaps = (pops["year"].astype(int) - int(year)).abs().to_numpy()
-        return float(pops["population"].to_numpy(dtype=float)[gaps.argmin()])
+        def work() -> float:
+            pops = self.populations[self.populations["area_code"] == area_code].dropna()
+            if pops.empty:
+                return float("nan")
+            gaps = (pops["year"].astype(int) - int(year)).abs().to_numpy()
+            return float(pops["population"].to_numpy(dtype=float)[gaps.argmin()])
+        return float(self.once(("population", area_code, int(year)), work))
 
 
 def read_published(folder: str | Path | None = None) -> Published:

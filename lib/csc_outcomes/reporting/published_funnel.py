@@ -71,15 +71,30 @@ def published_funnel(view: Any, measure_id: str, pub: Published) -> FunnelResult
     """Funnel over every LA's published figure for the latest year, England as target,
     with ``view``'s own released figure added; None for a count or ratio, or a measure
     DfE does not publish. ``attrs`` carry the labels the plot and sentence use."""
+    found = own_on_published(view, measure_id, pub)
+    if found is None:
+        return None
+    base, own = found
+    res = base.copy()
+    res.attrs["own_label"] = f"{view.name} (own figure, {view.period:%B %Y})"
+    if own is not None:
+        res = with_own(res, own)
+    return disclosure.mark_released(res, view.threshold)
+
+
+def own_on_published(view: Any, measure_id: str,
+                     pub: Published) -> tuple[FunnelResult, pd.DataFrame | None] | None:
+    """The published funnel (:func:`base_funnel`, shared: not to be changed) and
+    ``view``'s own released figure on its limits (None when none is shown), not yet put
+    together: what :func:`published_funnel` draws, and all a report's questions read of
+    it (the own figure's flag) for each of its two dozen measures. None as there."""
     year = pub.latest_year(measure_id)
     if CATALOGUE[measure_id].kind != "rate" or year is None:
         return None
-    res = base_funnel(pub, measure_id, year, view.la_code).copy()
-    res.attrs["own_label"] = f"{view.name} (own figure, {view.period:%B %Y})"
+    base = base_funnel(pub, measure_id, year, view.la_code)
     row = view.one(measure_id)
-    if row is not None and row["status"] == "shown" and row["denominator"] > 0:
-        res = with_own(res, own_point(res, row, view.la_code))
-    return disclosure.mark_released(res, view.threshold)
+    shown = row is not None and row["status"] == "shown" and row["denominator"] > 0
+    return base, (own_point(base, row, view.la_code) if shown else None)
 
 
 def base_funnel(pub: Published, measure_id: str, year: int, leave_out: str) -> FunnelResult:

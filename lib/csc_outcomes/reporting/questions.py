@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,16 +125,33 @@ def figure(view: ReportView, measure_id: str) -> str:
     return str(row["display"])
 
 
+def funnel_flag(view: ReportView, measure_id: str,
+                pub: Published | None) -> tuple[Any, str | None]:
+    """(the funnel :func:`funnel_question` speaks of, the LA's own flag at its outer
+    limits), the flag None when there is no claim to make: no funnel, too few LAs to
+    tell chance from overdispersion, or no own figure on it. The published funnel's own
+    point is read without adding it to the funnel (``own_on_published``)."""
+    column = f"flag_{FUNNEL_LEVEL}"
+    found = published_funnel.own_on_published(view, measure_id, pub) if pub else None
+    if found is not None:
+        base, own = found
+        units = len(base) + (0 if own is None else len(own))
+        if own is None or column not in own.columns or units < MIN_UNITS:
+            return base, None
+        return base, own[column].iloc[0]
+    res = published_funnel.best_funnel(view, measure_id, pub) if pub else view.funnel(measure_id)
+    if res is None or column not in res.columns or len(res) < MIN_UNITS:
+        return res, None
+    mine = res[res["unit"].astype(str) == view.la_code]
+    return res, (mine[column].iloc[0] if len(mine) else None)
+
+
 def funnel_question(view: ReportView, measure_id: str,
                     pub: Published | None = None) -> Question | None:
     """A question when the LA is beyond the outer limits of the funnel the report draws:
     over every LA's published figure where DfE publishes the measure (``pub`` given),
     else over the warehouse's LAs."""
-    res = published_funnel.best_funnel(view, measure_id, pub) if pub else view.funnel(measure_id)
-    if res is None or f"flag_{FUNNEL_LEVEL}" not in res.columns or len(res) < MIN_UNITS:
-        return None  # too few LAs to tell chance from overdispersion: no claim
-    mine = res[res["unit"].astype(str) == view.la_code]
-    flag = mine[f"flag_{FUNNEL_LEVEL}"].iloc[0] if len(mine) else None
+    res, flag = funnel_flag(view, measure_id, pub)
     if flag not in ("above", "below"):
         return None
     label, side = view.label(measure_id), "higher" if flag == "above" else "lower"

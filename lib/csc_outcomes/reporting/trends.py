@@ -46,12 +46,16 @@ def series_role(series: str) -> str:
     return OTHER
 
 
-def own_series(view: Any, measure_id: str, pub: Published, stand_in: str | None) -> pd.DataFrame:
+def own_series(view: Any, measure_id: str, pub: Published, stand_in: str | None,
+               rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """The LA's released figures over its period ends, missing (a gap in the line) where
     not shown; counts per 10,000 children, which needs the LA's own population: none
-    for a synthetic LA (the LA it stands in for is another size)."""
+    for a synthetic LA (the LA it stands in for is another size). ``rows``: the view's
+    released rows of the LA and measure, when cut already (:func:`trend_frame`)."""
     r = view.released
-    r = r[(r["la_code"] == view.la_code) & (r["measure_id"] == measure_id)]
+    if rows is None:
+        rows = r[(r["la_code"] == view.la_code) & (r["measure_id"] == measure_id)]
+    r = rows
     values = r["value"].astype(float).where(r["status"] == "shown")
     if rates.is_count(measure_id):
         if stand_in != view.la_code:
@@ -64,7 +68,13 @@ def own_series(view: Any, measure_id: str, pub: Published, stand_in: str | None)
 
 def published_series(pub: Published, measure_id: str, stand_in: str | None) -> pd.DataFrame:
     """The published years for England, the LA (or the LA it stands in for) and the
-    median of its statistical neighbours."""
+    median of its statistical neighbours: worked out once a process for each stand-in
+    (``Published.once``; shared, so callers copy before changing it)."""
+    return pub.once(("published series", measure_id, stand_in),
+                    lambda: _published_series(pub, measure_id, stand_in))
+
+
+def _published_series(pub: Published, measure_id: str, stand_in: str | None) -> pd.DataFrame:
     rows = pub.rated_measure(measure_id).dropna(subset=["value"])
     parts = [(rows[rows["area_code"] == ENGLAND], ENGLAND_LABEL)]
     if stand_in is not None:
@@ -84,10 +94,12 @@ def trend_frame(view: Any, pub: Published, like: str | None = None,
     """``measure_id, series, period_end, value`` for each measure (default: every
     catalogue measure the LA or the published files have), released for charts."""
     stand_in = pub.stand_in(view.la_code, like)
-    have = set(view.released.loc[view.released["la_code"] == view.la_code, "measure_id"])
-    ids = measure_ids or [m for m in CATALOGUE if m in have or pub.latest_year(m) is not None]
-    parts = [p for m in ids for p in (own_series(view, m, pub, stand_in),
-                                      published_series(pub, m, stand_in)) if len(p)]
+    mine = view.released[view.released["la_code"] == view.la_code]
+    by_measure = {str(m): rows for m, rows in mine.groupby("measure_id", sort=False)}
+    ids = measure_ids or [m for m in CATALOGUE if m in by_measure or pub.latest_year(m) is not None]
+    parts = [p for m in ids
+             for p in (own_series(view, m, pub, stand_in, by_measure.get(m, mine.iloc[:0])),
+                       published_series(pub, m, stand_in)) if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
     return disclosure.mark_released(out[COLUMNS], view.threshold)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -45,6 +46,7 @@ VALUE_COLUMNS = ("Value", "Comparator value", "All LAs value", "A year earlier",
                  "Neighbours highest")
 COUNT_COLUMNS = ("Numerator", "Denominator", "Count")
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+_SYMBOL_ALIGNMENT = Alignment(horizontal="right")
 #: The workbook's file name, in the period folder and in each LA's folder.
 FILE_NAME = "workbook.xlsx"
 
@@ -68,7 +70,7 @@ class Pools:
     workbooks (153 LAs, every measure pooled twice)."""
 
     def __init__(self) -> None:
-        self._slices: dict[tuple[pd.Timestamp, str], pd.DataFrame] = {}
+        self._slices: dict[tuple[pd.Timestamp, str], disclosure.PoolRows] = {}
         self._pools: dict[tuple[pd.Timestamp, str, tuple[str, ...]], disclosure.Pool] = {}
         self._kinds: dict[str, str] = {}
         self._previous: dict[pd.Timestamp, pd.Timestamp | None] = {}
@@ -89,14 +91,10 @@ class Pools:
         """``view.pool(measure_id, las)``, computed once for every view of the table."""
         key = (view.period, measure_id)
         if key not in self._slices:
-            rows = view.rows()
-            cut = rows[rows["measure_id"] == measure_id]
-            # LA codes as Python strings: ``isin`` of an Arrow string column converts
-            # every value on each call (most of the time left)
-            self._slices[key] = cut.assign(la_code=cut["la_code"].astype(object))
+            self._slices[key] = disclosure.PoolRows.of(view.released, measure_id, view.period)
         memo = (*key, tuple(las))
         if memo not in self._pools:
-            self._pools[memo] = disclosure.pool(self._slices[key], measure_id, las, view.period)
+            self._pools[memo] = self._slices[key].pool(measure_id, las)
         return self._pools[memo]
 
 
@@ -149,14 +147,18 @@ def comparators_frame(view: ReportView) -> pd.DataFrame:
     r["_m"] = r["measure_id"].map({m: i for i, m in enumerate(CATALOGUE)})
     r["_la"] = r["la_code"].map({la: i for i, la in enumerate(las)})
     r = r.sort_values(["_m", "_la"])
+    cols = {c: r[c].tolist() for c in ("measure_id", "kind", "la_code", "numerator",
+                                       "numerator_display", "denominator", "denominator_display",
+                                       "value", "display")}  # lists: Arrow text is slow to iterate
     return pd.DataFrame({
-        "Measure": [view.label(m) for m in r["measure_id"]], "Unit": r["kind"].tolist(),
-        "LA code": r["la_code"].tolist(),
-        "This LA": ["yes" if la == view.la_code else "" for la in r["la_code"]],
-        "Numerator": [cell(v, s) for v, s in zip(r["numerator"], r["numerator_display"], strict=True)],
-        "Denominator": [cell(v, s) for v, s in zip(r["denominator"], r["denominator_display"],
+        "Measure": [view.label(m) for m in cols["measure_id"]], "Unit": cols["kind"],
+        "LA code": cols["la_code"],
+        "This LA": ["yes" if la == view.la_code else "" for la in cols["la_code"]],
+        "Numerator": [cell(v, s) for v, s in zip(cols["numerator"], cols["numerator_display"],
+                                                  strict=True)],
+        "Denominator": [cell(v, s) for v, s in zip(cols["denominator"], cols["denominator_display"],
                                                     strict=True)],
-        "Value": [cell(v, s) for v, s in zip(r["value"], r["display"], strict=True)]})
+        "Value": [cell(v, s) for v, s in zip(cols["value"], cols["display"], strict=True)]})
 
 
 def published_frame(bench: pd.DataFrame) -> pd.DataFrame:
@@ -196,47 +198,70 @@ def about_lines(title: str, period_end: str, threshold: int, published: bool) ->
     return lines
 
 
-def fill_sheet(ws: Worksheet, frame: pd.DataFrame, units: Sequence[str] | None = None) -> None:
-    """Header row, then the frame's rows; number formats, frozen header, autofilter."""
-    ws.append(list(frame.columns))
-    if frame.columns.empty:
-        return
-    for values in frame.itertuples(index=False):
-        ws.append(list(values))
-    width = len(frame.columns)
-    # the rows by bounds: ``ws[n]`` and ``ws.max_row`` scan every cell, once a row made
-    # the period workbook (153 LAs x 26 measures) take minutes
-    rows = ws.iter_rows(min_row=1, max_row=len(frame) + 1, max_col=width)
-    for c in next(rows):
-        c.font, c.fill = Font(bold=True), _HEADER_FILL
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, row in enumerate(rows):
-        unit = units[i] if units is not None else "count"
-        for col, c in zip(frame.columns, row, strict=True):
-            if isinstance(c.value, float):
-                c.number_format = (NUMBER_FORMATS.get(unit, "General") if col in VALUE_COLUMNS
-                                   else NUMBER_FORMATS["count"])
-            elif isinstance(c.value, str) and c.value in disclosure.SYMBOLS:
-                c.alignment = Alignment(horizontal="right")
-    for j, col in enumerate(frame.columns, start=1):
+def column_widths(frame: pd.DataFrame) -> list[int]:
+    """Each column's width in characters: its longest header or value, 10 to 60."""
+    widths = []
+    for col in frame.columns:
         longest = max([len(str(col)), *(len(str(v)) for v in frame[col])]) if len(frame) else len(col)
-        ws.column_dimensions[get_column_letter(j)].width = min(60, max(10, longest + 2))
-    ws.freeze_panes = "A2"
-    if len(frame):
-        ws.auto_filter.ref = ws.dimensions
+        widths.append(min(60, max(10, longest + 2)))
+    return widths
+
+
+def fill_sheet(ws: Worksheet, frame: pd.DataFrame, units: Sequence[str] | None = None) -> None:
+    """Header row, then the frame's rows; number formats, frozen header, autofilter.
+
+    Written as a stream (``ws`` of a write-only workbook: each row's cells made once,
+    styled as they are made): a national run writes 154 workbooks of 30,000 cells each,
+    and openpyxl's in-memory sheets cost most of a second a workbook."""
+    width = len(frame.columns)
+    for j, size in enumerate(column_widths(frame), start=1):
+        ws.column_dimensions[get_column_letter(j)].width = size
+    if width:
+        ws.freeze_panes = "A2"
+    if width and len(frame):
+        ws.auto_filter.ref = f"A1:{get_column_letter(width)}{len(frame) + 1}"
+    ws.append([header_cell(ws, col) for col in frame.columns])
+    in_value = [col in VALUE_COLUMNS for col in frame.columns]
+    for i, values in enumerate(frame.itertuples(index=False)):
+        unit = units[i] if units is not None else "count"
+        row: list[Any] = []
+        for is_value, v in zip(in_value, values, strict=True):
+            if isinstance(v, float):
+                cell = WriteOnlyCell(ws, v)
+                cell.number_format = (NUMBER_FORMATS.get(unit, "General") if is_value
+                                      else NUMBER_FORMATS["count"])
+                row.append(cell)
+            elif isinstance(v, str) and v in disclosure.SYMBOLS:
+                cell = WriteOnlyCell(ws, v)
+                cell.alignment = _SYMBOL_ALIGNMENT
+                row.append(cell)
+            else:
+                row.append(v)
+        ws.append(row)
+
+
+def header_cell(ws: Worksheet, text: Any) -> WriteOnlyCell:
+    """A header cell: bold, shaded, wrapped."""
+    cell = WriteOnlyCell(ws, text)
+    cell.font, cell.fill = Font(bold=True), _HEADER_FILL
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return cell
 
 
 def write_workbook(path: Path, title: str, period_end: str, threshold: int,
                    sheets: Mapping[str, pd.DataFrame], *, published: bool = False) -> Path:
     """An About sheet, then each frame as a sheet (a ``Unit`` column sets its numbers'
     formats); written atomically."""
-    book = Workbook()
-    about = book.active
-    about.title = "About"
-    for line in about_lines(title, period_end, threshold, published):
-        about.append([line])
+    book = Workbook(write_only=True)
+    about = book.create_sheet("About")
     about.column_dimensions["A"].width = 110
-    about["A1"].font = Font(bold=True, size=14)
+    for n, line in enumerate(about_lines(title, period_end, threshold, published)):
+        if n == 0:
+            cell = WriteOnlyCell(about, line)
+            cell.font = Font(bold=True, size=14)
+            about.append([cell])
+        else:
+            about.append([line])
     for name, frame in sheets.items():
         units = frame["Unit"].tolist() if "Unit" in frame.columns else None
         fill_sheet(book.create_sheet(name), frame, units)
