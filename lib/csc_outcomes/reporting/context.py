@@ -202,11 +202,16 @@ class Figures:
         Pooled from the period's rows of the measure, cut from the whole table once a
         (period, measure): the period workbook pools every measure of every LA twice,
         and a filter of the whole table each time took most of a minute at 153 LAs."""
+        return self.pool_rows(measure_id, period).pool(measure_id, las)
+
+    def pool_rows(self, measure_id: str, period: Any = None) -> disclosure.PoolRows:
+        """The period's rows of the measure as arrays (``disclosure.PoolRows``), cut from
+        the whole table once a (period, measure)."""
         p = self.period if period is None else pd.Timestamp(period)
         key = (p, measure_id)
         if key not in self._slices:
             self._slices[key] = disclosure.PoolRows.of(self.released, measure_id, p)
-        return self._slices[key].pool(measure_id, las)
+        return self._slices[key]
 
     def all_las(self) -> list[str]:
         if self._all_las is None:

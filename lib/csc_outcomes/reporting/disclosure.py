@@ -500,6 +500,16 @@ class PoolRows:
                    for c in ("numerator", "denominator", "value")}
         return cls(**text, **numbers)
 
+    def shown_values(self, la_codes: Iterable[str]) -> list[float]:
+        """The shown figures of ``la_codes``, in their order (each LA's first row; an LA
+        whose figure is suppressed or missing left out)."""
+        first: dict[Any, tuple[Any, float]] = {}
+        for la, status, value in zip(self.la_code.tolist(), self.status.tolist(),
+                                     self.value.tolist(), strict=True):
+            first.setdefault(la, (status, value))
+        hits = [first.get(la) for la in la_codes]
+        return [float(hit[1]) for hit in hits if hit is not None and hit[0] == "shown"]
+
     def pool(self, measure_id: str, la_codes: Iterable[str]) -> Pool:
         """The measure pooled over those of ``la_codes`` whose own figure is shown."""
         wanted = set(la_codes)

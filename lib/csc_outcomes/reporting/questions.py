@@ -183,8 +183,7 @@ def change_question(view: ReportView, measure_id: str) -> Question | None:
 
 def comparator_values(view: ReportView, measure_id: str) -> list[float]:
     """The shown figures of the view's comparators for the measure (suppressed left out)."""
-    rows = (view.one(measure_id, la) for la in view.comparator_codes)
-    return [float(r["value"]) for r in rows if r is not None and r["status"] == "shown"]
+    return view.pool_rows(measure_id).shown_values(view.comparator_codes)
 
 
 def is_large_gap(value: float, others: Sequence[float]) -> bool:
