@@ -262,3 +262,30 @@ def test_show_figure_closes_a_pyplot_figure_and_takes_a_plain_one(monkeypatch) -
     ctx.show_figure(plain, "two bars")
     assert [m["image/png"]["alt"] for _, m in shown] == ["a line", "two bars"]
     assert all(data.startswith(b"\x89PNG") for data, _ in shown)
+
+
+def test_the_las_funnel_is_worked_out_once_for_the_same_figures_and_again_when_they_change(
+        monkeypatch):
+    """Every LA's report asks for the funnel over all LAs' shown figures: worked out once
+    a process for the same figures, each report given its own copy (what one report
+    changes reaches no other), worked out again when one figure differs, and never
+    carrying a suppressed LA."""
+    monkeypatch.setattr(ctx, "_FUNNELS", {})
+    worked = []
+    real = ctx.funnel_limits
+    monkeypatch.setattr(ctx, "funnel_limits", lambda *a, **k: worked.append(1) or real(*a, **k))
+    first = ctx.ReportView.from_measures(measures(), "SYN01", "2026-03-31").funnel("rereferrals_within_12m")
+    first.attrs["own_label"] = "SYN01's own"
+    first["note"] = "SYN01's"
+    other = ctx.ReportView.from_measures(measures(), "SYN03", "2026-03-31").funnel("rereferrals_within_12m")
+    assert len(worked) == 1 and other is not first
+    assert "note" not in other.columns and "own_label" not in other.attrs
+    assert sorted(other["unit"]) == ["SYN01", "SYN03", "SYN04"]
+    assert other.target == first.target and disclosure.MARK in other.attrs
+    changed = measures()
+    at = (changed["la_code"] == "SYN04") & (changed["measure_id"] == "rereferrals_within_12m")
+    changed.loc[at, ["numerator", "value"]] = [45, 0.5]
+    again = ctx.ReportView.from_measures(changed, "SYN01", "2026-03-31").funnel("rereferrals_within_12m")
+    assert len(worked) == 2
+    assert again.set_index("unit").loc["SYN04", "numerator"] == 45
+    assert other.set_index("unit").loc["SYN04", "numerator"] == 25

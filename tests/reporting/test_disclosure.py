@@ -178,3 +178,35 @@ def test_a_table_step_output_is_marked_released():
     assert out["g"].tolist() == ["a", "b"]  # labels found and left alone
     assert out["n"].tolist() == ["c", "c"]
     assert d.require_released(out, "a chart") == 5
+
+
+def test_pool_rows_pool_each_set_of_las_from_one_cut_as_by_hand():
+    """A report cuts a measure's rows once (``PoolRows``) and pools them for several sets
+    of LAs: each pool is the one worked out by hand from shown rows only, and the LAs'
+    shown figures come back in the order asked, suppressed and missing ones left out."""
+    released = issue_pools()
+    rows = d.PoolRows.of(released, "cla_3plus_placements", "2026-03-31")
+    assert list(rows.la_code) == ["SYN01", "SYN02", "SYN03"]
+    mine = rows.pool("cla_3plus_placements", ["SYN03", "SYN09"])
+    # SYN01 (3) and SYN02 (2) are suppressed: only SYN03's 9 of 121 is pooled
+    assert (mine.las, mine.asked, mine.numerator, mine.denominator) == (
+        ("SYN03",), ("SYN03",), 9.0, 121.0)
+    assert mine.display == "7.4%" and not mine.partial
+    assert rows.pool("cla_3plus_placements", ["SYN01", "SYN02"]).display == "c"
+    assert rows.pool("cla_3plus_placements", []).display == "x"
+    assert rows.shown_values(["SYN09", "SYN03", "SYN01"]) == [pytest.approx(9 / 121)]
+    other_period = d.PoolRows.of(released, "cla_3plus_placements", "2025-03-31")
+    assert other_period.pool("cla_3plus_placements", ["SYN03"]).display == "x"
+
+
+def test_pool_rows_of_counts_mean_the_shown_counts():
+    released = d.release(measures([("A", "cla_started", 5, None, 5),
+                                   ("B", "cla_started", 30, None, 30),
+                                   ("C", "cla_started", 40, None, 40),
+                                   ("D", "cla_started", 12, None, 12)]))
+    p = d.pool(released, "cla_started", ["A", "B", "C", "D", "E"], "2026-03-31")
+    # A's 5 is suppressed and E has no row: B, C and D pooled, 30 + 40 + 12 = 82 children,
+    # a mean of 82 / 3 = 27.3 an LA, shown as a whole number
+    assert p.las == ("B", "C", "D") and p.asked == ("A", "B", "C", "D")
+    assert p.numerator == 82.0 and p.value == pytest.approx(82 / 3) and p.display == "27"
+    assert np.isnan(p.denominator) and p.partial

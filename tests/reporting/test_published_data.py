@@ -49,3 +49,23 @@ def test_a_process_that_has_read_them_warm_uses_them_without_the_cache_dir(tmp_p
     referrals = warmed.measure("rereferrals_within_12m")
     assert referrals.equals(warmed.table[warmed.table["measure_id"] == "rereferrals_within_12m"])
     assert warmed.measure("no_such_measure").empty and warmed.rated_measure("no_such_measure").empty
+
+
+def test_what_every_report_asks_is_worked_out_once_and_cannot_be_changed_by_one(pub):
+    """A national run asks each LA's region, neighbours, name and population thousands
+    of times: each is worked out once a process (``Published.once``), a caller changing
+    the list it got changes no later answer, and a question with no answer (an area DfE
+    does not publish) is asked again rather than kept as an answer."""
+    first = pub.neighbours_of("E06000001")
+    first.append("E99999999")
+    assert pub.neighbours_of("E06000001") == first[:10] and len(pub.neighbours_of("E06000001")) == 10
+    assert ("neighbours of", "E06000001") in pub.worked_out
+    assert pub.population("E06000001", 2025) == 21090
+    assert pub.worked_out[("population", "E06000001", 2025)] == 21090
+    assert pub.area_name("E06000001") == pub.worked_out[("area name", "E06000001")]
+    with pytest.raises(ValueError, match="not an LA"):
+        pub.region_of("E99999999")
+    assert ("region of", "E99999999") not in pub.worked_out
+    calls = []
+    assert pub.once(("test", 1), lambda: calls.append(1) or "made") == "made"
+    assert pub.once(("test", 1), lambda: calls.append(1) or "again") == "made" and calls == [1]

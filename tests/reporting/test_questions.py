@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from csc_outcomes.reporting import context as ctx
+from csc_outcomes.reporting import published_funnel
 from csc_outcomes.reporting import questions as qs
+from csc_outcomes.reporting.published_data import load_published
 
 NOW, BEFORE = "2026-03-31", "2025-03-31"
 ORDINARY = [f"SYN{i:02d}" for i in range(3, 19)]  # sixteen ordinary LAs
@@ -168,3 +170,22 @@ def test_partners_moving_the_same_way_raise_nothing():
 def test_labels_inside_a_sentence_keep_acronyms():
     assert qs.in_sentence("CIN closures sustained for 12 months") == "CIN closures sustained for 12 months"
     assert qs.in_sentence("Re-referrals within 12 months") == "re-referrals within 12 months"
+
+
+def test_the_funnel_rule_reads_the_flag_the_drawn_published_funnel_gives():
+    """With DfE's figures the funnel rule reads only the LA's own point on the published
+    limits (``published_funnel.own_on_published``), not the whole funnel a report draws:
+    its flag is the one the drawn funnel gives the LA, for a planted outlier, ordinary
+    LAs and a suppressed figure (no point, no flag)."""
+    pub = load_published()
+    flags = {}
+    for la in ("SYN01", "SYN02", "SYN04", "SYN10"):
+        v = view(la)
+        drawn = published_funnel.published_funnel(v, "rereferrals_within_12m", pub)
+        mine = drawn[drawn["unit"] == la]
+        expected = mine[f"flag_{qs.FUNNEL_LEVEL}"].iloc[0] if len(mine) else None
+        _, flags[la] = qs.funnel_flag(v, "rereferrals_within_12m", pub)
+        assert flags[la] == expected, la
+    assert flags["SYN01"] == "above" and flags["SYN02"] is None  # 90 of 200; c: no point
+    found = qs.questions(view("SYN01"), pub=pub)
+    assert ("funnel", "rereferrals_within_12m") in {(q.rule, q.measure_id) for q in found}

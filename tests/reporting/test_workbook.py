@@ -164,3 +164,21 @@ def test_views_of_one_table_share_each_pool_and_give_the_views_own_figures():
     assert shared.las == ("SYN01", "SYN03")  # SYN02's 4 is suppressed, so not pooled
     assert [r["LA code"] for r in wb.measure_rows(second, pools)] == ["SYN02", "SYN02"]
     assert wb.measures_frame(views, pools).equals(wb.measures_frame(views))
+
+
+def test_streamed_sheets_are_sized_and_a_value_excel_cannot_hold_is_named(tmp_path):
+    """Sheets are written as streams: each still records its size (readers that trust it,
+    openpyxl's read-only mode, see A1:C3, not an unsized sheet), a frame with no columns
+    is an empty sheet, and a value Excel cannot hold fails naming its sheet, row and value,
+    leaving no workbook behind."""
+    frame = pd.DataFrame({"Measure": ["a", "b"], "Value": [0.5, "c"], "Unit": ["rate", "rate"]})
+    path = wb.write_workbook(tmp_path / "w.xlsx", "T", "2026-03-31", 5,
+                                   {"Measures": frame, "Empty": pd.DataFrame()})
+    book = openpyxl.load_workbook(path, read_only=True)
+    sizes = {ws.title: (ws.calculate_dimension(), ws.max_row, ws.max_column) for ws in book.worksheets}
+    assert sizes["Measures"] == ("A1:C3", 3, 3) and sizes["Empty"] == ("A1:A1", 1, 1)
+    assert sizes["About"][0].startswith("A1:A")
+    bad = pd.DataFrame({"Measure": ["a"], "Published year": [pd.NA]})
+    with pytest.raises(ValueError, match=r"sheet .Bad., row 2: <NA> is not a value Excel can hold, in .*Published year"):
+        wb.write_workbook(tmp_path / "bad.xlsx", "T", "2026-03-31", 5, {"Bad": bad})
+    assert not (tmp_path / "bad.xlsx").exists()

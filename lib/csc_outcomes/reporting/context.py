@@ -357,9 +357,9 @@ class ReportView(Figures):
         pooled rate is 0% or 100% (no spread to draw limits around). Only shown rows go
         in, so neither the points nor the centre line carry a suppressed count.
 
-        The same for every LA's report of the period, so kept in this process by what
-        went into it (:data:`_FUNNELS`; shared: callers copy before changing it): a
-        national run's reports asked for each of them 153 times, exact limits each time.
+        The same for every LA's report of the period, so worked out once a process for
+        what went into it (:data:`_FUNNELS`) and copied for each caller: a national
+        run's reports asked for each of them 153 times, exact limits each time.
         """
         if self.kind(measure_id) != "rate":
             return None
@@ -377,7 +377,7 @@ class ReportView(Figures):
                 _FUNNELS.clear()
             _FUNNELS[key] = disclosure.mark_released(funnel_limits(num, den, units=r.index),
                                                      self.threshold)
-        return _FUNNELS[key]
+        return _FUNNELS[key].copy()  # each report its own: one LA's changes reach no other
 
     def funnel_sentence(self, res: Any) -> str:
         """Where the LA sits on the funnel, in words: how far from the centre line and

@@ -56,6 +56,7 @@ __all__ = [
     "SYMBOLS",
     "DisclosureError",
     "Pool",
+    "PoolRows",
     "determined_cells",
     "format_value",
     "is_small",
@@ -462,19 +463,20 @@ class Pool:
 
 def _pooled_value(kind: str, numerators: np.ndarray, denominators: np.ndarray,
                   values: np.ndarray) -> tuple[float, float, float]:
-    """(numerator, denominator, value) of the shown rows' columns, as pandas sums them
-    (a missing figure counts as nothing; a mean over the figures there are)."""
+    """(numerator, denominator, value) of the shown rows' columns, as pandas gives them
+    (a missing figure counts as nothing in a sum; a mean over the figures there are)."""
     if numerators.size == 0:
         return (np.nan, np.nan, np.nan)
     num = float(np.nansum(numerators))
     if kind == "count":
-        there = values[~np.isnan(values)]
-        return (num, np.nan, float(there.mean()) if there.size else np.nan)
+        there = ~np.isnan(values)  # pandas' mean: missing ones filled with 0, summed, / count
+        mean = np.where(there, values, 0.0).sum() / there.sum() if there.any() else np.nan
+        return (num, np.nan, float(mean))
     den = float(np.nansum(denominators))
     return (num, den, num / den if den > 0 else np.nan)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PoolRows:
     """One measure's released rows at one period, as the columns' arrays: what a pool
     reads. Cut once (:meth:`of`) and pooled over many sets of LAs (:meth:`pool`): a
@@ -492,13 +494,14 @@ class PoolRows:
     def of(cls, released: pd.DataFrame, measure_id: str, period_end: Any) -> PoolRows:
         """``released``'s rows of ``measure_id`` at ``period_end`` (released rows only)."""
         require_released(released, "a pooled figure")
-        at = np.flatnonzero((released["measure_id"].to_numpy(dtype=object) == measure_id)
-                            & (released["period_end"] == pd.Timestamp(period_end))
-                            .to_numpy(dtype=bool))
-        text = {c: released[c].to_numpy(dtype=object)[at] for c in ("la_code", "status", "kind")}
-        numbers = {c: released[c].to_numpy(dtype=float, na_value=np.nan)[at]
+        rows = released[(released["measure_id"] == measure_id)
+                        & (released["period_end"] == pd.Timestamp(period_end))]
+        arrays = {c: rows[c].to_numpy(dtype=object) for c in ("la_code", "status", "kind")}
+        arrays |= {c: rows[c].to_numpy(dtype=float, na_value=np.nan)
                    for c in ("numerator", "denominator", "value")}
-        return cls(**text, **numbers)
+        for array in arrays.values():
+            array.setflags(write=False)  # shared by every pool of the measure: read only
+        return cls(**arrays)
 
     def shown_values(self, la_codes: Iterable[str]) -> list[float]:
         """The shown figures of ``la_codes``, in their order (each LA's first row; an LA

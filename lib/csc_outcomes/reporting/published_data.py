@@ -148,7 +148,7 @@ class Published:
                 return float("nan")
             gaps = (pops["year"].astype(int) - int(year)).abs().to_numpy()
             return float(pops["population"].to_numpy(dtype=float)[gaps.argmin()])
-        return float(self.once(("population", area_code, int(year)), work))
+        return float(self.once(("population", area_code, year), work))
 
 
 def read_published(folder: str | Path | None = None) -> Published:

@@ -19,16 +19,18 @@ attribution wherever DfE's published figures appear.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from csc_outcomes import atomic
 from csc_outcomes.measures.catalogue import CATALOGUE, GROUPS, LEVELS, POLARITIES
@@ -207,40 +209,68 @@ def column_widths(frame: pd.DataFrame) -> list[int]:
     return widths
 
 
-def fill_sheet(ws: Worksheet, frame: pd.DataFrame, units: Sequence[str] | None = None) -> None:
+def fill_sheet(ws: Any, frame: pd.DataFrame, units: Sequence[str] | None = None) -> None:
     """Header row, then the frame's rows; number formats, frozen header, autofilter.
 
-    Written as a stream (``ws`` of a write-only workbook: each row's cells made once,
-    styled as they are made): a national run writes 154 workbooks of 30,000 cells each,
-    and openpyxl's in-memory sheets cost most of a second a workbook."""
+    Written as a stream (``ws`` a sheet of a write-only workbook: each row's cells made
+    once, styled as they are made): a national run writes 154 workbooks of 30,000 cells
+    each, and openpyxl's in-memory sheets cost most of a second a workbook."""
     width = len(frame.columns)
+    ref = f"A1:{get_column_letter(max(width, 1))}{len(frame) + 1 if width else 1}"
+    sized(ws, ref)
+    if not width:
+        return
     for j, size in enumerate(column_widths(frame), start=1):
         ws.column_dimensions[get_column_letter(j)].width = size
-    if width:
-        ws.freeze_panes = "A2"
-    if width and len(frame):
-        ws.auto_filter.ref = f"A1:{get_column_letter(width)}{len(frame) + 1}"
+    ws.freeze_panes = "A2"
+    if len(frame):
+        ws.auto_filter.ref = ref
     ws.append([header_cell(ws, col) for col in frame.columns])
     in_value = [col in VALUE_COLUMNS for col in frame.columns]
     for i, values in enumerate(frame.itertuples(index=False)):
-        unit = units[i] if units is not None else "count"
-        row: list[Any] = []
-        for is_value, v in zip(in_value, values, strict=True):
-            if isinstance(v, float):
-                cell = WriteOnlyCell(ws, v)
-                cell.number_format = (NUMBER_FORMATS.get(unit, "General") if is_value
-                                      else NUMBER_FORMATS["count"])
-                row.append(cell)
-            elif isinstance(v, str) and v in disclosure.SYMBOLS:
-                cell = WriteOnlyCell(ws, v)
-                cell.alignment = _SYMBOL_ALIGNMENT
-                row.append(cell)
-            else:
-                row.append(v)
+        try:
+            row = styled_row(ws, values, in_value, units[i] if units is not None else "count")
+        except ValueError as exc:
+            raise ValueError(f"sheet {ws.title!r}, row {i + 2}: {exc}, in "
+                             f"{dict(zip(frame.columns, values, strict=True))!r}") from None
         ws.append(row)
 
 
-def header_cell(ws: Worksheet, text: Any) -> WriteOnlyCell:
+def sized(ws: Any, ref: str) -> None:
+    """Give a write-only sheet its size (``A1:G27``), as an in-memory sheet records it:
+    readers that trust it (openpyxl's read-only mode) otherwise see an unsized sheet."""
+    ws.calculate_dimension = lambda: ref
+
+
+#: What a cell may hold (openpyxl's own types, numpy's numbers).
+_PLAIN = (str, float, int, bool, type(None), dt.date, dt.time, dt.timedelta, Decimal, np.number,
+          np.bool_)
+
+
+def styled_row(ws: Any, values: Sequence[Any], in_value: Sequence[bool], unit: str) -> list[Any]:
+    """One row's cells: numbers formatted by the measure's unit (value columns) or as
+    counts, DfE's symbols right-aligned as numbers are, anything else as it is. A value
+    Excel cannot hold (``pd.NA``, ``pd.NaT``, an object) is refused before it is written:
+    a stream half-written cannot be taken back."""
+    row: list[Any] = []
+    for is_value, v in zip(in_value, values, strict=True):
+        if not isinstance(v, _PLAIN) or v is pd.NaT:
+            raise ValueError(f"{v!r} is not a value Excel can hold")
+        if isinstance(v, float):
+            cell = WriteOnlyCell(ws, v)
+            cell.number_format = (NUMBER_FORMATS.get(unit, "General") if is_value
+                                  else NUMBER_FORMATS["count"])
+            row.append(cell)
+        elif isinstance(v, str) and v in disclosure.SYMBOLS:
+            cell = WriteOnlyCell(ws, v)
+            cell.alignment = _SYMBOL_ALIGNMENT
+            row.append(cell)
+        else:
+            row.append(v)
+    return row
+
+
+def header_cell(ws: Any, text: Any) -> WriteOnlyCell:
     """A header cell: bold, shaded, wrapped."""
     cell = WriteOnlyCell(ws, text)
     cell.font, cell.fill = Font(bold=True), _HEADER_FILL
@@ -255,16 +285,23 @@ def write_workbook(path: Path, title: str, period_end: str, threshold: int,
     book = Workbook(write_only=True)
     about = book.create_sheet("About")
     about.column_dimensions["A"].width = 110
-    for n, line in enumerate(about_lines(title, period_end, threshold, published)):
+    lines = about_lines(title, period_end, threshold, published)
+    sized(about, f"A1:A{len(lines)}")
+    for n, line in enumerate(lines):
         if n == 0:
             cell = WriteOnlyCell(about, line)
             cell.font = Font(bold=True, size=14)
             about.append([cell])
         else:
             about.append([line])
-    for name, frame in sheets.items():
-        units = frame["Unit"].tolist() if "Unit" in frame.columns else None
-        fill_sheet(book.create_sheet(name), frame, units)
+    try:
+        for name, frame in sheets.items():
+            units = frame["Unit"].tolist() if "Unit" in frame.columns else None
+            fill_sheet(book.create_sheet(name), frame, units)
+    except ValueError:
+        for ws in book.worksheets:  # end each stream, so its temporary file goes with it
+            ws.close()
+        raise
     book.properties.title, book.properties.creator = title, "csc-outcomes"
     with atomic.atomic_path(path) as tmp:
         book.save(tmp)
