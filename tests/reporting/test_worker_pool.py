@@ -3,6 +3,7 @@ order, from other processes when there are enough items, here when there are few
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
@@ -211,3 +212,23 @@ def test_a_stop_a_library_turned_into_its_own_error_still_stops_the_stage() -> N
         worker_pool.map_in_processes(interrupted_like_duckdb, [0, 1, 2], workers=1,
                                      progress=lambda done, total, o: ran.append(o.item))
     assert ran == []  # asked before the first item's progress, and nothing after it
+
+
+def blas_threads(item: int) -> list[int]:
+    """The thread counts of the BLAS libraries loaded here (numpy's OpenBLAS)."""
+    import numpy  # noqa: F401 - loads numpy's BLAS
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_a_model_fit_given_a_process_runs_its_blas_on_one_thread() -> None:
+    """Two fits side by side, each with BLAS's thread per core, contended for the cores:
+    the fitting workers hold BLAS to one thread, and only while they fit."""
+    inside = worker_pool.one_blas_thread(blas_threads, 0)
+    assert inside and set(inside) == {1}
+    if os.cpu_count() and os.cpu_count() > 1:
+        assert max(blas_threads(0)) > 1  # as it was, outside
+    out = worker_pool.map_in_processes(functools.partial(worker_pool.one_blas_thread, blas_threads),
+                                       list(range(8)), workers=2, inline_per_worker=0)
+    assert all(o.error is None and set(o.value) == {1} for o in out)

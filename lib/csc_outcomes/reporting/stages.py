@@ -178,7 +178,8 @@ PARALLEL_FITS_FROM = 20
 def models_mapper(plan: RunPlan, names: Sequence[str]) -> Any:
     """How ``pooled.fit_models`` maps its fits: on the run's cluster (``--cluster``), in
     up to two processes (a run of :data:`PARALLEL_FITS_FROM` LAs or more, with ``--jobs``
-    above 1: the fits are long and each uses a core), or None (one after the other here)."""
+    above 1: the fits are long and each uses a core, its BLAS held to one thread:
+    ``worker_pool.one_blas_thread``), or None (one after the other here)."""
     address, workers = plan.config.cluster, min(2, plan.config.jobs, len(names))
     if address and names:
         # Dask takes ~2 s to load: only for a run on a cluster
@@ -191,8 +192,9 @@ def models_mapper(plan: RunPlan, names: Sequence[str]) -> Any:
         return None
 
     def in_processes(fn: Any, items: list[str], **kwargs: Any) -> list[pooled.Fitted]:
-        done = worker_pool.map_in_processes(functools.partial(fn, **kwargs), items, workers,
-                                            inline_per_worker=0)
+        done = worker_pool.map_in_processes(
+            functools.partial(worker_pool.one_blas_thread, fn, **kwargs), items, workers,
+            inline_per_worker=0)
         failed = [f"{d.item}: {d.error}" for d in done if d.error]
         if failed:
             raise RuntimeError("; ".join(failed))

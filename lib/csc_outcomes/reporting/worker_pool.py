@@ -44,6 +44,18 @@ class Outcome(Generic[T, R]):
     seconds: float = 0.0
 
 
+def one_blas_thread(fn: Callable[..., R], item: Any, **kwargs: Any) -> R:
+    """``fn(item, **kwargs)`` with the linear-algebra libraries (OpenBLAS, MKL) held to
+    one thread, for work given a process per core: the pooled model fits run side by
+    side, and each fit's BLAS starting a thread per core made them contend (the
+    re-referral fit, national scale, alone on this 2-core machine: 64 s with BLAS's two
+    threads, 49 s with one)."""
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only the fitting workers
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return fn(item, **kwargs)
+
+
 def run_one(fn: Callable[[T], R], item: T) -> Outcome[T, R]:
     """``fn(item)`` as an ``Outcome``: an error is caught and named, not raised."""
     t0 = time.perf_counter()
