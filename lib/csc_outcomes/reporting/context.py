@@ -26,6 +26,7 @@ import io
 import sys
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 
@@ -103,8 +104,6 @@ class Figures:
         self._lookups: dict[pd.Timestamp, tuple[pd.DataFrame, dict[tuple[Any, Any], int]]] = {}
         self._slices: dict[tuple[pd.Timestamp, str], disclosure.PoolRows] = {}
         self._all_las: list[str] | None = None
-        self._kinds: dict[Any, Any] | None = None
-        self._previous: list[pd.Timestamp | None] = []
 
     @classmethod
     def from_measures(cls, measures: pd.DataFrame, la_code: str, period_end: Any, *,
@@ -139,10 +138,9 @@ class Figures:
         period a year before is the fair comparison; otherwise the latest earlier one.
         Worked out once a view: every row of a report's grid and every rule asks.
         """
-        if not self._previous:
-            self._previous.append(self._previous_period())
-        return self._previous[0]
+        return self._previous_period
 
+    @cached_property
     def _previous_period(self) -> pd.Timestamp | None:
         periods = {pd.Timestamp(p) for p in self.released["period_end"].unique()}
         year_before = calendar.add_years(self.period, -1) + pd.offsets.MonthEnd(0)
@@ -161,14 +159,19 @@ class Figures:
 
     def kind(self, measure_id: str) -> str:
         """count, rate or ratio: as the release decided it (the catalogue's)."""
-        if self._kinds is None:  # asked for each measure of each rule and table of a report
-            self._kinds = {}
-            for mid, kind in zip(self.released["measure_id"].tolist(),
-                                 self.released["kind"].tolist(), strict=True):
-                self._kinds.setdefault(mid, kind)
         if measure_id in self._kinds:
             return str(self._kinds[measure_id])
         return str(self._info["kind"].get(measure_id, "rate"))
+
+    @cached_property
+    def _kinds(self) -> dict[Any, Any]:
+        """Each measure's kind as its first released row gives it: asked for each measure
+        of each rule and table of a report."""
+        kinds: dict[Any, Any] = {}
+        for mid, kind in zip(self.released["measure_id"].tolist(), self.released["kind"].tolist(),
+                             strict=True):
+            kinds.setdefault(mid, kind)
+        return kinds
 
     def label(self, measure_id: str) -> str:
         return str(self._labels.get(measure_id, measure_id))

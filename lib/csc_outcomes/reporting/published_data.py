@@ -100,11 +100,9 @@ class Published:
     def latest_rated(self, measure_id: str) -> pd.DataFrame:
         """:meth:`rated_measure`'s rows of the latest year, cut once (``worked_out``): each
         LA's comparators read them (153 LAs x 19 measures in a national run)."""
-        key = ("latest rated rows", measure_id)
-        if key not in self.worked_out:
-            rows = self.rated_measure(measure_id)
-            self.worked_out[key] = rows[rows["year"] == self.latest_year(measure_id)]
-        return self.worked_out[key]
+        rows = self.rated_measure(measure_id)
+        return self.once(("latest rated rows", measure_id),
+                         lambda: rows[rows["year"] == self.latest_year(measure_id)])
 
     def once(self, key: Hashable, work: Callable[[], Any]) -> Any:
         """``work()``, worked out on the first call for ``key`` and kept in

@@ -105,21 +105,27 @@ def base_funnel(pub: Published, measure_id: str, year: int, leave_out: str) -> F
     once a process and kept with the figures (``Published.worked_out``; a run's fork
     server works out every measure's before the kernels fork: :func:`warm`): a cohort
     report asks for 26 of them. Shared: callers copy before changing it."""
-    leave = leave_out if leave_out in pub.la_codes() else None
-    key = ("published funnel", measure_id, year, leave)
-    if key not in pub.worked_out:
-        points = published_points(pub, measure_id, year, leave)
-        england = pub.measure(measure_id)
-        england = england[(england["year"] == year) & (england["area_code"] == ENGLAND)]
-        target = float(england["value"].iloc[0]) if len(england) else None
-        res = funnel_limits(points["numerator"], points["denominator"], target=target,
-                            units=points["area_code"].to_numpy())
-        res.attrs.update({"target_label": f"England average ({year}, published)" if target else
-                          f"All LAs pooled ({year}, published)",
-                          "points_label": f"Local authorities ({year}, published)",
-                          "against": "the England average" if target else "the all-LA average"})
-        pub.worked_out[key] = res
-    return pub.worked_out[key]
+    published = pub.once(("published funnel's LAs", measure_id, year),
+                         lambda: frozenset(published_points(pub, measure_id, year, None)["area_code"]))
+    leave = leave_out if leave_out in published else None  # an LA's own point: drawn once
+    return pub.once(("published funnel", measure_id, year, leave),
+                    lambda: funnel_of(pub, measure_id, year, leave))
+
+
+def funnel_of(pub: Published, measure_id: str, year: int, leave: str | None) -> FunnelResult:
+    """:func:`base_funnel`, worked out: limits around England's published rate (the
+    LAs pooled where England's is not published), labelled for the plot and sentence."""
+    points = published_points(pub, measure_id, year, leave)
+    england = pub.measure(measure_id)
+    england = england[(england["year"] == year) & (england["area_code"] == ENGLAND)]
+    target = float(england["value"].iloc[0]) if len(england) else None
+    res = funnel_limits(points["numerator"], points["denominator"], target=target,
+                        units=points["area_code"].to_numpy())
+    res.attrs.update({"target_label": f"England average ({year}, published)" if target else
+                      f"All LAs pooled ({year}, published)",
+                      "points_label": f"Local authorities ({year}, published)",
+                      "against": "the England average" if target else "the all-LA average"})
+    return res
 
 
 def warm(pub: Published) -> None:

@@ -129,11 +129,10 @@ def funnel_flag(view: ReportView, measure_id: str, pub: Published | None) -> tup
     """(the funnel :func:`funnel_question` speaks of, the LA's own flag at its outer
     limits), the flag None when there is no claim to make: no funnel, too few LAs to
     tell chance from overdispersion, or no own figure on it. The published funnel's own
-    point is read without adding it to the funnel (``own_on_published``), unless the
-    published points hold the LA's own code too (then the first row of it, as drawn)."""
+    point is read without adding it to the funnel (``own_on_published``)."""
     column = f"flag_{FUNNEL_LEVEL}"
     found = published_funnel.own_on_published(view, measure_id, pub) if pub else None
-    if found is not None and not (found[0]["unit"].astype(str) == view.la_code).any():
+    if found is not None:
         base, own = found
         units = len(base) + (0 if own is None else len(own))
         if own is None or column not in own.columns or units < MIN_UNITS:

@@ -47,15 +47,11 @@ def series_role(series: str) -> str:
 
 
 def own_series(view: Any, measure_id: str, pub: Published, stand_in: str | None,
-               rows: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The LA's released figures over its period ends, missing (a gap in the line) where
-    not shown; counts per 10,000 children, which needs the LA's own population: none
-    for a synthetic LA (the LA it stands in for is another size). ``rows``: the view's
-    released rows of the LA and measure, when cut already (:func:`trend_frame`)."""
-    r = view.released
-    if rows is None:
-        rows = r[(r["la_code"] == view.la_code) & (r["measure_id"] == measure_id)]
-    r = rows
+               r: pd.DataFrame) -> pd.DataFrame:
+    """The LA's released figures (``r``: the view's released rows of the LA and measure)
+    over its period ends, missing (a gap in the line) where not shown; counts per 10,000
+    children, which needs the LA's own population: none for a synthetic LA (the LA it
+    stands in for is another size)."""
     values = r["value"].astype(float).where(r["status"] == "shown")
     if rates.is_count(measure_id):
         if stand_in != view.la_code:

@@ -287,13 +287,11 @@ def write_workbook(path: Path, title: str, period_end: str, threshold: int,
     about.column_dimensions["A"].width = 110
     lines = about_lines(title, period_end, threshold, published)
     sized(about, f"A1:A{len(lines)}")
-    for n, line in enumerate(lines):
-        if n == 0:
-            cell = WriteOnlyCell(about, line)
-            cell.font = Font(bold=True, size=14)
-            about.append([cell])
-        else:
-            about.append([line])
+    title_cell = WriteOnlyCell(about, lines[0])
+    title_cell.font = Font(bold=True, size=14)
+    about.append([title_cell])
+    for line in lines[1:]:
+        about.append([line])
     try:
         for name, frame in sheets.items():
             units = frame["Unit"].tolist() if "Unit" in frame.columns else None
